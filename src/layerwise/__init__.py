@@ -1,1 +1,34 @@
-"""layerwise."""
+"""layerwise: dense neural networks on NumPy, trained by three visible steps.
+
+>>> import layerwise as lw
+>>> model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=0)
+>>> A, caches = model.forward([[0.0, 1.0]])     # forward: caches hold A_prev, W, b, Z
+>>> grads = model.backward(caches, [1], "bce")   # backward: grads hold dW, db
+>>> model.update(grads, lr=0.01)                 # update: W -= lr*dW, b -= lr*db
+"""
+
+from layerwise import activations, callbacks, datasets, initializers, losses, metrics, optimizers
+from layerwise.gradcheck import gradient_check
+from layerwise.layers import Dense, Layer
+from layerwise.model import Sequential, mlp
+from layerwise.training import DivergenceError, History, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dense",
+    "DivergenceError",
+    "History",
+    "Layer",
+    "Sequential",
+    "activations",
+    "callbacks",
+    "datasets",
+    "fit",
+    "gradient_check",
+    "initializers",
+    "losses",
+    "metrics",
+    "mlp",
+    "optimizers",
+]

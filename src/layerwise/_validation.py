@@ -1,0 +1,91 @@
+"""Checks at the public boundary: bad input gets an error that names it and the fix."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """Resolve "float32"/"float64" (or the NumPy types) to a dtype."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in _DTYPES:
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    return resolved
+
+
+def check_X(X: Any, dtype: np.dtype, *, name: str = "X", n_features: int | None = None):
+    """Return X as a C-ordered 2-D array of ``dtype`` after checking it.
+
+    Raises TypeError for non-numeric data and ValueError for a wrong number of dimensions,
+    an empty array, NaN/inf, or a feature count other than ``n_features``.
+    """
+    try:
+        arr = np.asarray(X)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} could not be read as an array ({exc}); give a 2-D array") from exc
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be numeric, got an array of dtype {arr.dtype}"
+            + (" (strings?); convert or encode them as numbers" if arr.dtype.kind in "OUS" else "")
+        )
+    if arr.ndim != 2:
+        hint = (
+            "; for one feature use X.reshape(-1, 1), for one sample X.reshape(1, -1)"
+            if arr.ndim == 1
+            else ""
+        )
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}{hint}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); give at least one sample")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(
+            f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}); "
+            "remove or impute those values"
+        )
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} has {arr.shape[1]} features but the model expects {n_features}")
+    return arr
+
+
+def check_same_length(X: np.ndarray, y: Any, *, names: tuple[str, str] = ("X", "y")) -> None:
+    n_y = np.shape(y)[0] if np.ndim(y) else None
+    if n_y != X.shape[0]:
+        raise ValueError(
+            f"{names[0]} has {X.shape[0]} samples but {names[1]} has "
+            f"{n_y if n_y is not None else 'no'} rows; they must match"
+        )
+
+
+def check_positive(value: Any, name: str, *, integer: bool = False, allow_none: bool = False):
+    """A positive number (or integer); names the argument and the value when it is not."""
+    if value is None and allow_none:
+        return None
+    kind = "integer" if integer else "number"
+    if isinstance(value, bool) or not isinstance(
+        value, numbers.Integral if integer else numbers.Real
+    ):
+        raise TypeError(f"{name} must be a positive {kind}, got {type(value).__name__} {value!r}")
+    if not value > 0 or (not integer and not np.isfinite(value)):
+        raise ValueError(f"{name} must be a positive {kind}, got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def check_index(i: Any, n: int, what: str = "layer index") -> int:
+    """A valid index into n items (negative indices count from the end)."""
+    if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+        raise TypeError(f"{what} must be an integer, got {type(i).__name__} {i!r}")
+    if not -n <= i < n:
+        raise ValueError(
+            f"{what} {i} is out of range: the model has {n} layer(s) (valid: 0..{n - 1})"
+        )
+    return int(i) % n

@@ -1,0 +1,285 @@
+"""Activation functions, each beside its derivative, in a registry by name.
+
+Every activation maps ``Z -> A`` elementwise (softmax: row-wise) and turns the upstream
+gradient ``dA`` into ``dZ``. The backward rule gets both ``Z`` and ``A`` so that each
+function uses whichever is cheaper: ``sigmoid'(z) = a (1 - a)`` and ``tanh'(z) = 1 - a^2``
+need no new exponential.
+
+>>> import numpy as np, layerwise as lw
+>>> act = lw.activations.get("sigmoid")
+>>> z = np.array([[0.0, 2.0]])
+>>> a = act.forward(z)
+>>> act.backward(np.ones_like(z), z, a)          # = a (1 - a)
+array([[0.25      , 0.10499359]])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from layerwise._special import ndtr
+
+__all__ = [
+    "Activation",
+    "Identity",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "Softplus",
+    "GELU",
+    "Softmax",
+    "get",
+    "names",
+]
+
+
+class Activation:
+    """Base class: ``forward(Z) -> A`` and ``backward(dA, Z, A) -> dZ``.
+
+    Subclasses set ``name`` and implement both methods for arrays of shape
+    ``(n_samples, units)``. ``derivative(Z)`` is the elementwise ``dA/dZ`` (not defined
+    for softmax, whose Jacobian is not diagonal).
+
+    Attributes
+    ----------
+    name : str
+        Registry name, used in configs and error messages.
+    nonnegative : bool
+        True when every output is >= 0 (used to decide whether an identity-initialised
+        relu layer placed after this one preserves the function).
+    """
+
+    name: str = ""
+    nonnegative: bool = False
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+        """Return ``dZ = dA * f'(Z)``, shape ``(n_samples, units)``."""
+        return dA * self.derivative(Z)
+
+    def derivative(self, Z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, Z: np.ndarray) -> np.ndarray:
+        return self.forward(Z)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+class Identity(Activation):
+    """``f(z) = z``, ``f'(z) = 1``."""
+
+    name = "identity"
+
+    def forward(self, Z):
+        return Z
+
+    def backward(self, dA, Z, A):
+        return dA
+
+    def derivative(self, Z):
+        return np.ones_like(Z)
+
+
+class Sigmoid(Activation):
+    """``f(z) = 1 / (1 + e^-z)``, ``f'(z) = f(z) (1 - f(z))``.
+
+    Computed as ``e^z / (1 + e^z)`` for negative z so that ``e^-z`` never overflows.
+    """
+
+    name = "sigmoid"
+    nonnegative = True
+
+    def forward(self, Z):
+        e = np.exp(-np.abs(Z))  # in (0, 1]: never overflows
+        return np.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        return dA * A * (1.0 - A)
+
+    def derivative(self, Z):
+        A = self.forward(Z)
+        return A * (1.0 - A)
+
+
+class Tanh(Activation):
+    """``f(z) = tanh z``, ``f'(z) = 1 - tanh^2 z``."""
+
+    name = "tanh"
+
+    def forward(self, Z):
+        return np.tanh(Z)
+
+    def backward(self, dA, Z, A):
+        return dA * (1.0 - A * A)
+
+    def derivative(self, Z):
+        return 1.0 - np.tanh(Z) ** 2
+
+
+class ReLU(Activation):
+    """``f(z) = max(z, 0)``, ``f'(z) = 1 if z > 0 else 0`` (0 at the kink, as PyTorch)."""
+
+    name = "relu"
+    nonnegative = True
+
+    def forward(self, Z):
+        return np.maximum(Z, 0)
+
+    def backward(self, dA, Z, A):
+        return np.where(Z > 0, dA, 0).astype(dA.dtype, copy=False)
+
+    def derivative(self, Z):
+        return (Z > 0).astype(Z.dtype)
+
+
+class LeakyReLU(Activation):
+    """``f(z) = z if z > 0 else 0.01 z``; ``f'(z) = 1 if z > 0 else 0.01``."""
+
+    name = "leaky_relu"
+    slope = 0.01
+
+    def forward(self, Z):
+        return np.where(Z > 0, Z, self.slope * Z).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        return np.where(Z > 0, dA, self.slope * dA).astype(dA.dtype, copy=False)
+
+    def derivative(self, Z):
+        return np.where(Z > 0, 1.0, self.slope).astype(Z.dtype)
+
+
+class ELU(Activation):
+    """``f(z) = z if z > 0 else e^z - 1`` (alpha 1); ``f'(z) = 1 if z > 0 else e^z``."""
+
+    name = "elu"
+
+    def forward(self, Z):
+        return np.where(Z > 0, Z, np.expm1(np.minimum(Z, 0))).astype(Z.dtype, copy=False)
+
+    def backward(self, dA, Z, A):
+        # for z <= 0, e^z = f(z) + 1: no second exponential
+        return np.where(Z > 0, dA, dA * (A + 1.0)).astype(dA.dtype, copy=False)
+
+    def derivative(self, Z):
+        return np.where(Z > 0, 1.0, np.exp(np.minimum(Z, 0))).astype(Z.dtype)
+
+
+class Softplus(Activation):
+    """``f(z) = log(1 + e^z)``, ``f'(z) = sigmoid(z)``.
+
+    Computed as ``max(z, 0) + log1p(e^-|z|)``, exact and overflow-free for every z.
+    """
+
+    name = "softplus"
+    nonnegative = True
+
+    def forward(self, Z):
+        return np.maximum(Z, 0) + np.log1p(np.exp(-np.abs(Z)))
+
+    def backward(self, dA, Z, A):
+        return dA * _SIGMOID.forward(Z)
+
+    def derivative(self, Z):
+        return _SIGMOID.forward(Z)
+
+
+class GELU(Activation):
+    """Exact GELU: ``f(z) = z Phi(z)``, ``f'(z) = Phi(z) + z phi(z)``.
+
+    ``Phi`` is the standard normal distribution function (via erf), ``phi`` its density.
+    """
+
+    name = "gelu"
+    _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+    def forward(self, Z):
+        return Z * ndtr(Z)
+
+    def backward(self, dA, Z, A):
+        return dA * self.derivative(Z)
+
+    def derivative(self, Z):
+        pdf = np.exp(-0.5 * Z * Z) * Z.dtype.type(self._INV_SQRT_2PI)
+        return ndtr(Z) + Z * pdf
+
+
+class Softmax(Activation):
+    """Row-wise ``f(z)_j = e^{z_j} / sum_k e^{z_k}``, for output layers.
+
+    Each row is shifted by its maximum first: the result is unchanged and ``e^z`` can
+    no longer overflow. The backward rule applies the full Jacobian,
+    ``dZ = A * (dA - sum_j(dA_j A_j))``; with cross-entropy the model uses the fused
+    ``dZ = A - Y`` instead.
+    """
+
+    name = "softmax"
+    nonnegative = True
+
+    def forward(self, Z):
+        e = np.exp(Z - Z.max(axis=1, keepdims=True))
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    def backward(self, dA, Z, A):
+        return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
+
+    def derivative(self, Z):
+        raise TypeError("softmax has no elementwise derivative; use backward(dA, Z, A)")
+
+
+_SIGMOID = Sigmoid()
+_REGISTRY: dict[str, type[Activation]] = {
+    cls.name: cls
+    for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, ELU, Softplus, GELU, Softmax)
+}
+_ALIASES = {"linear": "identity", "none": "identity", "leakyrelu": "leaky_relu"}
+
+
+def names() -> list[str]:
+    """Names accepted by :func:`get` (aliases: ``linear`` for ``identity``)."""
+    return sorted(_REGISTRY)
+
+
+def get(activation: str | Activation | None) -> Activation:
+    """Resolve a name (case-insensitive) or an :class:`Activation` to an instance.
+
+    ``None`` means identity.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the valid names.
+    TypeError
+        For anything that is neither a string nor an Activation.
+    """
+    if activation is None:
+        return Identity()
+    if isinstance(activation, Activation):
+        return activation
+    if not isinstance(activation, str):
+        raise TypeError(
+            f"activation must be a name or an Activation, got {type(activation).__name__} "
+            f"{activation!r}; valid names: {', '.join(names())}"
+        )
+    key = activation.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _REGISTRY:
+        raise ValueError(
+            f"unknown activation {activation!r}; valid names: {', '.join(names())} "
+            "(or 'linear' for identity)"
+        )
+    return _REGISTRY[key]()

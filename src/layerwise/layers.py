@@ -1,0 +1,240 @@
+"""Layers: ``forward(A_prev) -> (A, cache)`` and ``backward(dA, cache) -> (dA_prev, grads)``.
+
+A layer holds its parameters as plain NumPy arrays; it returns its cache and its gradients
+instead of keeping them, so the three steps of training stay visible to the caller.
+
+For a :class:`Dense` layer with ``W`` of shape ``(n_in, units)`` and ``b`` of shape
+``(units,)``, on a batch ``A_prev`` of shape ``(n, n_in)``::
+
+    forward                  backward (given dA = dL/dA, shape (n, units))
+    Z = A_prev @ W + b       dZ      = dA * f'(Z)            (n, units)
+    A = f(Z)                 dW      = A_prev.T @ dZ         (n_in, units)
+                             db      = sum of dZ over rows   (units,)
+                             dA_prev = dZ @ W.T              (n, n_in)
+
+The 1/n of a mean loss is already inside ``dA`` (see :mod:`layerwise.losses`), so the
+sums here are plain sums.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from layerwise import activations, initializers
+
+__all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
+
+
+class Cache(NamedTuple):
+    """What a Dense layer's forward step keeps for its backward step.
+
+    ``A_prev`` (n, n_in), ``W`` (n_in, units), ``b`` (units,), ``Z`` (n, units) and the
+    layer's output ``A`` (n, units), kept so that sigmoid and tanh derivatives need no
+    new exponential.
+    """
+
+    A_prev: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+    Z: np.ndarray
+    A: np.ndarray
+
+
+class Grads(NamedTuple):
+    """Gradients of a Dense layer: ``dW`` shaped like ``W``, ``db`` shaped like ``b``."""
+
+    dW: np.ndarray
+    db: np.ndarray
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses define ``param_names`` (the attributes that hold learnable arrays, in the
+    order of the fields of their grads tuple), ``build``, ``forward`` and ``backward``.
+
+    Attributes
+    ----------
+    name : str or None
+        Unique within a model; given by the model when the layer is added. Optimizer
+        state and saved files refer to parameters as ``"<name>/<param>"``.
+    trainable : bool
+        When False (see ``Sequential.freeze``), updates skip this layer's parameters.
+    n_in : int or None
+        Input width, known once the layer is built.
+    """
+
+    param_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.trainable = True
+        self.n_in: int | None = None
+
+    @property
+    def built(self) -> bool:
+        return self.n_in is not None
+
+    @property
+    def units(self) -> int:
+        """Output width."""
+        raise NotImplementedError
+
+    def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
+        self.n_in = n_in
+
+    def forward(
+        self, A_prev: np.ndarray, *, training: bool = False, rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, Any]:
+        raise NotImplementedError
+
+    def backward(self, dA: np.ndarray, cache: Any, *, need_dA_prev: bool = True):
+        raise NotImplementedError
+
+    def params(self) -> dict[str, np.ndarray]:
+        """The learnable arrays by name (empty for parameter-free layers)."""
+        return {p: getattr(self, p) for p in self.param_names}
+
+    def n_params(self) -> int:
+        return sum(int(a.size) for a in self.params().values())
+
+    def get_config(self) -> dict[str, Any]:
+        """A JSON-able description from which ``from_config`` rebuilds the (unbuilt) layer."""
+        return {"type": type(self).__name__, "name": self.name, "trainable": self.trainable}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        config = dict(config)
+        config.pop("type", None)
+        name = config.pop("name", None)
+        trainable = config.pop("trainable", True)
+        layer = cls(**config)
+        layer.name, layer.trainable = name, trainable
+        return layer
+
+    def describe(self) -> str:
+        """The activation or kind shown by ``Sequential.summary``."""
+        return ""
+
+
+def _check_positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{what} must be a positive integer, got {type(value).__name__} {value!r}")
+    if value <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {value}")
+    return int(value)
+
+
+class Dense(Layer):
+    """A fully connected layer: ``A = activation(A_prev @ W + b)``.
+
+    Parameters
+    ----------
+    units : int
+        Number of neurons (output width), > 0.
+    activation : str or Activation, default "relu"
+        See :func:`layerwise.activations.names`.
+    init : str or callable, optional
+        Weight initialiser (see :mod:`layerwise.initializers`); by default He for
+        relu-like activations and Glorot otherwise. Biases start at zero.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_in, units)
+    b : ndarray of shape (units,)
+
+    Examples
+    --------
+    >>> import layerwise as lw
+    >>> model = lw.Sequential([lw.Dense(4, "tanh"), lw.Dense(1, "sigmoid")], input_dim=2)
+    >>> model.layers[0].W.shape, model.layers[0].b.shape
+    ((2, 4), (4,))
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | activations.Activation | None = "relu",
+        *,
+        init: str | Any | None = None,
+    ) -> None:
+        super().__init__()
+        self._units = _check_positive_int(units, "units")
+        self.activation = activations.get(activation)
+        self.init = initializers.get(init) if init is not None else None
+        self.W: np.ndarray | None = None
+        self.b: np.ndarray | None = None
+
+    @property
+    def units(self) -> int:
+        return self._units
+
+    def initializer(self):
+        """The initialiser in use (the default for the activation when none was given)."""
+        return self.init or initializers.get(initializers.default_for(self.activation.name))
+
+    def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
+        """Draw ``W`` (n_in, units) from the initialiser and set ``b`` to zeros."""
+        super().build(n_in, rng, dtype)
+        self.W = np.ascontiguousarray(self.initializer()(rng, n_in, self._units, dtype), dtype)
+        self.b = np.zeros(self._units, dtype=dtype)
+
+    def set_weights(self, W: np.ndarray, b: np.ndarray) -> None:
+        """Replace ``W`` and ``b`` (any shapes; the layer's widths follow them)."""
+        self.W, self.b = W, b
+        self.n_in, self._units = W.shape
+
+    def forward(self, A_prev, *, training=False, rng=None):
+        """Return ``A`` (n, units) and a :class:`Cache`."""
+        Z = A_prev @ self.W
+        Z += self.b
+        A = self.activation.forward(Z)
+        return A, Cache(A_prev, self.W, self.b, Z, A)
+
+    def backward(self, dA, cache, *, need_dA_prev=True):
+        """From ``dA`` (n, units) return ``dA_prev`` (n, n_in) or None, and :class:`Grads`."""
+        dZ = self.activation.backward(dA, cache.Z, cache.A)
+        return self.backward_linear(dZ, cache, need_dA_prev=need_dA_prev)
+
+    def backward_linear(self, dZ, cache, *, need_dA_prev=True):
+        """The linear part of backward, from ``dZ`` (n, units) already known."""
+        dW = cache.A_prev.T @ dZ
+        db = dZ.sum(axis=0)
+        dA_prev = dZ @ cache.W.T if need_dA_prev else None
+        return dA_prev, Grads(dW, db)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self._units,
+            activation=self.activation.name,
+            init=initializers.name_of(self.init) if self.init is not None else None,
+        )
+        return config
+
+    def describe(self) -> str:
+        return self.activation.name
+
+    def __repr__(self) -> str:
+        return f"Dense({self._units}, activation={self.activation.name!r})"
+
+
+_LAYER_TYPES: dict[str, type[Layer]] = {"Dense": Dense}
+
+
+def register_layer(cls: type[Layer]) -> type[Layer]:
+    """Make a Layer subclass known to ``from_config`` (and so to ``lw.load``)."""
+    _LAYER_TYPES[cls.__name__] = cls
+    return cls
+
+
+def get_layer_class(type_name: str) -> type[Layer]:
+    if type_name not in _LAYER_TYPES:
+        raise ValueError(
+            f"unknown layer type {type_name!r}; known types: {', '.join(sorted(_LAYER_TYPES))}"
+        )
+    return _LAYER_TYPES[type_name]

@@ -1,0 +1,455 @@
+"""Sequential: a stack of layers, trained by three visible steps.
+
+>>> import numpy as np, layerwise as lw
+>>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+>>> y = np.array([0, 1, 1, 0])
+>>> model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=0)
+>>> A, caches = model.forward(X)               # 1. forward: caches[i] = (A_prev, W, b, Z, A)
+>>> grads = model.backward(caches, y, "bce")   # 2. backward: grads[i] = (dW, db)
+>>> model.update(grads, lr=0.5)                # 3. update: W -= lr*dW, b -= lr*db
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from layerwise import losses as _losses
+from layerwise._validation import (
+    check_dtype,
+    check_index,
+    check_positive,
+    check_same_length,
+    check_X,
+)
+from layerwise.layers import Dense, Layer, get_layer_class
+
+__all__ = ["Sequential", "mlp"]
+
+
+class _Table(str):
+    """A string that shows itself as a table (not as a quoted repr) in a REPL."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class Sequential:
+    """A feed-forward stack of layers: any depth, any widths, changeable at any time.
+
+    Parameters
+    ----------
+    layers : sequence of Layer, optional
+        Layers in order, input to output. More can be added with :meth:`add`.
+    input_dim : int, optional
+        Number of input features. Without it, the layers are built (weights drawn) on the
+        first call to ``forward`` or ``fit``, from the data's width.
+    seed : int or numpy.random.Generator, optional
+        Source of every random choice (weights, shuffling, dropout). The same seed gives
+        bit-for-bit the same run.
+    dtype : {"float32", "float64"}, default "float32"
+        Dtype of every array the model makes; inputs are converted to it.
+
+    Attributes
+    ----------
+    layers : list of Layer
+        ``layers[i].W`` (n_in, units) and ``layers[i].b`` (units,) are writable arrays.
+    rng : numpy.random.Generator
+    optimizer : Optimizer or None
+        The optimizer of the last ``fit``; kept so that a later ``fit`` continues with its
+        state, and remapped when the network changes shape.
+    epochs_trained : int
+        Epochs run by ``fit`` so far, over all calls.
+    events : list of dict
+        Changes of shape made after training started: ``{"epoch", "change"}``.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer] | None = None,
+        *,
+        input_dim: int | None = None,
+        seed: int | np.random.Generator | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        self.dtype = check_dtype(dtype)
+        self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
+        if isinstance(seed, np.random.Generator):
+            self.rng = seed
+        elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+            self.rng = np.random.default_rng(seed)
+        else:
+            raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+        self.seed = seed if not isinstance(seed, np.random.Generator) else None
+        self.layers: list[Layer] = []
+        self.optimizer = None
+        self.epochs_trained = 0
+        self.events: list[dict[str, Any]] = []
+        self.stop_training = False
+        self._name_counter = 0
+        for layer in layers or ():
+            self.add(layer)
+
+    # ------------------------------------------------------------------ structure
+    @property
+    def built(self) -> bool:
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    @property
+    def output_dim(self) -> int:
+        self._require_layers()
+        return self.layers[-1].units
+
+    def _require_layers(self) -> None:
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(lw.Dense(...))")
+
+    def _n_in_of(self, i: int) -> int | None:
+        return self.input_dim if i == 0 else self.layers[i - 1].units
+
+    def _name(self, layer: Layer) -> None:
+        taken = {l.name for l in self.layers if l is not layer}
+        while layer.name is None or layer.name in taken:
+            layer.name = f"{type(layer).__name__.lower()}_{self._name_counter}"
+            self._name_counter += 1
+
+    def _check_layer(self, layer: Any) -> Layer:
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"expected a Layer such as lw.Dense(units, activation), got "
+                f"{type(layer).__name__} {layer!r}"
+            )
+        if any(layer is l for l in self.layers):
+            raise ValueError(f"layer {layer!r} is already in this model; create a new one")
+        return layer
+
+    def add(self, layer: Layer) -> Sequential:
+        """Append ``layer`` after the current output layer; returns the model."""
+        return self.insert(len(self.layers), layer)
+
+    def insert(self, i: int, layer: Layer) -> Sequential:
+        """Insert ``layer`` at position ``i`` (0 = first), repairing the next layer's input.
+
+        If the model is built, the new layer is built at once, and the layer after it gets
+        its input width matched (weights of surviving inputs kept, new ones initialised).
+        """
+        self._check_layer(layer)
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            raise TypeError(f"insert position must be an integer, got {i!r}")
+        n = len(self.layers)
+        if not 0 <= i <= n:
+            raise ValueError(f"insert position {i} is out of range (valid: 0..{n})")
+        self._name(layer)
+        self.layers.insert(i, layer)
+        n_in = self._n_in_of(i)
+        if n_in is not None:
+            layer.build(n_in, self.rng, self.dtype)
+            self._repair(i + 1)
+        self._record(f"insert {layer.describe() or type(layer).__name__} layer at {i}")
+        return self
+
+    def remove(self, i: int) -> Layer:
+        """Remove and return layer ``i``; the next layer's input width is repaired.
+
+        The output layer cannot be removed (the loss is defined on it).
+        """
+        self._require_layers()
+        i = check_index(i, len(self.layers))
+        if i == len(self.layers) - 1:
+            raise ValueError(
+                f"layer {i} is the output layer and cannot be removed; insert a new output "
+                "layer after it first, or build a new model"
+            )
+        layer = self.layers.pop(i)
+        self._forget(layer)
+        self._repair(i)
+        self._record(f"remove layer {i}")
+        return layer
+
+    def _repair(self, i: int) -> None:
+        """Make layer i's input width match the output of layer i-1 (keeping overlap)."""
+        if i >= len(self.layers):
+            return
+        layer, n_in = self.layers[i], self._n_in_of(i)
+        if n_in is None or (layer.built and layer.n_in == n_in):
+            return
+        if not layer.built or not isinstance(layer, Dense):
+            layer.build(n_in, self.rng, self.dtype)
+            self._forget(layer)
+            self._repair(i + 1)
+            return
+        fresh = layer.initializer()(self.rng, n_in, layer.units, self.dtype)
+        keep = min(n_in, layer.n_in)
+        fresh[:keep] = layer.W[:keep]
+        layer.set_weights(np.ascontiguousarray(fresh), layer.b)
+        self._forget(layer)
+
+    def _forget(self, layer: Layer) -> None:
+        """Drop optimizer state of a layer whose parameters changed shape or left."""
+        if self.optimizer is not None and layer.name is not None:
+            self.optimizer.forget(prefix=f"{layer.name}/")
+
+    def _record(self, change: str) -> None:
+        if self.epochs_trained:
+            self.events.append({"epoch": self.epochs_trained, "change": change})
+
+    def build(self, input_dim: int | None = None) -> Sequential:
+        """Draw the weights of every layer not yet built, for ``input_dim`` features."""
+        self._require_layers()
+        if input_dim is not None:
+            input_dim = check_positive(input_dim, "input_dim", integer=True)
+            if self.input_dim is not None and self.built and input_dim != self.input_dim:
+                raise ValueError(
+                    f"X has {input_dim} features but the model expects {self.input_dim}"
+                )
+            self.input_dim = input_dim
+        if self.input_dim is None:
+            raise ValueError("the model does not know its input width; pass input_dim")
+        for i, layer in enumerate(self.layers):
+            if not layer.built:
+                layer.build(self._n_in_of(i), self.rng, self.dtype)
+            elif layer.n_in != self._n_in_of(i):
+                self._repair(i)
+        return self
+
+    # ------------------------------------------------------------------ the three steps
+    def check_input(self, X: Any, name: str = "X") -> np.ndarray:
+        """Validate X (2-D, numeric, finite, right width), build if needed; return it."""
+        self._require_layers()
+        X = check_X(X, self.dtype, name=name, n_features=self.input_dim if self.built else None)
+        if not self.built:
+            self.build(X.shape[1])
+        return X
+
+    def forward(self, X: Any, training: bool = False) -> tuple[np.ndarray, list[Any]]:
+        """Step 1: propagate X through every layer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        training : bool, default False
+            True activates training-only behaviour (dropout, batch statistics).
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, output_dim)
+        caches : list
+            ``caches[i]`` for layer i; for Dense a :class:`~layerwise.layers.Cache` with
+            fields ``A_prev, W, b, Z, A``.
+        """
+        return self._forward(self.check_input(X), training=training)
+
+    def _forward(self, X: np.ndarray, *, training: bool = False):
+        A, caches = X, []
+        for layer in self.layers:
+            A, cache = layer.forward(A, training=training, rng=self.rng)
+            caches.append(cache)
+        return A, caches
+
+    def output_loss(self, loss: str | _losses.Loss) -> _losses.Loss:
+        """Resolve ``loss`` and check it can work on this model's output layer."""
+        loss = _losses.get(loss)
+        self._require_layers()
+        out = self.layers[-1]
+        if not isinstance(out, Dense):
+            raise ValueError(f"the output layer must be Dense, got {type(out).__name__}")
+        loss.check_output(out.activation, out.units)
+        return loss
+
+    def prepare_targets(self, y: Any, loss: _losses.Loss, n_samples: int) -> np.ndarray:
+        """Validate y against the output layer; return it as (n_samples, output_dim)."""
+        y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+        if y_arr.ndim == 0 or y_arr.shape[0] != n_samples:
+            got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
+            raise ValueError(f"X has {n_samples} samples but y has {got}; they must match")
+        return loss.prepare_targets(y_arr, self.output_dim, self.dtype)
+
+    def backward(self, caches: list[Any], y: Any, loss: str | _losses.Loss) -> list[Any]:
+        """Step 2: gradients of the mean loss with respect to every parameter.
+
+        Parameters
+        ----------
+        caches : list
+            From :meth:`forward`.
+        y : array-like of shape (n_samples,) or (n_samples, output_dim)
+            Targets (class labels for ``cce``; 0/1 for ``bce``).
+        loss : {"mse", "bce", "cce"} or Loss
+
+        Returns
+        -------
+        grads : list
+            ``grads[i]`` for layer i; for Dense a :class:`~layerwise.layers.Grads` with
+            ``dW`` shaped like ``W`` and ``db`` shaped like ``b`` (None for layers without
+            parameters).
+        """
+        loss = self.output_loss(loss)
+        if len(caches) != len(self.layers):
+            raise ValueError(
+                f"got {len(caches)} caches for {len(self.layers)} layers; pass the caches "
+                "returned by model.forward on the current model"
+            )
+        Y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
+        return self._backward(caches, Y, loss)
+
+    def _backward(self, caches: list[Any], Y: np.ndarray, loss: _losses.Loss) -> list[Any]:
+        grads: list[Any] = [None] * len(self.layers)
+        out, cache = self.layers[-1], caches[-1]
+        last = len(self.layers) - 1
+        if loss.fuses_with(out.activation):
+            dA, grads[last] = out.backward_linear(
+                loss.fused_gradient(cache.A, Y), cache, need_dA_prev=last > 0
+            )
+        else:
+            dA, grads[last] = out.backward(loss.gradient(cache.A, Y), cache, need_dA_prev=last > 0)
+        for i in range(last - 1, -1, -1):
+            dA, grads[i] = self.layers[i].backward(dA, caches[i], need_dA_prev=i > 0)
+        return grads
+
+    def update(self, grads: list[Any], lr: float) -> None:
+        """Step 3: plain gradient descent, ``p -= lr * dp`` for every trainable parameter."""
+        lr = check_positive(lr, "lr")
+        if len(grads) != len(self.layers):
+            raise ValueError(f"got {len(grads)} grads for {len(self.layers)} layers")
+        for _key, p, g in self.param_grads(grads):
+            p -= lr * g
+
+    def param_grads(self, grads: list[Any]) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """Yield ``(key, param, grad)`` for every trainable parameter; key = "layer/param"."""
+        for layer, g in zip(self.layers, grads, strict=True):
+            if g is None or not layer.trainable:
+                continue
+            for pname, d in zip(layer.param_names, g, strict=True):
+                yield f"{layer.name}/{pname}", getattr(layer, pname), d
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """Every parameter array by key "layer_name/param" (the arrays themselves)."""
+        return {
+            f"{layer.name}/{p}": arr for layer in self.layers for p, arr in layer.params().items()
+        }
+
+    # ------------------------------------------------------------------ conveniences
+    def fit(self, X: Any, y: Any, **kwargs: Any):
+        """Train with mini-batch gradient descent; see :func:`layerwise.training.fit`."""
+        from layerwise.training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    def predict(self, X: Any, *, batch_size: int | None = None) -> np.ndarray:
+        """Outputs for X (inference mode), shape (n_samples, output_dim).
+
+        For a sigmoid/softmax output these are probabilities; take ``> 0.5`` or
+        ``argmax(axis=1)`` for labels.
+        """
+        X = self.check_input(X)
+        if batch_size is None:
+            return self._forward(X)[0]
+        batch_size = check_positive(batch_size, "batch_size", integer=True)
+        parts = [self._forward(X[s : s + batch_size])[0] for s in range(0, len(X), batch_size)]
+        return np.concatenate(parts)
+
+    def evaluate(self, X: Any, y: Any, loss: str | _losses.Loss) -> float:
+        """Mean loss on (X, y) in inference mode."""
+        loss = self.output_loss(loss)
+        X = self.check_input(X)
+        check_same_length(X, y)
+        Y = self.prepare_targets(y, loss, len(X))
+        return loss.value(self._forward(X)[0], Y)
+
+    def n_params(self) -> int:
+        return sum(layer.n_params() for layer in self.layers if layer.built)
+
+    def summary(self) -> str:
+        """A table of layers: index, type, units, activation, parameters (printable)."""
+        rows = [("#", "layer", "units", "activation", "params", "")]
+        for i, layer in enumerate(self.layers):
+            n = f"{layer.n_params():,}" if layer.built else "?"
+            rows.append(
+                (
+                    str(i),
+                    layer.name or type(layer).__name__,
+                    str(layer.units),
+                    layer.describe(),
+                    n,
+                    "" if layer.trainable else "frozen",
+                )  # fmt: skip
+            )
+        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+        rule = "-" * max(len(line) for line in lines)
+        inp = self.input_dim if self.input_dim is not None else "?"
+        total = f"{self.n_params():,}" if self.built else "?"
+        return _Table(
+            "\n".join(
+                [f"Sequential (input_dim={inp}, dtype={self.dtype.name})", rule, lines[0], rule]
+                + lines[1:]
+                + [rule, f"total parameters: {total}"]
+            )
+        )
+
+    def __repr__(self) -> str:
+        inside = ", ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([{inside}], input_dim={self.input_dim}, dtype={self.dtype.name!r})"
+
+    # ------------------------------------------------------------------ config
+    def get_config(self) -> dict[str, Any]:
+        """A JSON-able description of the architecture (not the weights)."""
+        return {
+            "input_dim": self.input_dim,
+            "dtype": self.dtype.name,
+            "layers": [layer.get_config() for layer in self.layers],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], *, seed: Any = None) -> Sequential:
+        """Rebuild an (untrained) model from :meth:`get_config`'s output."""
+        layers = [get_layer_class(c["type"]).from_config(c) for c in config["layers"]]
+        return cls(layers, input_dim=config.get("input_dim"), seed=seed, dtype=config["dtype"])
+
+
+def mlp(
+    input_dim: int,
+    hidden: Iterable[int] | int,
+    output_dim: int,
+    *,
+    activation: str | Sequence[str] = "relu",
+    output_activation: str = "identity",
+    init: str | None = None,
+    seed: int | np.random.Generator | None = None,
+    dtype: str = "float32",
+) -> Sequential:
+    """A multilayer perceptron ``input_dim -> hidden[0] -> ... -> output_dim``.
+
+    Parameters
+    ----------
+    input_dim : int
+        Number of input features.
+    hidden : sequence of int (or one int)
+        Width of each hidden layer; ``[]`` gives no hidden layer (linear or logistic
+        regression), ``[16, 8]`` two hidden layers.
+    output_dim : int
+        Output width (1 for regression or binary classification, n_classes for softmax).
+    activation : str or sequence of str, default "relu"
+        One activation for every hidden layer, or one per hidden layer.
+    output_activation : str, default "identity"
+        "sigmoid" for binary, "softmax" for multiclass classification.
+    init, seed, dtype
+        As in :class:`Dense` and :class:`Sequential`.
+
+    Examples
+    --------
+    >>> import layerwise as lw
+    >>> lw.mlp(2, [4], 1, output_activation="sigmoid").summary().splitlines()[0]
+    'Sequential (input_dim=2, dtype=float32)'
+    """
+    widths = [hidden] if isinstance(hidden, int | np.integer) else list(hidden)
+    acts = [activation] * len(widths) if isinstance(activation, str) else list(activation)
+    if len(acts) != len(widths):
+        raise ValueError(
+            f"activation has {len(acts)} entries but hidden has {len(widths)} layers; give one "
+            "activation per hidden layer or a single name"
+        )
+    layers: list[Layer] = [Dense(w, a, init=init) for w, a in zip(widths, acts)]
+    layers.append(Dense(output_dim, output_activation, init=init))
+    return Sequential(layers, input_dim=input_dim, seed=seed, dtype=dtype)

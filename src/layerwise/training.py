@@ -1,0 +1,352 @@
+"""The training loop: ``fit`` runs the three steps over batches and epochs.
+
+Each batch is one forward step, one backward step and one optimizer step (plain gradient
+descent by default, the seed's ``W = W - lr*dW``). The loss of an epoch is the mean of the
+losses its batches already computed on their way forward (before each update), so no extra
+forward pass is spent on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from layerwise import metrics as _metrics
+from layerwise import optimizers as _optimizers
+from layerwise._files import atomic_write
+from layerwise._validation import check_positive, check_X
+from layerwise.callbacks import Callback
+
+__all__ = ["History", "DivergenceError", "fit"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN or infinite loss; the model was reset to finite weights.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch (counted from 1 over the model's life) where the loss stopped being finite.
+    history : History
+        What was recorded before that.
+    """
+
+    def __init__(self, message: str, *, epoch: int, history: History) -> None:
+        super().__init__(message)
+        self.epoch, self.history = epoch, history
+
+
+@dataclass
+class History:
+    """What ``fit`` recorded, one value per epoch.
+
+    Attributes
+    ----------
+    epoch : list of int
+        Epoch numbers, counted from 1 over the model's life (a second ``fit`` continues).
+    loss : list of float
+        Training loss of each epoch (mean over its batches, before each update).
+    val_loss : list of float
+        Validation loss after each epoch (empty without validation data).
+    metrics : dict of str to list of float
+        ``"accuracy"``/``"val_accuracy"`` for classifiers, ``"r2"``, ``"mae"`` (and
+        ``val_`` forms) for regressors.
+    lr : list of float
+        Learning rate used in each epoch.
+    events : list of dict
+        Changes of the network during training: ``{"epoch": int, "change": str}``.
+    params : dict
+        The settings of the run (loss, optimizer, lr, batch size, ...).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    lr: list[float] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+    def columns(self) -> dict[str, list[Any]]:
+        """Every per-epoch series by column name, in CSV order."""
+        cols: dict[str, list[Any]] = {"epoch": self.epoch, "loss": self.loss}
+        if self.val_loss:
+            cols["val_loss"] = self.val_loss
+        cols.update(self.metrics)
+        if self.lr:
+            cols["lr"] = self.lr
+        return cols
+
+    def to_csv(self, path: str | None = None) -> str:
+        """Write one row per epoch (atomically) to ``path``; return the CSV text."""
+        cols = self.columns()
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        for row in zip(*cols.values()):
+            writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
+        text = buf.getvalue()
+        if path is not None:
+            with atomic_write(path, newline="") as f:
+                f.write(text)
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "metrics": self.metrics,
+            "lr": self.lr,
+            "events": self.events,
+            "params": self.params,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def _check_callbacks(callbacks: Iterable[Callback] | Callback | None) -> list[Callback]:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    out = list(callbacks)
+    for cb in out:
+        if not isinstance(cb, Callback):
+            raise TypeError(
+                f"callbacks must be lw.callbacks.Callback objects, got {type(cb).__name__}"
+            )
+    return out
+
+
+def _split_validation(model, X, Y, validation_data, validation_split):
+    if validation_data is not None and validation_split:
+        raise ValueError("give validation_data or validation_split, not both")
+    if validation_data is not None:
+        if not isinstance(validation_data, Sequence) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        Xv = check_X(validation_data[0], model.dtype, name="X_val", n_features=X.shape[1])
+        return X, Y, Xv, model.prepare_targets(validation_data[1], model._fit_loss, len(Xv))
+    if validation_split:
+        if not isinstance(validation_split, float | int) or not 0 < validation_split < 1:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
+        n_val = int(round(len(X) * validation_split))
+        if n_val < 1 or n_val >= len(X):
+            raise ValueError(
+                f"validation_split={validation_split} leaves {n_val} of {len(X)} samples for "
+                "validation; give more data or another split"
+            )
+        # as Keras: the last samples, taken before any shuffling
+        return X[:-n_val], Y[:-n_val], X[-n_val:], Y[-n_val:]
+    return X, Y, None, None
+
+
+def _metric_fns(loss, metrics):
+    if metrics is None:
+        metrics = ("accuracy",) if loss.classification else ("r2", "mae")
+    fns = {"accuracy": _metrics.accuracy, "r2": _metrics.r2, "mae": _metrics.mae}
+    for m in metrics:
+        if m not in fns:
+            raise ValueError(f"unknown metric {m!r}; valid: {', '.join(fns)}")
+    return {m: fns[m] for m in metrics}
+
+
+def fit(
+    model,
+    X: Any,
+    y: Any,
+    *,
+    loss: str = "mse",
+    optimizer: str | _optimizers.Optimizer = "sgd",
+    lr: float = 0.01,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Sequence[str] | None = None,
+    callbacks: Iterable[Callback] | None = (),
+    verbose: bool | str = "auto",
+) -> History:
+    """Train ``model`` on (X, y) and return the :class:`History`.
+
+    Parameters
+    ----------
+    model : Sequential
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, output_dim)
+    loss : {"mse", "bce", "cce"}
+    optimizer : str or Optimizer, default "sgd"
+        A name (built with ``lr``) or an Optimizer object, whose own learning rate then
+        rules. A name matching the model's current optimizer continues with its state.
+    lr : float, default 0.01
+    epochs : int, default 100
+    batch_size : int or None
+        None: full batch (every epoch is one step, as in the seed note).
+    shuffle : bool, default True
+        Reshuffle the samples every epoch (mini-batches only), from the model's Generator.
+    validation_data : (X_val, y_val), optional
+    validation_split : float, optional
+        Fraction of the samples (the last ones) held out for validation.
+    metrics : sequence of str, optional
+        Default: accuracy for bce/cce, r2 and mae for mse.
+    callbacks : iterable of Callback
+    verbose : bool or "auto"
+        Show a progress bar with the current loss; "auto" shows it on a terminal only.
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    DivergenceError
+        When the loss becomes NaN or infinite; the model keeps its last finite weights.
+    """
+    loss_obj = model.output_loss(loss)
+    model._fit_loss = loss_obj
+    X = model.check_input(X)
+    Y = model.prepare_targets(y, loss_obj, len(X))
+    epochs = check_positive(epochs, "epochs", integer=True)
+    batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
+    if isinstance(optimizer, str):
+        lr = check_positive(lr, "lr")
+        current = model.optimizer
+        if current is not None and current.name == optimizer.lower() and current.lr == lr:
+            opt = current  # a repeated fit continues with the optimizer's state
+        else:
+            opt = _optimizers.get(optimizer, lr=lr)
+    else:
+        opt = _optimizers.get(optimizer)
+    model.optimizer = opt
+    X, Y, Xv, Yv = _split_validation(model, X, Y, validation_data, validation_split)
+    metric_fns = _metric_fns(loss_obj, metrics)
+    cbs = _check_callbacks(callbacks)
+    history = History(
+        params={
+            "loss": loss_obj.name,
+            "optimizer": opt.get_config(),
+            "lr": opt.lr,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "shuffle": shuffle,
+            "n_samples": len(X),
+            "seed": model.seed,
+        }
+    )
+    n = len(X)
+    bs = n if batch_size is None else min(batch_size, n)
+    params = list(model.parameters().values())
+    snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+    show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, unit="epoch", leave=True, file=sys.stderr)
+    model.stop_training = False
+    for cb in cbs:
+        cb.set_context(model, history)
+        cb.on_train_begin({})
+    last_draw = 0.0
+    start_events = len(model.events)
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for _ in range(epochs):
+                epoch = model.epochs_trained + 1
+                logs: dict[str, Any] = {"lr": opt.lr}
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch, logs)
+                if len(params) != len(model.parameters()) or any(
+                    p is not q for p, q in zip(params, model.parameters().values())
+                ):  # a callback changed the network: follow its new arrays
+                    params = list(model.parameters().values())
+                    snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+                for dst, src in zip(snapshots[0], params):
+                    np.copyto(dst, src)
+                order = model.rng.permutation(n) if shuffle and bs < n else None
+                total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
+                for bi, start in enumerate(range(0, n, bs)):
+                    if order is None:
+                        Xb, Yb = X[start : start + bs], Y[start : start + bs]
+                    else:
+                        idx = order[start : start + bs]
+                        Xb, Yb = X[idx], Y[idx]
+                    A, caches = model._forward(Xb, training=True)
+                    batch_loss = loss_obj.value(A, Yb)
+                    if not math.isfinite(batch_loss):
+                        _diverged(model, params, snapshots[1] if bi == 0 else snapshots[0],
+                                  epoch, history, opt.lr)  # fmt: skip
+                    total += batch_loss * len(Xb)
+                    for m, fn in metric_fns.items():
+                        sums[m] += fn(A, Yb) * len(Xb)
+                    grads = model._backward(caches, Yb, loss_obj)
+                    opt.step(model.param_grads(grads))
+                    if cbs:
+                        for cb in cbs:
+                            cb.on_batch_end(bi, {"loss": batch_loss, "size": len(Xb)})
+                model.epochs_trained = epoch
+                history.epoch.append(epoch)
+                history.loss.append(total / n)
+                history.lr.append(opt.lr)
+                logs["loss"] = total / n
+                for m in metric_fns:
+                    history.metrics.setdefault(m, []).append(sums[m] / n)
+                    logs[m] = sums[m] / n
+                if Xv is not None:
+                    Av = model._forward(Xv)[0]
+                    val_loss = loss_obj.value(Av, Yv)
+                    if not math.isfinite(val_loss):
+                        _diverged(model, params, snapshots[0], epoch, history, opt.lr)
+                    history.val_loss.append(val_loss)
+                    logs["val_loss"] = val_loss
+                    for m, fn in metric_fns.items():
+                        history.metrics.setdefault(f"val_{m}", []).append(fn(Av, Yv))
+                        logs[f"val_{m}"] = history.metrics[f"val_{m}"][-1]
+                snapshots = (snapshots[1], snapshots[0])
+                for cb in cbs:
+                    cb.on_epoch_end(epoch, logs)
+                if bar is not None:
+                    bar.update(1)
+                    now = time.monotonic()
+                    if now - last_draw > 0.2:
+                        last_draw = now
+                        bar.set_postfix(
+                            {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}, refresh=False
+                        )
+                if model.stop_training:
+                    break
+            if not all(np.isfinite(p).all() for p in model.parameters().values()):
+                _diverged(model, params, snapshots[1], model.epochs_trained, history, opt.lr)
+        history.events = model.events[start_events:]
+        for cb in cbs:
+            cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _diverged(model, params, good, epoch, history, lr) -> None:
+    for dst, src in zip(params, good):
+        np.copyto(dst, src)
+    raise DivergenceError(
+        f"training diverged at epoch {epoch}: the loss became NaN or infinite. The model "
+        f"keeps its last finite weights. Try a smaller learning rate (lr={lr:g} now), "
+        "standardised inputs, or gradient clipping.",
+        epoch=epoch,
+        history=history,
+    )
