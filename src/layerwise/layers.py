@@ -97,6 +97,11 @@ class Layer:
         """The learnable arrays by name (empty for parameter-free layers)."""
         return {p: getattr(self, p) for p in self.param_names}
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Arrays that are state but not learned (e.g. running statistics); saved with the
+        model. Empty by default."""
+        return {}
+
     def n_params(self) -> int:
         return sum(int(a.size) for a in self.params().values())
 

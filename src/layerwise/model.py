@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -356,6 +357,10 @@ class Sequential:
         check_same_length(X, y)
         Y = self.prepare_targets(y, loss, len(X))
         return loss.value(self._forward(X)[0], Y)
+
+    def copy(self) -> Sequential:
+        """An independent deep copy (weights, optimizer state and random state included)."""
+        return copy.deepcopy(self)
 
     def n_params(self) -> int:
         return sum(layer.n_params() for layer in self.layers if layer.built)

@@ -20,7 +20,7 @@ import numpy as np
 
 from layerwise._validation import check_positive
 
-__all__ = ["Optimizer", "SGD", "get", "names"]
+__all__ = ["Optimizer", "SGD", "get", "names", "from_config"]
 
 ParamGrad = tuple[str, np.ndarray, np.ndarray]
 
@@ -100,3 +100,12 @@ def get(optimizer: str | Optimizer, lr: float = 0.01) -> Optimizer:
     if key not in _REGISTRY:
         raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(names())}")
     return _REGISTRY[key](lr=lr)
+
+
+def from_config(config: dict[str, Any]) -> Optimizer:
+    """Rebuild an optimizer (without state) from its :meth:`Optimizer.get_config`."""
+    config = dict(config)
+    name = config.pop("name", None)
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown optimizer {name!r} in config; valid names: {', '.join(names())}")
+    return _REGISTRY[name](**config)
