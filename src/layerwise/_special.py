@@ -41,6 +41,9 @@ def _poly(x: np.ndarray, coefs: tuple[float, ...]) -> np.ndarray:
 
 def _erfc_pos(x: np.ndarray) -> np.ndarray:
     """erfc(x) for x >= 1, in float64."""
+    # erfc(x) underflows to 0 from x ~ 27.3; clamping keeps the polynomials (degree 8)
+    # from overflowing to inf/inf = NaN for huge or infinite x
+    x = np.minimum(x, 40.0)
     big = x >= 8.0
     num = np.where(big, _poly(x, _R), _poly(x, _P))
     den = np.where(big, _poly(x, _S), _poly(x, _Q))
@@ -53,8 +56,9 @@ def erf(x: np.ndarray) -> np.ndarray:
     x64 = x.astype(np.float64, copy=False)
     ax = np.abs(x64)
     small = ax < 1.0
-    z = x64 * x64
-    inner = x64 * _poly(z, _T) / _poly(z, _U)
+    xs = np.where(small, x64, 0.0)  # the |x| < 1 branch only sees small x: no overflow
+    z = xs * xs
+    inner = xs * _poly(z, _T) / _poly(z, _U)
     outer = np.sign(x64) * (1.0 - _erfc_pos(np.maximum(ax, 1.0)))
     return np.where(small, inner, outer).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
@@ -79,4 +83,4 @@ def ndtr(z: np.ndarray) -> np.ndarray:
     mid = 0.5 + 0.5 * xs * _poly(zz, _T) / _poly(zz, _U)
     tail = 0.5 * _erfc_pos(np.maximum(ax, 1.0))  # Phi(-|z|), exact in the far tail
     out = np.where(small, mid, np.where(x > 0, 1.0 - tail, tail))
-    return out.astype(z.dtype, copy=False)
+    return out.astype(z.dtype if z.dtype.kind == "f" else np.float64, copy=False)
