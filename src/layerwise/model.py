@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from layerwise import losses as _losses
+from layerwise import surgery as _surgery
 from layerwise._validation import (
     check_dtype,
     check_index,
@@ -166,8 +167,46 @@ class Sequential:
         layer = self.layers.pop(i)
         self._forget(layer)
         self._repair(i)
-        self._record(f"remove layer {i}")
+        self._record(f"remove layer {i} ({layer.name})")
         return layer
+
+    def widen(self, i: int, units: int, *, noise: float = 0.0) -> Sequential:
+        """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net).
+
+        New neurons copy existing ones; the next Dense layer's weights are shared among the
+        copies, so with ``noise=0`` outputs are unchanged. ``noise`` (relative to the std of
+        the layer's weights) breaks the copies' symmetry. Optimizer state follows the
+        copies. See :func:`layerwise.surgery.widen`; returns the model.
+        """
+        _surgery.widen(self, i, units, noise=noise)
+        return self
+
+    def deepen(self, i: int, *, activation: Any = None) -> Sequential:
+        """Insert after Dense hidden layer ``i`` a layer with ``W = I``, ``b = 0``, keeping the
+        function; its activation is layer i's unless given, and must be one that leaves
+        layer i's outputs unchanged (``"identity"``; ``"relu"`` after a non-negative
+        activation), else ValueError. See :func:`layerwise.surgery.deepen`; returns the model.
+        """
+        _surgery.deepen(self, i, activation=activation)
+        return self
+
+    def resize(self, i: int, units: int) -> Sequential:
+        """Shrink or grow Dense hidden layer ``i`` to ``units`` neurons, keeping overlapping
+        weights (not function-preserving; shrinking keeps the neurons with the largest
+        outgoing weights). See :func:`layerwise.surgery.resize`; returns the model.
+        """
+        _surgery.resize(self, i, units)
+        return self
+
+    def freeze(self, i: int) -> Sequential:
+        """Stop layer ``i`` from learning (its parameters stay bit-identical); returns the model."""
+        _surgery.freeze(self, i)
+        return self
+
+    def unfreeze(self, i: int) -> Sequential:
+        """Let a frozen layer ``i`` learn again; returns the model."""
+        _surgery.unfreeze(self, i)
+        return self
 
     def _repair(self, i: int) -> None:
         """Make layer i's input width match the output of layer i-1 (keeping overlap)."""
@@ -181,11 +220,8 @@ class Sequential:
             self._forget(layer)
             self._repair(i + 1)
             return
-        fresh = layer.initializer()(self.rng, n_in, layer.units, self.dtype)
-        keep = min(n_in, layer.n_in)
-        fresh[:keep] = layer.W[:keep]
-        layer.set_weights(np.ascontiguousarray(fresh), layer.b)
-        self._forget(layer)
+        # surviving input rows and their optimizer state are kept; new rows drawn fresh
+        _surgery.match_input(self, i, n_in)
 
     def _forget(self, layer: Layer) -> None:
         """Drop optimizer state of a layer whose parameters changed shape or left."""
