@@ -1,0 +1,116 @@
+"""The network edits the page offers, each a call into the library's on-the-fly operations.
+
+Growing keeps what the network computes (``widen``, ``deepen``); shrinking and changing an
+activation do not (``resize``, ``remove``). Each function changes ``model`` in place and
+returns ``(description, preserving)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import layerwise as lw
+from layerwise.playground.validate import PlaygroundError
+
+__all__ = ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "set_activation"]
+__all__ += ["split_copies"]
+
+SPLIT_SPREAD = 0.5  # the copies of a widened neuron share its outgoing weights 50 +- 25 %
+
+
+def _need(model: lw.Sequential, name: str) -> None:
+    if not hasattr(model, name):
+        raise PlaygroundError(
+            f"this version of layerwise has no Sequential.{name}; update layerwise", status=501
+        )
+
+
+def add_neuron(
+    model: lw.Sequential, i: int, *, max_units: int, rng: np.random.Generator
+) -> tuple[str, bool]:
+    """Widen hidden layer ``i`` by one neuron (Net2WiderNet, then :func:`split_copies`)."""
+    _need(model, "widen")
+    units = model.layers[i].units
+    if units >= max_units:
+        raise PlaygroundError(
+            f"layer {i} already has {units} neurons, the most the playground allows ({max_units})"
+        )
+    model.widen(i, units + 1, noise=0.0)
+    split_copies(model, i, rng)
+    return f"widen layer {i}: {units} -> {units + 1} neurons", True
+
+
+def split_copies(model: lw.Sequential, i: int, rng: np.random.Generator) -> None:
+    """Break the symmetry between a widened neuron and its copies, keeping the function.
+
+    Copies have identical incoming weights and bias, so identical outputs ``a``; any shares
+    ``p_k`` (summing to 1) of their combined outgoing weights ``w`` give the same
+    ``sum_k p_k a w = a w``. Unequal shares give them unequal gradients, so they learn
+    apart. (``widen(noise>0)`` perturbs the incoming weights instead, which changes the
+    loss at once: the page promises that adding a neuron does not.)
+    """
+    layer, nxt = model.layers[i], model.layers[i + 1]
+    cols = np.vstack([layer.W, layer.b[None, :]])
+    _, group = np.unique(cols, axis=1, return_inverse=True)
+    group = np.asarray(group).reshape(-1)
+    for g in np.unique(group):
+        members = np.flatnonzero(group == g)
+        if len(members) < 2:
+            continue
+        total = nxt.W[members].sum(axis=0)
+        share = 1.0 + SPLIT_SPREAD * rng.uniform(-1.0, 1.0, len(members))
+        share /= share.sum()
+        nxt.W[members] = (share[:, None] * total[None, :]).astype(nxt.W.dtype)
+
+
+def remove_neuron(model: lw.Sequential, i: int) -> tuple[str, bool]:
+    """Shrink hidden layer ``i`` by one neuron (``resize`` drops the least used one)."""
+    _need(model, "resize")
+    units = model.layers[i].units
+    if units <= 1:
+        raise PlaygroundError(
+            f"layer {i} has a single neuron; remove the layer instead of its last neuron"
+        )
+    model.resize(i, units - 1)
+    return f"resize layer {i}: {units} -> {units - 1} neurons", False
+
+
+def add_layer(model: lw.Sequential, i: int, *, max_layers: int) -> tuple[str, bool]:
+    """Insert a hidden layer after layer ``i`` (``-1``: in front), keeping the function.
+
+    ``deepen`` adds an identity-initialised layer. Its activation is relu after a
+    non-negative activation (relu, sigmoid, softplus: still the identity on those outputs,
+    and non-linear for what comes next), else identity (tanh after tanh would change the
+    outputs); the page's activation menu can change it afterwards.
+    """
+    n_hidden = len(model.layers) - 1
+    if n_hidden >= max_layers:
+        raise PlaygroundError(
+            f"the network already has {n_hidden} hidden layers, the most the playground "
+            f"allows ({max_layers})"
+        )
+    if i < 0:
+        # in front of everything: a 2-unit identity layer is the identity on the inputs
+        layer = lw.Dense(2, "identity")
+        model.insert(0, layer)
+        layer.W[...] = np.eye(2, dtype=layer.W.dtype)
+        layer.b[...] = 0.0
+        return "new identity layer 0 (2 neurons) in front", True
+    _need(model, "deepen")
+    act = "relu" if model.layers[i].activation.nonnegative else "identity"
+    model.deepen(i, activation=act)
+    return f"deepen after layer {i}: new {act} layer {i + 1}", True
+
+
+def remove_layer(model: lw.Sequential, i: int) -> tuple[str, bool]:
+    """Remove hidden layer ``i``; the next layer's inputs are repaired (not preserving)."""
+    model.remove(i)
+    return f"remove layer {i}", False
+
+
+def set_activation(model: lw.Sequential, i: int, activation: str) -> tuple[str, bool]:
+    """Give hidden layer ``i`` another activation (weights kept, function changed)."""
+    layer = model.layers[i]
+    old = layer.activation.name
+    layer.activation = lw.activations.get(activation)
+    return f"activation of layer {i}: {old} -> {activation}", activation == old
