@@ -7,16 +7,29 @@
 >>> model.update(grads, lr=0.01)                 # update: W -= lr*dW, b -= lr*db
 """
 
-from layerwise import activations, callbacks, datasets, initializers, losses, metrics, optimizers
+from layerwise import (
+    activations,
+    callbacks,
+    datasets,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    regularization,
+    schedules,
+)
 from layerwise.gradcheck import gradient_check
 from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential, mlp
+from layerwise.regularization import BatchNorm, Dropout
 from layerwise.training import DivergenceError, History, fit
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchNorm",
     "Dense",
+    "Dropout",
     "DivergenceError",
     "History",
     "Layer",
@@ -31,4 +44,6 @@ __all__ = [
     "metrics",
     "mlp",
     "optimizers",
+    "regularization",
+    "schedules",
 ]

@@ -105,6 +105,10 @@ class Layer:
     def n_params(self) -> int:
         return sum(int(a.size) for a in self.params().values())
 
+    def penalty(self) -> float:
+        """Regularisation term this layer adds to the loss (0 by default)."""
+        return 0.0
+
     def get_config(self) -> dict[str, Any]:
         """A JSON-able description from which ``from_config`` rebuilds the (unbuilt) layer."""
         return {"type": type(self).__name__, "name": self.name, "trainable": self.trainable}
@@ -144,6 +148,9 @@ class Dense(Layer):
     init : str or callable, optional
         Weight initialiser (see :mod:`layerwise.initializers`); by default He for
         relu-like activations and Glorot otherwise. Biases start at zero.
+    l2 : float, default 0
+        L2 penalty on the weights, Keras' convention: ``l2 * sum(W**2)`` is added to the
+        loss (no 1/2, biases not penalised), so ``2 * l2 * W`` is added to ``dW``.
 
     Attributes
     ----------
@@ -166,9 +173,15 @@ class Dense(Layer):
         activation: str | activations.Activation | None = "relu",
         *,
         init: str | Any | None = None,
+        l2: float = 0.0,
     ) -> None:
         super().__init__()
         self._units = _check_positive_int(units, "units")
+        if isinstance(l2, bool) or not isinstance(l2, int | float | np.floating) or not l2 >= 0:
+            raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
+        if not np.isfinite(l2):
+            raise ValueError(f"l2 must be finite, got {l2!r}")
+        self.l2 = float(l2)
         self.activation = activations.get(activation)
         self.init = initializers.get(init) if init is not None else None
         self.W: np.ndarray | None = None
@@ -208,6 +221,8 @@ class Dense(Layer):
     def backward_linear(self, dZ, cache, *, need_dA_prev=True):
         """The linear part of backward, from ``dZ`` (n, units) already known."""
         dW = cache.A_prev.T @ dZ
+        if self.l2:
+            dW += cache.W * (2.0 * self.l2)
         db = dZ.sum(axis=0)
         dA_prev = dZ @ cache.W.T if need_dA_prev else None
         return dA_prev, Grads(dW, db)
@@ -219,7 +234,13 @@ class Dense(Layer):
             activation=self.activation.name,
             init=initializers.name_of(self.init) if self.init is not None else None,
         )
+        if self.l2:
+            config["l2"] = self.l2
         return config
+
+    def penalty(self) -> float:
+        """``l2 * sum(W**2)`` (0 when ``l2 = 0``)."""
+        return self.l2 * float(np.vdot(self.W, self.W)) if self.l2 else 0.0
 
     def describe(self) -> str:
         return self.activation.name

@@ -387,12 +387,25 @@ class Sequential:
         return np.concatenate(parts)
 
     def evaluate(self, X: Any, y: Any, loss: str | _losses.Loss) -> float:
-        """Mean loss on (X, y) in inference mode."""
+        """Mean loss on (X, y) in inference mode, plus the layers' L2 penalty (as Keras:
+        the objective that training minimises; 0 without ``l2``)."""
         loss = self.output_loss(loss)
         X = self.check_input(X)
         check_same_length(X, y)
         Y = self.prepare_targets(y, loss, len(X))
-        return loss.value(self._forward(X)[0], Y)
+        return loss.value(self._forward(X)[0], Y) + self.penalty()
+
+    def penalty(self) -> float:
+        """The regularisation term added to the loss: sum of the layers' ``penalty()``
+        (``l2 * sum(W**2)`` for each Dense layer with ``l2 > 0``)."""
+        return sum((layer.penalty() for layer in self.layers if layer.built), 0.0)
+
+    def train_on_batch(self, X: Any, y: Any, **kwargs: Any) -> float:
+        """One optimizer step on one batch; returns its loss. See
+        :func:`layerwise.training.train_on_batch`."""
+        from layerwise.training import train_on_batch
+
+        return train_on_batch(self, X, y, **kwargs)
 
     def copy(self) -> Sequential:
         """An independent deep copy (weights, optimizer state and random state included)."""

@@ -5,28 +5,75 @@ The model hands an optimizer ``(key, param, grad)`` triples, ``key`` being
 moment estimates) lives in ``optimizer.state[key]``, so when the network changes shape the
 model can remap or drop exactly the entries of the parameters that changed.
 
+Every update rule is PyTorch's (``torch.optim``, single-tensor code path), with the same
+defaults, so a run can be checked step by step against ``torch.optim``:
+
+===========  ================================================================================
+SGD          ``g += wd p``; ``buf = g`` (first step) or ``buf = mu buf + (1 - dampening) g``;
+             ``g = g + mu buf`` (nesterov) or ``g = buf``; ``p -= lr g``
+RMSprop      ``g += wd p``; ``v = alpha v + (1 - alpha) g^2``; centred: ``ga = alpha ga +
+             (1 - alpha) g``, ``d = sqrt(v - ga^2) + eps``, else ``d = sqrt(v) + eps``;
+             momentum: ``buf = mu buf + g / d``, ``p -= lr buf``; else ``p -= lr g / d``
+Adam         ``g += wd p``; ``m = b1 m + (1 - b1) g``; ``v = b2 v + (1 - b2) g^2``;
+             ``v_max = max(v_max, v)`` (amsgrad); ``p -= lr / (1 - b1^t) m /
+             (sqrt(v) / sqrt(1 - b2^t) + eps)``
+AdamW        Adam, but ``p *= 1 - lr wd`` instead of ``g += wd p`` (decoupled decay)
+Adagrad      ``g += wd p``; ``s += g^2``; ``p -= lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)``
+===========  ================================================================================
+
+``t`` is the parameter's own step count, ``state[key]["step"]`` (a 0-d int64 array), so a
+parameter whose state was reset after a change of shape starts its bias correction afresh,
+as in PyTorch.
+
 >>> import layerwise as lw
 >>> opt = lw.optimizers.get("sgd", lr=0.1)
 >>> opt
 SGD(lr=0.1)
+>>> lw.optimizers.Adam(lr=1e-3, weight_decay=1e-4)
+Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0001, amsgrad=False)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import inspect
+import math
+import numbers
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from layerwise._validation import check_positive
 
-__all__ = ["Optimizer", "SGD", "get", "names", "from_config"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "RMSprop",
+    "Adam",
+    "AdamW",
+    "Adagrad",
+    "get",
+    "names",
+    "from_config",
+]
 
 ParamGrad = tuple[str, np.ndarray, np.ndarray]
 
 
+def _check_range(value: Any, name: str, low: float, high: float, *, high_open: bool = True):
+    """A real number in [low, high) (or [low, high]); the error names it and the range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    ok = low <= value < high if high_open else low <= value <= high
+    if not ok or math.isnan(value):
+        closing = ")" if high_open else "]"
+        raise ValueError(f"{name} must be in [{low:g}, {high:g}{closing}, got {value!r}")
+    return value
+
+
 class Optimizer:
-    """Base class. Subclasses implement ``_update(key, param, grad)``.
+    """Base class. Subclasses implement ``_update(key, param, grad, state)``.
 
     Parameters
     ----------
@@ -35,10 +82,17 @@ class Optimizer:
 
     Attributes
     ----------
+    lr : float
+        The learning rate of the next step (a schedule may change it between epochs).
     state : dict[str, dict[str, ndarray]]
-        Per-parameter state, keyed like the parameters.
+        Per-parameter state, keyed like the parameters: ``state[key][name]``. Every entry
+        is shaped like its parameter, except ``"step"``, a 0-d int64 array counting the
+        steps that parameter has taken.
     iterations : int
         Number of ``step`` calls so far.
+    schedule : Schedule or None
+        The learning-rate schedule attached by ``fit(schedule=...)``; saved with the
+        optimizer's config so that a resumed run continues it.
     """
 
     name = ""
@@ -47,14 +101,19 @@ class Optimizer:
         self.lr = check_positive(lr, "lr")
         self.state: dict[str, dict[str, np.ndarray]] = {}
         self.iterations = 0
+        self.schedule: Any = None
 
     def step(self, params: Iterable[ParamGrad]) -> None:
-        """Update every ``param`` in place from its ``grad``."""
+        """Update every ``param`` in place from its ``grad`` (one step of the rule)."""
         self.iterations += 1
         for key, p, g in params:
-            self._update(key, p, g)
+            st = self.state.get(key)
+            if st is None:
+                st = self.state[key] = {"step": np.zeros((), dtype=np.int64)}
+            st["step"] += 1
+            self._update(key, p, g, st)
 
-    def _update(self, key: str, p: np.ndarray, g: np.ndarray) -> None:
+    def _update(self, key: str, p: np.ndarray, g: np.ndarray, state: dict) -> None:
         raise NotImplementedError
 
     def forget(self, *, prefix: str | None = None, key: str | None = None) -> None:
@@ -63,32 +122,355 @@ class Optimizer:
             if k == key or (prefix is not None and k.startswith(prefix)):
                 del self.state[k]
 
+    def hyperparameters(self) -> dict[str, Any]:
+        """The constructor's arguments, ``lr`` first."""
+        return {"lr": self.lr}
+
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "lr": self.lr}
+        """A JSON-able description: ``name``, ``lr``, every other hyperparameter that differs
+        from its default and, when a schedule is attached, ``"schedule"`` (its config and
+        position)."""
+        defaults = {
+            k: p.default
+            for k, p in inspect.signature(type(self).__init__).parameters.items()
+            if p.default is not p.empty
+        }
+        config: dict[str, Any] = {"name": self.name, "lr": self.lr}
+        for k, v in self.hyperparameters().items():
+            if k != "lr" and (k not in defaults or v != defaults[k]):
+                config[k] = v
+        if self.schedule is not None:
+            config["schedule"] = self.schedule.get_config()
+        return config
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
 
 
+def _decay(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarray:
+    """``g + wd * p`` in a new array (the caller's gradient is left alone), as torch."""
+    return g + p * weight_decay if weight_decay else g
+
+
 class SGD(Optimizer):
-    """Plain gradient descent, the seed's update: ``p -= lr * g``."""
+    """Stochastic gradient descent, with optional (Nesterov) momentum and weight decay.
+
+    With the defaults it is the seed's update, ``p -= lr * g``. Matches ``torch.optim.SGD``.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+    momentum : float, default 0
+        Momentum factor ``mu`` in [0, 1).
+    dampening : float, default 0
+        Dampening of the momentum, in [0, 1].
+    nesterov : bool, default False
+        Nesterov momentum (needs ``momentum > 0`` and ``dampening = 0``).
+    weight_decay : float, default 0
+        L2 penalty coefficient: ``g += weight_decay * p`` (the gradient of
+        ``weight_decay / 2 * ||p||^2``), on every parameter, biases included.
+    """
 
     name = "sgd"
 
-    def _update(self, key, p, g):
-        p -= self.lr * g
+    def __init__(
+        self,
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(lr)
+        self.momentum = _check_range(momentum, "momentum", 0.0, 1.0)
+        self.dampening = _check_range(dampening, "dampening", 0.0, 1.0, high_open=False)
+        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.nesterov = bool(nesterov)
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError(
+                f"nesterov=True needs momentum > 0 and dampening = 0, got momentum="
+                f"{self.momentum!r}, dampening={self.dampening!r}"
+            )
+
+    def _update(self, key, p, g, state):
+        g = _decay(g, p, self.weight_decay)
+        if self.momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
+            else:
+                buf *= self.momentum
+                buf += g * (1.0 - self.dampening) if self.dampening else g
+            g = g + buf * self.momentum if self.nesterov else buf
+        p -= g * self.lr
+
+    def hyperparameters(self):
+        return {
+            "lr": self.lr,
+            "momentum": self.momentum,
+            "dampening": self.dampening,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
+
+    def __repr__(self) -> str:
+        # the seed's plain update reads as such
+        if not (self.momentum or self.weight_decay or self.dampening):
+            return f"SGD(lr={self.lr!r})"
+        return super().__repr__()
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {"sgd": SGD}
+class RMSprop(Optimizer):
+    """RMSprop (Hinton), optionally centred and with momentum. Matches ``torch.optim.RMSprop``.
+
+    Parameters
+    ----------
+    lr : float, default 0.01
+    alpha : float, default 0.99
+        Smoothing constant of the squared-gradient average, in [0, 1).
+    eps : float, default 1e-8
+        Added to the root mean square (outside the square root).
+    weight_decay : float, default 0
+    momentum : float, default 0
+    centered : bool, default False
+        Divide by the estimated standard deviation of the gradient instead of its RMS.
+    """
+
+    name = "rmsprop"
+
+    def __init__(
+        self,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        super().__init__(lr)
+        self.alpha = _check_range(alpha, "alpha", 0.0, 1.0)
+        self.eps = _check_range(eps, "eps", 0.0, math.inf)
+        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.momentum = _check_range(momentum, "momentum", 0.0, 1.0)
+        self.centered = bool(centered)
+
+    def _update(self, key, p, g, state):
+        g = _decay(g, p, self.weight_decay)
+        if "square_avg" not in state:
+            state["square_avg"] = np.zeros_like(p)
+            if self.momentum:
+                state["momentum_buffer"] = np.zeros_like(p)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p)
+        v = state["square_avg"]
+        v *= self.alpha
+        v += g * g * (1.0 - self.alpha)
+        if self.centered:
+            ga = state["grad_avg"]
+            ga += (g - ga) * (1.0 - self.alpha)  # torch's lerp
+            avg = np.sqrt(v - ga * ga)
+        else:
+            avg = np.sqrt(v)
+        avg += self.eps
+        if self.momentum:
+            buf = state["momentum_buffer"]
+            buf *= self.momentum
+            buf += g / avg
+            p -= buf * self.lr
+        else:
+            p -= g / avg * self.lr
+
+    def hyperparameters(self):
+        return {
+            "lr": self.lr,
+            "alpha": self.alpha,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "momentum": self.momentum,
+            "centered": self.centered,
+        }
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with optional AMSGrad. Matches ``torch.optim.Adam``.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+    betas : (float, float), default (0.9, 0.999)
+        Decay rates of the first and second moment estimates, each in [0, 1).
+    eps : float, default 1e-8
+        Added to the bias-corrected root of the second moment.
+    weight_decay : float, default 0
+        L2 penalty added to the gradient (``g += weight_decay * p``); see :class:`AdamW`
+        for the decoupled form.
+    amsgrad : bool, default False
+        Normalise by the running maximum of the second moment.
+    """
+
+    name = "adam"
+    decoupled = False
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(lr)
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (
+            _check_range(betas[0], "betas[0]", 0.0, 1.0),
+            _check_range(betas[1], "betas[1]", 0.0, 1.0),
+        )
+        self.eps = _check_range(eps, "eps", 0.0, math.inf)
+        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.amsgrad = bool(amsgrad)
+
+    def _update(self, key, p, g, state):
+        b1, b2 = self.betas
+        if self.weight_decay:
+            if self.decoupled:
+                p *= 1.0 - self.lr * self.weight_decay
+            else:
+                g = g + p * self.weight_decay
+        if "exp_avg" not in state:
+            state["exp_avg"] = np.zeros_like(p)
+            state["exp_avg_sq"] = np.zeros_like(p)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        t = int(state["step"])
+        m += (g - m) * (1.0 - b1)  # torch's lerp: m + (1 - b1)(g - m)
+        v *= b2
+        v += g * g * (1.0 - b2)
+        if self.amsgrad:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        step_size = self.lr / (1.0 - b1**t)
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1.0 - b2**t)
+        denom += self.eps
+        p -= m / denom * step_size
+
+    def hyperparameters(self):
+        return {
+            "lr": self.lr,
+            "betas": self.betas,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "amsgrad": self.amsgrad,
+        }
+
+    def get_config(self):
+        config = super().get_config()
+        if "betas" in config:
+            config["betas"] = list(self.betas)  # JSON has no tuples
+        return config
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): ``p *= 1 - lr * weight_decay``
+    before the Adam step, instead of adding ``weight_decay * p`` to the gradient. Matches
+    ``torch.optim.AdamW``; the parameters are Adam's, with ``weight_decay=1e-2`` by default.
+    """
+
+    name = "adamw"
+    decoupled = True
+
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+    ) -> None:
+        super().__init__(lr, betas, eps, weight_decay, amsgrad)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al.): per-entry steps shrink with the sum of squared gradients.
+    Matches ``torch.optim.Adagrad``.
+
+    Parameters
+    ----------
+    lr : float, default 1e-2
+    lr_decay : float, default 0
+        The step ``t`` uses ``lr / (1 + (t - 1) * lr_decay)``.
+    weight_decay : float, default 0
+    initial_accumulator_value : float, default 0
+        Starting value of the sum of squared gradients.
+    eps : float, default 1e-10
+    """
+
+    name = "adagrad"
+
+    def __init__(
+        self,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+    ) -> None:
+        super().__init__(lr)
+        self.lr_decay = _check_range(lr_decay, "lr_decay", 0.0, math.inf)
+        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.initial_accumulator_value = _check_range(
+            initial_accumulator_value, "initial_accumulator_value", 0.0, math.inf
+        )
+        self.eps = _check_range(eps, "eps", 0.0, math.inf)
+
+    def _update(self, key, p, g, state):
+        g = _decay(g, p, self.weight_decay)
+        if "sum" not in state:
+            state["sum"] = np.full_like(p, self.initial_accumulator_value)
+        s = state["sum"]
+        s += g * g
+        clr = self.lr / (1.0 + (int(state["step"]) - 1) * self.lr_decay)
+        std = np.sqrt(s)
+        std += self.eps
+        p -= g / std * clr
+
+    def hyperparameters(self):
+        return {
+            "lr": self.lr,
+            "lr_decay": self.lr_decay,
+            "weight_decay": self.weight_decay,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps": self.eps,
+        }
+
+
+_CLASSES: dict[str, type[Optimizer]] = {c.name: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}
+_FACTORIES: dict[str, Callable[[float], Optimizer]] = {
+    **{name: (lambda lr, c=c: c(lr=lr)) for name, c in _CLASSES.items()},
+    "momentum": lambda lr: SGD(lr=lr, momentum=0.9),
+    "nesterov": lambda lr: SGD(lr=lr, momentum=0.9, nesterov=True),
+}
 
 
 def names() -> list[str]:
-    return sorted(_REGISTRY)
+    """Names accepted by :func:`get`: the optimizers, plus ``"momentum"`` (SGD with
+    momentum 0.9) and ``"nesterov"`` (SGD with Nesterov momentum 0.9)."""
+    return sorted(_FACTORIES)
 
 
 def get(optimizer: str | Optimizer, lr: float = 0.01) -> Optimizer:
-    """An optimizer from a name (with ``lr``) or the object itself (its own lr rules)."""
+    """An optimizer from a name (with ``lr``) or the object itself (its own lr rules).
+
+    Parameters
+    ----------
+    optimizer : str or Optimizer
+        One of :func:`names` (case-insensitive), or an :class:`Optimizer`.
+    lr : float, default 0.01
+        Learning rate of an optimizer built from a name.
+    """
     if isinstance(optimizer, Optimizer):
         return optimizer
     if not isinstance(optimizer, str):
@@ -97,15 +479,25 @@ def get(optimizer: str | Optimizer, lr: float = 0.01) -> Optimizer:
             f"{optimizer!r}"
         )
     key = optimizer.strip().lower()
-    if key not in _REGISTRY:
+    if key not in _FACTORIES:
         raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(names())}")
-    return _REGISTRY[key](lr=lr)
+    return _FACTORIES[key](check_positive(lr, "lr"))
 
 
 def from_config(config: dict[str, Any]) -> Optimizer:
-    """Rebuild an optimizer (without state) from its :meth:`Optimizer.get_config`."""
+    """Rebuild an optimizer (without its per-parameter state) from
+    :meth:`Optimizer.get_config`; an attached schedule comes back with its position."""
     config = dict(config)
     name = config.pop("name", None)
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown optimizer {name!r} in config; valid names: {', '.join(names())}")
-    return _REGISTRY[name](**config)
+    schedule = config.pop("schedule", None)
+    if name not in _CLASSES:
+        valid = ", ".join(sorted(_CLASSES))
+        raise ValueError(f"unknown optimizer {name!r} in config; valid names: {valid}")
+    if "betas" in config:
+        config["betas"] = tuple(config["betas"])
+    opt = _CLASSES[name](**config)
+    if schedule is not None:
+        from layerwise import schedules
+
+        opt.schedule = schedules.from_config(schedule)
+    return opt

@@ -21,11 +21,12 @@ import numpy as np
 
 from layerwise import metrics as _metrics
 from layerwise import optimizers as _optimizers
+from layerwise import schedules as _schedules
 from layerwise._files import atomic_write
 from layerwise._validation import check_positive, check_X
 from layerwise.callbacks import Callback
 
-__all__ = ["History", "DivergenceError", "fit"]
+__all__ = ["History", "DivergenceError", "fit", "train_on_batch", "clip_grad_norm"]
 
 
 class DivergenceError(FloatingPointError):
@@ -170,8 +171,8 @@ def fit(
     y: Any,
     *,
     loss: str = "mse",
-    optimizer: str | _optimizers.Optimizer = "sgd",
-    lr: float = 0.01,
+    optimizer: str | _optimizers.Optimizer | None = None,
+    lr: float | None = None,
     epochs: int = 100,
     batch_size: int | None = None,
     shuffle: bool = True,
@@ -180,6 +181,9 @@ def fit(
     metrics: Sequence[str] | None = None,
     callbacks: Iterable[Callback] | None = (),
     verbose: bool | str = "auto",
+    schedule: _schedules.Schedule | None = None,
+    clipnorm: float | None = None,
+    initial_epoch: int | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return the :class:`History`.
 
@@ -189,11 +193,17 @@ def fit(
     X : array-like of shape (n_samples, n_features)
     y : array-like of shape (n_samples,) or (n_samples, output_dim)
     loss : {"mse", "bce", "cce"}
-    optimizer : str or Optimizer, default "sgd"
-        A name (built with ``lr``) or an Optimizer object, whose own learning rate then
-        rules. A name matching the model's current optimizer continues with its state.
-    lr : float, default 0.01
+    optimizer : str, Optimizer or None, default None
+        A name (see :func:`layerwise.optimizers.names`, built with ``lr``) or an Optimizer
+        object, whose own learning rate then rules. None: the model's current optimizer
+        (``model.optimizer``, so a second ``fit`` or a loaded checkpoint continues with its
+        state), or ``"sgd"`` for a model that has none. A name matching the current
+        optimizer's name and (base) learning rate also continues with its state.
+    lr : float, optional
+        Learning rate of an optimizer built from a name; default 0.01. With
+        ``optimizer=None`` and a current optimizer, a given ``lr`` replaces its rate.
     epochs : int, default 100
+        Epochs to run in this call (with ``initial_epoch``: the epoch to stop at).
     batch_size : int or None
         None: full batch (every epoch is one step, as in the seed note).
     shuffle : bool, default True
@@ -206,6 +216,17 @@ def fit(
     callbacks : iterable of Callback
     verbose : bool or "auto"
         Show a progress bar with the current loss; "auto" shows it on a terminal only.
+    schedule : Schedule, optional
+        A learning-rate schedule from :mod:`layerwise.schedules`, attached to the optimizer
+        (``optimizer.schedule``) so that it is saved and resumed with it. Without one, a
+        schedule already attached to the optimizer continues.
+    clipnorm : float, optional
+        Clip the gradients of each batch to this global L2 norm (over every trainable
+        parameter), as ``torch.nn.utils.clip_grad_norm_``, before the optimizer step.
+    initial_epoch : int, optional
+        As Keras: the epoch to start from (the model's ``epochs_trained`` is set to it) and
+        ``epochs`` is the epoch to stop at, so ``epochs - initial_epoch`` epochs run. Use it
+        to resume a checkpoint: ``lw.load(path).fit(..., epochs=20, initial_epoch=k)``.
 
     Returns
     -------
@@ -221,17 +242,27 @@ def fit(
     X = model.check_input(X)
     Y = model.prepare_targets(y, loss_obj, len(X))
     epochs = check_positive(epochs, "epochs", integer=True)
+    if initial_epoch is not None:
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int | np.integer):
+            raise TypeError(f"initial_epoch must be an integer, got {initial_epoch!r}")
+        if not 0 <= initial_epoch < epochs:
+            raise ValueError(
+                f"initial_epoch must be in [0, epochs) = [0, {epochs}), got {initial_epoch}; "
+                "epochs is the epoch to stop at when initial_epoch is given"
+            )
+        model.epochs_trained = int(initial_epoch)
+        epochs -= int(initial_epoch)
     batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
-    if isinstance(optimizer, str):
-        lr = check_positive(lr, "lr")
-        current = model.optimizer
-        if current is not None and current.name == optimizer.lower() and current.lr == lr:
-            opt = current  # a repeated fit continues with the optimizer's state
-        else:
-            opt = _optimizers.get(optimizer, lr=lr)
-    else:
-        opt = _optimizers.get(optimizer)
-    model.optimizer = opt
+    clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
+    opt = _resolve_optimizer(model, optimizer, lr)
+    if schedule is not None:
+        if not isinstance(schedule, _schedules.Schedule):
+            raise TypeError(
+                f"schedule must be a lw.schedules object such as StepLR(10, 0.5), got "
+                f"{type(schedule).__name__} {schedule!r}"
+            )
+        schedule.attach(opt)
+    schedule = opt.schedule
     X, Y, Xv, Yv = _split_validation(model, X, Y, validation_data, validation_split)
     metric_fns = _metric_fns(loss_obj, metrics)
     cbs = _check_callbacks(callbacks)
@@ -240,6 +271,8 @@ def fit(
             "loss": loss_obj.name,
             "optimizer": opt.get_config(),
             "lr": opt.lr,
+            "schedule": schedule.get_config() if schedule is not None else None,
+            "clipnorm": clipnorm,
             "epochs": epochs,
             "batch_size": batch_size,
             "shuffle": shuffle,
@@ -267,6 +300,8 @@ def fit(
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for _ in range(epochs):
                 epoch = model.epochs_trained + 1
+                if schedule is not None:
+                    schedule.begin_epoch(opt)
                 logs: dict[str, Any] = {"lr": opt.lr}
                 for cb in cbs:
                     cb.on_epoch_begin(epoch, logs)
@@ -286,7 +321,7 @@ def fit(
                         idx = order[start : start + bs]
                         Xb, Yb = X[idx], Y[idx]
                     A, caches = model._forward(Xb, training=True)
-                    batch_loss = loss_obj.value(A, Yb)
+                    batch_loss = loss_obj.value(A, Yb) + model.penalty()
                     if not math.isfinite(batch_loss):
                         _diverged(model, params, snapshots[1] if bi == 0 else snapshots[0],
                                   epoch, history, opt.lr)  # fmt: skip
@@ -294,7 +329,10 @@ def fit(
                     for m, fn in metric_fns.items():
                         sums[m] += fn(A, Yb) * len(Xb)
                     grads = model._backward(caches, Yb, loss_obj)
-                    opt.step(model.param_grads(grads))
+                    pgs = list(model.param_grads(grads))
+                    if clipnorm is not None:
+                        clip_grad_norm([g for _, _, g in pgs], clipnorm)
+                    opt.step(pgs)
                     if cbs:
                         for cb in cbs:
                             cb.on_batch_end(bi, {"loss": batch_loss, "size": len(Xb)})
@@ -308,7 +346,7 @@ def fit(
                     logs[m] = sums[m] / n
                 if Xv is not None:
                     Av = model._forward(Xv)[0]
-                    val_loss = loss_obj.value(Av, Yv)
+                    val_loss = loss_obj.value(Av, Yv) + model.penalty()
                     if not math.isfinite(val_loss):
                         _diverged(model, params, snapshots[0], epoch, history, opt.lr)
                     history.val_loss.append(val_loss)
@@ -317,6 +355,10 @@ def fit(
                         history.metrics.setdefault(f"val_{m}", []).append(fn(Av, Yv))
                         logs[f"val_{m}"] = history.metrics[f"val_{m}"][-1]
                 snapshots = (snapshots[1], snapshots[0])
+                if schedule is not None:
+                    # before the callbacks, so a checkpoint saved at this epoch's end holds
+                    # the schedule's position (and the lr) of the next epoch
+                    schedule.end_epoch(logs, opt)
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)
                 if bar is not None:
@@ -338,6 +380,112 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+def _resolve_optimizer(model, optimizer, lr) -> _optimizers.Optimizer:
+    """The optimizer a training call uses (and keeps as ``model.optimizer``)."""
+    current = model.optimizer
+    if lr is not None:
+        lr = check_positive(lr, "lr")
+    if optimizer is None:
+        if current is None:
+            opt = _optimizers.get("sgd", lr=0.01 if lr is None else lr)
+        else:
+            opt = current
+            if lr is not None and lr != opt.lr:
+                opt.lr = lr
+                if opt.schedule is not None:
+                    opt.schedule.base_lr = lr
+    elif isinstance(optimizer, str):
+        lr = 0.01 if lr is None else lr
+        base = None
+        if current is not None:
+            base = current.schedule.base_lr if current.schedule is not None else current.lr
+        key = optimizer.strip().lower()
+        if current is not None and key == current.name and base == lr:
+            opt = current  # a repeated fit continues with the optimizer's state
+        else:
+            opt = _optimizers.get(optimizer, lr=lr)
+    else:
+        opt = _optimizers.get(optimizer)
+    model.optimizer = opt
+    return opt
+
+
+def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
+    """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
+
+    As ``torch.nn.utils.clip_grad_norm_``: ``total = sqrt(sum of ||g||^2)``; when
+    ``max_norm / (total + 1e-6) < 1`` every gradient is multiplied by that factor.
+
+    Parameters
+    ----------
+    grads : sequence of ndarray
+        Gradient arrays of any shapes (modified in place).
+    max_norm : float
+
+    Returns
+    -------
+    float
+        The total norm before clipping.
+    """
+    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= coef
+    return total
+
+
+def train_on_batch(
+    model,
+    X: Any,
+    y: Any,
+    *,
+    loss: str = "mse",
+    optimizer: str | _optimizers.Optimizer | None = None,
+    lr: float | None = None,
+    clipnorm: float | None = None,
+) -> float:
+    """One optimizer step on one batch (forward in training mode, backward, update).
+
+    For streams of data (``partial_fit``-style): the optimizer is resolved as in
+    :func:`fit` and kept as ``model.optimizer``, so successive calls continue its state.
+    Epoch counters and schedules are not touched.
+
+    Parameters
+    ----------
+    model : Sequential
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, output_dim)
+    loss : {"mse", "bce", "cce"}
+    optimizer, lr, clipnorm
+        As in :func:`fit`.
+
+    Returns
+    -------
+    float
+        The batch's loss (penalty included) before the update.
+    """
+    loss_obj = model.output_loss(loss)
+    X = model.check_input(X)
+    Y = model.prepare_targets(y, loss_obj, len(X))
+    clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
+    opt = _resolve_optimizer(model, optimizer, lr)
+    A, caches = model._forward(X, training=True)
+    value = loss_obj.value(A, Y) + model.penalty()
+    if not math.isfinite(value):
+        raise DivergenceError(
+            f"the batch loss is {value}; the model was not updated. Try a smaller learning "
+            f"rate (lr={opt.lr:g} now) or standardised inputs.",
+            epoch=model.epochs_trained,
+            history=History(),
+        )
+    pgs = list(model.param_grads(model._backward(caches, Y, loss_obj)))
+    if clipnorm is not None:
+        clip_grad_norm([g for _, _, g in pgs], clipnorm)
+    opt.step(pgs)
+    return value
 
 
 def _diverged(model, params, good, epoch, history, lr) -> None:

@@ -1,0 +1,260 @@
+"""Regularising layers: :class:`Dropout` and :class:`BatchNorm`, for dense networks.
+
+Both follow the layer protocol of :mod:`layerwise.layers` (``forward`` returns
+``(A, cache)``, ``backward`` returns ``(dA_prev, grads)``) and behave differently in
+training (``forward(..., training=True)``, as ``fit`` does) and inference (``predict``).
+
+Dropout (inverted, as PyTorch's ``nn.Dropout``), rate ``p``, on ``A_prev`` (n, units)::
+
+    training:   mask = (u >= p) / (1 - p),  u ~ U[0, 1) from the model's Generator
+                A = A_prev * mask           dA_prev = dA * mask
+    inference:  A = A_prev
+
+BatchNorm (PyTorch's ``nn.BatchNorm1d``) on ``A_prev`` (n, units), per column::
+
+    training:   mu = mean(A_prev), var = mean((A_prev - mu)^2)          (biased)
+                xhat = (A_prev - mu) / sqrt(var + eps),  Y = gamma * xhat + beta
+                running_mean = (1 - m) running_mean + m mu
+                running_var  = (1 - m) running_var  + m var n / (n - 1)  (unbiased)
+    inference:  xhat = (A_prev - running_mean) / sqrt(running_var + eps)
+    backward:   dgamma = sum(dY * xhat), dbeta = sum(dY)
+                training:  dA_prev = (n dxhat - sum(dxhat) - xhat sum(dxhat xhat))
+                                     / (n sqrt(var + eps)),  dxhat = dY * gamma
+                inference: dA_prev = dY * gamma / sqrt(running_var + eps)
+
+>>> import layerwise as lw
+>>> model = lw.Sequential([lw.Dense(16, "identity"), lw.BatchNorm(activation="relu"),
+...                        lw.Dropout(0.2), lw.Dense(1, "sigmoid")], input_dim=4, seed=0)
+>>> [type(layer).__name__ for layer in model.layers]
+['Dense', 'BatchNorm', 'Dropout', 'Dense']
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import NamedTuple
+
+import numpy as np
+
+from layerwise import activations
+from layerwise.layers import Layer, register_layer
+
+__all__ = ["Dropout", "DropoutCache", "BatchNorm", "BatchNormCache", "BatchNormGrads"]
+
+
+class DropoutCache(NamedTuple):
+    """The mask of a Dropout forward step, (n, units), already scaled by ``1/(1-rate)``;
+    None in inference mode (or with rate 0)."""
+
+    mask: np.ndarray | None
+
+
+class _PassThrough(Layer):
+    """A layer whose output width is its input width."""
+
+    @property
+    def units(self) -> int:
+        if self.n_in is None:
+            raise ValueError(f"{type(self).__name__} is not built yet; its width is unknown")
+        return self.n_in
+
+
+@register_layer
+class Dropout(_PassThrough):
+    """Inverted dropout: in training, zero each entry with probability ``rate`` and scale the
+    survivors by ``1 / (1 - rate)``, so the expected activation is unchanged; in inference,
+    the identity.
+
+    The mask comes from the ``rng`` passed to ``forward`` (the model's Generator), so the
+    same seed gives the same masks. No parameters; its grads are None.
+
+    Parameters
+    ----------
+    rate : float
+        Probability of dropping an entry, in [0, 1).
+
+    Examples
+    --------
+    >>> import layerwise as lw
+    >>> model = lw.Sequential([lw.Dense(8), lw.Dropout(0.5), lw.Dense(1)], input_dim=2)
+    """
+
+    def __init__(self, rate: float) -> None:
+        super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
+            raise ValueError(f"rate must be a probability in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+
+    def forward(self, A_prev, *, training=False, rng=None):
+        """Return ``A`` (n, units) and a :class:`DropoutCache`."""
+        if not training or self.rate == 0.0:
+            return A_prev, DropoutCache(None)
+        if rng is None:
+            raise ValueError("Dropout in training mode needs the model's Generator as rng")
+        dtype = A_prev.dtype
+        u = rng.random(A_prev.shape, dtype=dtype if dtype in (np.float32, np.float64) else None)
+        mask = (u >= self.rate).astype(dtype)
+        mask *= dtype.type(1.0 / (1.0 - self.rate))
+        return A_prev * mask, DropoutCache(mask)
+
+    def backward(self, dA, cache, *, need_dA_prev=True):
+        """``dA_prev = dA * mask``; no parameters, so grads are None."""
+        if not need_dA_prev:
+            return None, None
+        return (dA if cache.mask is None else dA * cache.mask), None
+
+    def get_config(self):
+        config = super().get_config()
+        config["rate"] = self.rate
+        return config
+
+    def describe(self) -> str:
+        return f"dropout {self.rate:g}"
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate!r})"
+
+
+class BatchNormCache(NamedTuple):
+    """What BatchNorm's forward keeps: ``xhat`` (n, units), ``inv_std`` (units,) (of the
+    batch in training, of the running variance in inference), ``gamma`` (units,), the
+    normalised-and-scaled ``Y`` and the output ``A`` (n, units) for the activation's
+    backward, and whether it ran in ``training`` mode."""
+
+    xhat: np.ndarray
+    inv_std: np.ndarray
+    gamma: np.ndarray
+    Y: np.ndarray
+    A: np.ndarray
+    training: bool
+
+
+class BatchNormGrads(NamedTuple):
+    """Gradients of BatchNorm: ``dgamma`` and ``dbeta``, shaped (units,)."""
+
+    dgamma: np.ndarray
+    dbeta: np.ndarray
+
+
+@register_layer
+class BatchNorm(_PassThrough):
+    """Batch normalisation of each column of a dense layer's output (``nn.BatchNorm1d``).
+
+    In training mode each column is normalised with the batch's mean and biased variance
+    and the running statistics are updated (with the unbiased variance, as PyTorch); in
+    inference mode the running statistics are used. A batch of one sample cannot be
+    normalised in training mode (ValueError, as PyTorch).
+
+    Parameters
+    ----------
+    momentum : float, default 0.1
+        Weight of the new batch in the running averages, in (0, 1].
+    eps : float, default 1e-5
+        Added to the variance before its square root.
+    activation : str, default "identity"
+        Applied after normalisation, so that ``Dense(k, "identity"), BatchNorm(activation=
+        "relu")`` gives the classic Dense -> BN -> relu ordering.
+
+    Attributes
+    ----------
+    gamma, beta : ndarray of shape (units,)
+        Learnable scale (starts at 1) and shift (starts at 0).
+    running_mean, running_var : ndarray of shape (units,)
+        Buffers (``buffers()``), saved with the model; start at 0 and 1.
+    """
+
+    param_names = ("gamma", "beta")
+
+    def __init__(
+        self,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        *,
+        activation: str | activations.Activation | None = "identity",
+    ) -> None:
+        super().__init__()
+        if (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, numbers.Real)
+            or not 0 < momentum <= 1
+        ):
+            raise ValueError(f"momentum must be in (0, 1], got {momentum!r}")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        self.momentum, self.eps = float(momentum), float(eps)
+        self.activation = activations.get(activation)
+        if self.activation.name == "softmax":
+            raise ValueError("BatchNorm's activation cannot be softmax; use an output Dense layer")
+        self.gamma: np.ndarray | None = None
+        self.beta: np.ndarray | None = None
+        self.running_mean: np.ndarray | None = None
+        self.running_var: np.ndarray | None = None
+
+    def build(self, n_in, rng, dtype):
+        super().build(n_in, rng, dtype)
+        self.gamma = np.ones(n_in, dtype=dtype)
+        self.beta = np.zeros(n_in, dtype=dtype)
+        self.running_mean = np.zeros(n_in, dtype=dtype)
+        self.running_var = np.ones(n_in, dtype=dtype)
+
+    def buffers(self):
+        return {"running_mean": self.running_mean, "running_var": self.running_var}
+
+    def forward(self, A_prev, *, training=False, rng=None):
+        """Return ``A`` (n, units) and a :class:`BatchNormCache`."""
+        dtype = A_prev.dtype
+        if training:
+            n = A_prev.shape[0]
+            if n < 2:
+                raise ValueError(
+                    "BatchNorm needs at least 2 samples per batch in training mode, got 1; "
+                    "use a larger batch_size"
+                )
+            mu = A_prev.mean(axis=0)
+            xc = A_prev - mu
+            var = np.mean(xc * xc, axis=0)
+            inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
+            m = dtype.type(self.momentum)
+            self.running_mean *= 1 - m
+            self.running_mean += m * mu
+            self.running_var *= 1 - m
+            self.running_var += (m * n / (n - 1)) * var
+        else:
+            xc = A_prev - self.running_mean
+            inv_std = 1.0 / np.sqrt(self.running_var + dtype.type(self.eps))
+        xhat = xc * inv_std
+        Y = xhat * self.gamma
+        Y += self.beta
+        A = self.activation.forward(Y)
+        return A, BatchNormCache(xhat, inv_std, self.gamma, Y, A, training)
+
+    def backward(self, dA, cache, *, need_dA_prev=True):
+        """From ``dA`` (n, units) return ``dA_prev`` (n, units) and :class:`BatchNormGrads`."""
+        dY = self.activation.backward(dA, cache.Y, cache.A)
+        dgamma = np.sum(dY * cache.xhat, axis=0)
+        dbeta = dY.sum(axis=0)
+        dA_prev = None
+        if need_dA_prev:
+            dxhat = dY * cache.gamma
+            if cache.training:
+                n = dY.shape[0]
+                # d xhat / d A_prev couples the batch through mu and var
+                dA_prev = dxhat * n
+                dA_prev -= dxhat.sum(axis=0)
+                dA_prev -= cache.xhat * np.sum(dxhat * cache.xhat, axis=0)
+                dA_prev *= cache.inv_std / n
+            else:
+                dA_prev = dxhat * cache.inv_std
+        return dA_prev, BatchNormGrads(dgamma, dbeta)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(momentum=self.momentum, eps=self.eps, activation=self.activation.name)
+        return config
+
+    def describe(self) -> str:
+        act = self.activation.name
+        return "batchnorm" + (f" {act}" if act != "identity" else "")
+
+    def __repr__(self) -> str:
+        return f"BatchNorm(momentum={self.momentum!r}, eps={self.eps!r})"
