@@ -19,6 +19,7 @@ from layerwise import (
     schedules,
 )
 from layerwise.gradcheck import gradient_check
+from layerwise.io import load, save
 from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential, mlp
 from layerwise.regularization import BatchNorm, Dropout
@@ -40,10 +41,22 @@ __all__ = [
     "fit",
     "gradient_check",
     "initializers",
+    "load",
     "losses",
     "metrics",
     "mlp",
     "optimizers",
+    "plot",
     "regularization",
+    "save",
     "schedules",
 ]
+
+
+def __getattr__(name: str):
+    # lw.plot is imported on first use, so `import layerwise` stays free of matplotlib.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("layerwise.plot")
+    raise AttributeError(f"module 'layerwise' has no attribute {name!r}")

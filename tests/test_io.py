@@ -1,0 +1,381 @@
+"""lw.save / lw.load: exact round trips, bit-for-bit resumed training, refused bad files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+from layerwise import io as lwio
+from layerwise.layers import Layer, register_layer
+
+
+def _data(n=48, seed=0):
+    return lw.datasets.load("moons", n_samples=n, seed=seed)
+
+
+def _trained(dtype="float32", epochs=3, seed=1):
+    X, y = _data()
+    model = lw.mlp(2, [5, 3], 1, activation="tanh", output_activation="sigmoid", seed=seed,
+                   dtype=dtype)  # fmt: skip
+    history = model.fit(X, y, loss="bce", lr=0.3, epochs=epochs, batch_size=16, verbose=False)
+    return model, history, X, y
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_round_trip_predicts_exactly(tmp_path, dtype):
+    model, history, X, _ = _trained(dtype)
+    path = tmp_path / "model.npz"
+    lw.save(model, path, history=history)
+    loaded = lw.load(path)
+    assert loaded.dtype == np.dtype(dtype)
+    assert loaded.get_config() == model.get_config()
+    for a, b in zip(model.parameters().values(), loaded.parameters().values(), strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+        assert b.flags.writeable and b.flags.c_contiguous
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.history.loss == history.loss
+    assert loaded.epochs_trained == model.epochs_trained == 3
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_resumed_training_is_bit_for_bit(tmp_path, dtype):
+    # The oracle is the original model trained on without a save in between.
+    model, _, X, y = _trained(dtype)
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    kwargs = dict(loss="bce", lr=0.3, epochs=4, batch_size=16, verbose=False)
+    h1, h2 = model.fit(X, y, **kwargs), loaded.fit(X, y, **kwargs)
+    assert h1.loss == h2.loss and h1.epoch == h2.epoch == [4, 5, 6, 7]
+    for a, b in zip(model.parameters().values(), loaded.parameters().values(), strict=True):
+        assert np.array_equal(a, b)
+    assert model.rng.random() == loaded.rng.random()
+
+
+def test_optimizer_state_round_trip(tmp_path):
+    model, _, _, _ = _trained()
+    opt = model.optimizer
+    opt.iterations = 17
+    velocity = np.arange(10, dtype=np.float32).reshape(2, 5) / 7
+    opt.state["dense_0/W"] = {"velocity": velocity, "t": np.float32(2.5)}
+    opt.state["dense_0/b"] = {"velocity": np.full(5, -1.25, dtype=np.float32)}
+    lw.save(model, tmp_path / "m.npz")
+    got = lw.load(tmp_path / "m.npz").optimizer
+    assert type(got) is type(opt) and got.get_config() == opt.get_config()
+    assert got.iterations == 17
+    assert set(got.state) == set(opt.state) >= {"dense_0/W", "dense_0/b"}
+    for key, slots in opt.state.items():
+        assert set(got.state[key]) == set(slots)
+        for name, value in slots.items():
+            assert np.asarray(got.state[key][name]).dtype == np.asarray(value).dtype
+            np.testing.assert_array_equal(got.state[key][name], value)
+    np.testing.assert_array_equal(got.state["dense_0/W"]["velocity"], velocity)
+    assert got.state["dense_0/W"]["velocity"].dtype == np.float32
+    t = got.state["dense_0/W"]["t"]
+    assert isinstance(t, np.float32) and t == np.float32(2.5)
+    np.testing.assert_array_equal(got.state["dense_0/b"]["velocity"], np.full(5, -1.25))
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as npz:
+        assert "optim/dense_0/W/velocity" in npz.files
+        assert "params/dense_0/W" in npz.files and "params/dense_1/b" in npz.files
+
+
+def test_scaler_history_metadata_events_round_trip(tmp_path):
+    model, history, X, _ = _trained()
+    scaler = lw.datasets.StandardScaler().fit(X * 3 + 1)
+    model.events = [{"epoch": 2, "change": "widen layer 0"}]
+    meta = {"data": "moons", "hidden": [5, 3], "lr": 0.3, "array": np.arange(3)}
+    lw.save(model, tmp_path / "m.npz", scaler=scaler, history=history, metadata=meta)
+    loaded = lw.load(tmp_path / "m.npz")
+    np.testing.assert_array_equal(loaded.scaler.mean_, scaler.mean_)
+    np.testing.assert_array_equal(loaded.scaler.scale_, scaler.scale_)
+    assert loaded.history.to_dict() == history.to_dict()
+    assert loaded.metadata["hidden"] == [5, 3] and loaded.metadata["lr"] == 0.3
+    np.testing.assert_array_equal(loaded.metadata["array"], np.arange(3))
+    assert loaded.events == [{"epoch": 2, "change": "widen layer 0"}]
+    # saving a loaded model keeps what it carries
+    lw.save(loaded, tmp_path / "again.npz")
+    again = lw.load(tmp_path / "again.npz")
+    np.testing.assert_array_equal(again.scaler.mean_, scaler.mean_)
+    assert again.history.loss == history.loss and again.metadata["data"] == "moons"
+
+
+def test_without_extras_gives_none_and_empty_metadata(tmp_path):
+    model = lw.mlp(3, [2], 2, output_activation="softmax", seed=0)
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    assert loaded.scaler is None and loaded.history is None and loaded.metadata == {}
+    assert loaded.optimizer is None
+
+
+def test_unbuilt_model_round_trips(tmp_path):
+    model = lw.Sequential([lw.Dense(4, "tanh"), lw.Dense(1, "sigmoid")], seed=3)
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    assert not loaded.built and [l.units for l in loaded.layers] == [4, 1]
+    X = np.ones((2, 5))
+    # same random state, so the weights drawn on first use agree too
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_other_bit_generator_state_is_restored(tmp_path):
+    rng = np.random.Generator(np.random.MT19937(5))
+    model = lw.mlp(2, [3], 1, seed=rng)
+    rng.random(7)
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    assert type(loaded.rng.bit_generator).__name__ == "MT19937"
+    np.testing.assert_array_equal(loaded.rng.random(5), model.rng.random(5))
+
+
+@register_layer
+class _ScaleForIOTest(Layer):
+    """A layer another engineer might add: one parameter and one buffer."""
+
+    param_names = ("g",)
+
+    def __init__(self, factor: float = 1.0) -> None:
+        super().__init__()
+        self.factor = factor
+        self.g = None
+        self.seen = None
+
+    @property
+    def units(self):
+        return self.n_in
+
+    def build(self, n_in, rng, dtype):
+        super().build(n_in, rng, dtype)
+        self.g = np.full(n_in, self.factor, dtype=dtype)
+        self.seen = np.zeros(1, dtype=np.int64)
+
+    def forward(self, A_prev, *, training=False, rng=None):
+        return A_prev * self.g, None
+
+    def buffers(self):
+        return {"seen": self.seen}
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+def test_registered_layer_with_buffer_round_trips(tmp_path):
+    model = lw.Sequential([lw.Dense(3, "tanh"), _ScaleForIOTest(2.0), lw.Dense(1)], input_dim=2,
+                          seed=0, dtype="float64")  # fmt: skip
+    model.layers[1].g[:] = [0.5, -1.0, 3.0]
+    model.layers[1].seen[0] = 41
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    assert isinstance(loaded.layers[1], _ScaleForIOTest) and loaded.layers[1].factor == 2.0
+    np.testing.assert_array_equal(loaded.layers[1].g, [0.5, -1.0, 3.0])
+    assert loaded.layers[1].seen.tolist() == [41] and loaded.layers[1].seen.dtype == np.int64
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+# ----------------------------------------------------------------------- refused files
+@pytest.fixture
+def saved(tmp_path):
+    model, _, X, _ = _trained()
+    path = tmp_path / "model.npz"
+    lw.save(model, path)
+    return path, model, X
+
+
+def _rewrite(src, dst, edit_header=None, edit_arrays=None):
+    with np.load(src, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    header = json.loads(arrays["__layerwise__"].tobytes())
+    if edit_header:
+        edit_header(header)
+    if edit_arrays:
+        edit_arrays(arrays)
+    arrays["__layerwise__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(dst, **arrays)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.npz"):
+        lw.load(tmp_path / "nothere.npz")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.999])
+def test_truncated_file(saved, tmp_path, keep):
+    path, _, _ = saved
+    data = path.read_bytes()
+    bad = tmp_path / "truncated.npz"
+    bad.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(ValueError, match=r"truncated\.npz.*(truncated|corrupted)"):
+        lw.load(bad)
+
+
+def test_flipped_byte_in_weights_is_refused(saved, tmp_path):
+    # .npz members carry a CRC-32; a changed weight byte must not load silently.
+    path, _, _ = saved
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("params/dense_0/W.npy")
+    data[info.header_offset + 30 + len(info.filename) + info.extra.__len__() + 140] ^= 0xFF
+    bad = tmp_path / "flipped.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"flipped\.npz"):
+        lw.load(bad)
+
+
+def test_pickled_object_array_is_refused(saved, tmp_path):
+    path, _, _ = saved
+    bad = tmp_path / "pickled.npz"
+    _rewrite(path, bad, edit_arrays=lambda a: a.update(evil=np.array([{"x": 1}], dtype=object)))
+    with pytest.raises(ValueError, match=r"pickled\.npz.*pickled object array"):
+        lw.load(bad)
+
+
+def test_foreign_files_are_refused(tmp_path):
+    npz = tmp_path / "plain.npz"
+    np.savez(npz, a=np.arange(3))
+    with pytest.raises(ValueError, match=r"plain\.npz.*not a layerwise model"):
+        lw.load(npz)
+    z = tmp_path / "other.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match=r"other\.zip"):
+        lw.load(z)
+    text = tmp_path / "notes.npz"
+    text.write_text("W = [[1, 2]]\n")
+    with pytest.raises(ValueError, match=r"notes\.npz.*not a layerwise model"):
+        lw.load(text)
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.npz"):
+        lw.load(empty)
+
+
+def test_wrong_format_name_and_newer_version(saved, tmp_path):
+    path, _, _ = saved
+    bad = tmp_path / "renamed.npz"
+    _rewrite(path, bad, edit_header=lambda h: h.update(format="something-else"))
+    with pytest.raises(ValueError, match=r"renamed\.npz.*not a layerwise model"):
+        lw.load(bad)
+    newer = tmp_path / "newer.npz"
+    _rewrite(path, newer, edit_header=lambda h: h.update(version=99))
+    with pytest.raises(ValueError, match=r"newer\.npz.*version 99.*upgrade"):
+        lw.load(newer)
+
+
+def test_config_edited_to_a_wrong_shape(saved, tmp_path):
+    path, _, _ = saved
+    bad = tmp_path / "edited.npz"
+
+    def widen(h):
+        h["model"]["layers"][0]["units"] = 6
+
+    _rewrite(path, bad, edit_header=widen)
+    with pytest.raises(ValueError, match=r"edited\.npz.*'params/dense_0/W' has shape \(2, 5\)"):
+        lw.load(bad)
+
+
+def test_config_with_extra_or_missing_entries(saved, tmp_path):
+    path, _, _ = saved
+    missing = tmp_path / "missing.npz"
+    _rewrite(path, missing, edit_arrays=lambda a: a.pop("params/dense_1/b"))
+    with pytest.raises(ValueError, match=r"missing\.npz.*'params/dense_1/b' is missing"):
+        lw.load(missing)
+
+    def drop_layer(h):
+        h["model"]["layers"].pop(1)
+
+    extra = tmp_path / "extra.npz"
+    _rewrite(path, extra, edit_header=drop_layer)
+    with pytest.raises(ValueError, match=r"extra\.npz"):
+        lw.load(extra)
+
+
+def test_config_with_wrong_dtype_or_unknown_layer(saved, tmp_path):
+    path, _, _ = saved
+    wrong = tmp_path / "dtype.npz"
+    _rewrite(path, wrong, edit_header=lambda h: h["model"].update(dtype="float64"))
+    with pytest.raises(ValueError, match=r"dtype\.npz.*dtype float32 but the model is float64"):
+        lw.load(wrong)
+
+    def rename(h):
+        h["model"]["layers"][0]["type"] = "Conv2D"
+
+    unknown = tmp_path / "unknown.npz"
+    _rewrite(path, unknown, edit_header=rename)
+    with pytest.raises(ValueError, match=r"unknown\.npz.*unknown layer type 'Conv2D'"):
+        lw.load(unknown)
+    broken = tmp_path / "broken.npz"
+    _rewrite(path, broken, edit_header=lambda h: h.pop("model"))
+    with pytest.raises(ValueError, match=r"broken\.npz.*invalid.*'model'"):
+        lw.load(broken)
+
+
+# ----------------------------------------------------------------------- failed writes
+def test_write_into_missing_or_file_parent(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    with pytest.raises(FileNotFoundError, match="nofolder"):
+        lw.save(model, tmp_path / "nofolder" / "m.npz")
+    # Tests run as root, which ignores permission bits; a parent that is a file is a folder
+    # no one can write into, whoever runs the test.
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(FileNotFoundError, match=r"afile/m\.npz"):
+        lw.save(model, blocker / "m.npz")
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):
+        lw.save(model, tmp_path)
+
+
+def test_write_into_read_only_folder(tmp_path, monkeypatch):
+    # As root, chmod 0o500 would not stop the write, so the refusal of the OS is simulated
+    # where it happens: creating the temporary file in the folder.
+    model = lw.mlp(2, [3], 1, seed=0)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match=r"m\.npz.*no permission"):
+        lw.save(model, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_file_survives_a_failed_overwrite(saved, monkeypatch):
+    path, model, X = saved
+    before = path.read_bytes()
+    expected = model.predict(X)
+
+    def crash(f, **arrays):
+        f.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lwio.np, "savez", crash)
+    other = lw.mlp(2, [7], 1, seed=9)
+    with pytest.raises(OSError, match="No space left"):
+        lw.save(other, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(path.parent)) == ["model.npz"]  # no temporary file left behind
+    np.testing.assert_array_equal(lw.load(path).predict(X), expected)
+
+
+def test_bad_arguments_to_save(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    with pytest.raises(TypeError, match="metadata must be JSON-serialisable"):
+        lw.save(model, tmp_path / "m.npz", metadata={"f": object()})
+    assert not (tmp_path / "m.npz").exists()
+    with pytest.raises(TypeError, match="model must be a layerwise Sequential"):
+        lw.save("model", tmp_path / "m.npz")
+    with pytest.raises(TypeError, match="scaler must be a StandardScaler"):
+        lw.save(model, tmp_path / "m.npz", scaler={"mean": [0]})
+
+
+def test_read_header_without_weights(saved):
+    path, model, _ = saved
+    header = lwio.read_header(path)
+    assert header["format"] == "layerwise-model" and header["version"] == 1
+    assert header["model"] == model.get_config()
+    assert header["optimizer"]["config"] == {"name": "sgd", "lr": 0.3}
