@@ -414,6 +414,37 @@ def test_widen_carries_per_unit_layers_between():
     np.testing.assert_array_equal(model.layers[1].shift[9:], 0.0)
 
 
+@pytest.mark.skipif(not hasattr(lw, "BatchNorm"), reason="needs lw.BatchNorm and lw.Dropout")
+def test_widen_and_deepen_through_batchnorm_and_dropout():
+    X, y = _regression(seed=16)
+    model = lw.Sequential(
+        [lw.Dense(6, "identity"), lw.BatchNorm(activation="relu"), lw.Dropout(0.2),
+         lw.Dense(4, "tanh"), lw.Dense(1, "identity")],
+        input_dim=3, seed=16, dtype="float64",
+    )  # fmt: skip
+    model.fit(X, y, loss="mse", optimizer=STATEFUL[0](), epochs=5, batch_size=32, verbose=False)
+    bn = model.layers[1]
+    stats = {k: v.copy() for k, v in {**bn.params(), **bn.buffers()}.items()}
+    assert np.any(stats["running_mean"] != 0)  # training moved the running statistics
+    state = copy.deepcopy(model.optimizer.state[f"{bn.name}/gamma"])
+    before = model.predict(X)
+    src = surgery.widen(model, 0, 11)
+    for k, v in {**bn.params(), **bn.buffers()}.items():
+        np.testing.assert_array_equal(v, stats[k][src])
+    np.testing.assert_array_equal(model.optimizer.state[f"{bn.name}/gamma"]["v"], state["v"][src])
+    assert model.layers[2].units == 11
+    np.testing.assert_allclose(model.predict(X), before, **TOL)
+    model.deepen(1)  # after the BatchNorm: its relu counts, so the new layer is relu
+    model.deepen(3)  # after the Dropout: the relu before it counts
+    assert [model.layers[k].activation.name for k in (2, 4)] == ["relu", "relu"]
+    np.testing.assert_allclose(model.predict(X), before, **TOL)
+    with pytest.raises(ValueError, match="Dense layers only.*layer 0"):
+        model.widen(1, 12)
+    h = model.fit(X, y, loss="mse", optimizer=model.optimizer, epochs=5, batch_size=32,
+                  verbose=False)  # fmt: skip
+    assert np.isfinite(h.loss).all()
+
+
 def test_widen_refuses_a_layer_between_that_is_not_per_unit():
     model = lw.Sequential([lw.Dense(4), Mixer(), lw.Dense(1)], input_dim=2, seed=0)
     W = model.layers[0].W.copy()

@@ -20,9 +20,17 @@ import math
 from typing import Any
 
 from layerwise.layers import Dense
-from layerwise.surgery import preserves
+from layerwise.surgery import preserving_activation
 
-__all__ = ["Callback", "LambdaCallback", "GrowOnPlateau"]
+__all__ = [
+    "Callback",
+    "LambdaCallback",
+    "GrowOnPlateau",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "CSVLogger",
+    "ReduceLROnPlateau",
+]
 
 
 class Callback:
@@ -74,7 +82,10 @@ class GrowOnPlateau(Callback):
     copies), capped at ``max_units``. When every hidden layer has ``max_units`` neurons, or
     with ``add_layer=True``, a layer is added instead: an identity-initialised Dense layer
     after the last hidden one (see ``Sequential.deepen``), with that layer's activation when
-    it preserves the function, else relu (after non-negative activations) or identity. Each
+    it preserves the function, else relu (after non-negative activations) or identity. An
+    identity layer adds no capacity (followed by the next Dense layer it is still one linear
+    map), only another path for optimisation: with tanh, elu or gelu hidden layers prefer
+    growth in width. Each
     growth is recorded in ``model.events`` and ``History.events``; the optimizer's state
     follows the change.
 
@@ -186,11 +197,294 @@ class GrowOnPlateau(Callback):
                 units = min(units, self.max_units)
             model.widen(k, units, noise=self.noise)
         elif self.max_layers is None or len(hidden) < self.max_layers:
-            k = hidden[-1]
-            act = model.layers[k].activation
-            if not preserves(act, act):
-                act = "relu" if act.nonnegative else "identity"
-            model.deepen(k, activation=act)
+            k = len(model.layers) - 2  # the last hidden layer (Dense, BatchNorm, Dropout...)
+            model.deepen(k, activation=preserving_activation(model, k))
         else:
             return None
         return model.events[-1]["change"] if len(model.events) > n_events else None
+
+
+# ------------------------------------------------------------------ training control (issue 5)
+def _monitored(logs: dict[str, Any], monitor: str, who: str) -> float:
+    if monitor not in logs:
+        raise ValueError(
+            f"{who} monitors {monitor!r}, which fit does not report (available: "
+            f"{', '.join(sorted(logs))}); pass validation_data or validation_split to fit, "
+            "or monitor='loss'"
+        )
+    return float(logs[monitor])
+
+
+def _snapshot(model: Any) -> dict[str, Any]:
+    """Copies of every parameter and buffer array, keyed "layer/name"."""
+    out = {}
+    for layer in model.layers:
+        for name, arr in {**layer.params(), **layer.buffers()}.items():
+            if arr is not None:
+                out[f"{layer.name}/{name}"] = arr.copy()
+    return out
+
+
+def _restore(model: Any, saved: dict[str, Any]) -> bool:
+    """Copy ``saved`` back into the model's arrays; False (nothing done) if the network
+    changed shape since the snapshot."""
+    current = {}
+    for layer in model.layers:
+        for name, arr in {**layer.params(), **layer.buffers()}.items():
+            if arr is not None:
+                current[f"{layer.name}/{name}"] = arr
+    if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
+        return False
+    for k, arr in current.items():
+        arr[...] = saved[k]
+    return True
+
+
+class _Monitor(Callback):
+    """Shared logic: is a value better than the best so far (by more than min_delta)?"""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
+        from layerwise.schedules import resolve_mode
+
+        if not isinstance(monitor, str):
+            raise TypeError(f"monitor must be a log name such as 'val_loss', got {monitor!r}")
+        self.monitor = monitor
+        self.mode = resolve_mode(mode, monitor)
+        if isinstance(min_delta, bool) or not isinstance(min_delta, int | float):
+            raise TypeError(f"min_delta must be a number >= 0, got {min_delta!r}")
+        if not (math.isfinite(min_delta) and min_delta >= 0):
+            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
+        self.min_delta = float(min_delta)
+        self.best: float | None = None
+
+    def _improves(self, value: float) -> bool:
+        if self.best is None:
+            return math.isfinite(value)
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+
+class EarlyStopping(_Monitor):
+    """Stop training when the monitored value has stopped improving (Keras' EarlyStopping).
+
+    After each epoch the value is compared with the best so far; it improves when it is
+    lower (mode "min") or higher ("max") by more than ``min_delta``. After ``patience``
+    epochs in a row without improvement, training stops; with ``restore_best_weights``
+    the model's parameters and buffers are then set back to those of the best epoch.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        A key of the epoch's logs ("loss", "val_loss", "val_accuracy", ...).
+    patience : int, default 10
+        Epochs without improvement tolerated (>= 1).
+    min_delta : float, default 0
+    restore_best_weights : bool, default False
+        Keras' default; True is usually what you want.
+    mode : {"auto", "min", "max"}, default "auto"
+        "auto": "max" for accuracy and r2, else "min".
+
+    Attributes
+    ----------
+    best : float or None
+    best_epoch : int or None
+        The epoch (counted over the model's life) of the best value.
+    stopped_epoch : int or None
+        The epoch after which training stopped, None if it did not stop early.
+
+    Examples
+    --------
+    >>> import numpy as np, layerwise as lw
+    >>> X = np.random.default_rng(0).normal(size=(200, 2)); y = X[:, 0] > 0
+    >>> model = lw.mlp(2, [8], 1, output_activation="sigmoid", seed=0)
+    >>> stop = lw.callbacks.EarlyStopping(patience=5, restore_best_weights=True)
+    >>> h = model.fit(X, y, loss="bce", optimizer="adam", lr=0.01, epochs=500,
+    ...               validation_split=0.2, callbacks=[stop], verbose=False)
+    >>> len(h) < 500
+    True
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        patience: int = 10,
+        min_delta: float = 0.0,
+        restore_best_weights: bool = False,
+        mode: str = "auto",
+    ) -> None:
+        super().__init__(monitor, mode, min_delta)
+        self.patience = _positive_int(patience, "patience")
+        self.restore_best_weights = bool(restore_best_weights)
+        self.wait = 0
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self.best_weights: dict[str, Any] | None = None
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        self.best, self.wait, self.best_epoch, self.stopped_epoch = None, 0, None, None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if self._improves(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = _snapshot(self.model)
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                _restore(self.model, self.best_weights)
+
+
+class ModelCheckpoint(_Monitor):
+    """Save the model with ``lw.save`` after each epoch (or only when it improves).
+
+    The file holds the weights, the optimizer (config, state, schedule), the epoch count
+    and the random generator's state, so ``lw.load(path).fit(..., epochs=N,
+    initial_epoch=k)`` continues exactly as the original run would have.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to write; may contain ``{epoch}`` and log keys, as Keras
+        (``"ckpt-{epoch:03d}.npz"``). Each write is atomic.
+    monitor : str, default "val_loss"
+        Used with ``save_best_only``.
+    save_best_only : bool, default False
+        Save only when the monitored value improves on the best so far.
+    mode : {"auto", "min", "max"}, default "auto"
+    metadata : dict, optional
+        Stored in the file as ``lw.save``'s metadata.
+
+    Attributes
+    ----------
+    last_saved : str or None
+        Path of the latest file written.
+    """
+
+    def __init__(
+        self,
+        path: Any,
+        monitor: str = "val_loss",
+        *,
+        save_best_only: bool = False,
+        mode: str = "auto",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        import os
+
+        super().__init__(monitor, mode, 0.0)
+        self.path = os.fspath(path)
+        self.save_best_only = bool(save_best_only)
+        self.metadata = metadata
+        self.last_saved: str | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        from layerwise.io import save
+
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if not self._improves(value):
+                return
+            self.best = value
+        path = self.path.format(epoch=epoch, **logs) if "{" in self.path else self.path
+        save(self.model, path, history=self.history, metadata=self.metadata)
+        self.last_saved = path
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch (``epoch`` and every log value) to a CSV file.
+
+    The file is rewritten atomically after every epoch, so it is always complete and
+    readable while training runs.
+
+    Parameters
+    ----------
+    path : str or path-like
+    append : bool, default False
+        Keep the rows of an existing file (same columns) and add to them.
+    """
+
+    def __init__(self, path: Any, *, append: bool = False) -> None:
+        import os
+
+        self.path = os.fspath(path)
+        self.append = bool(append)
+        self._header: list[str] | None = None
+        self._lines: list[str] = []
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        import os
+
+        self._header, self._lines = None, []
+        if self.append and os.path.exists(self.path):
+            with open(self.path, newline="") as f:
+                lines = f.read().splitlines()
+            if lines:
+                self._header, self._lines = lines[0].split(","), lines[1:]
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        import csv
+        import io
+
+        from layerwise._files import atomic_write
+
+        row = {"epoch": epoch, **logs}
+        if self._header is None:
+            self._header = list(row)
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(
+            [repr(v) if isinstance(v, float) else v for v in (row.get(k, "") for k in self._header)]
+        )
+        self._lines.append(buf.getvalue().rstrip("\n"))
+        with atomic_write(self.path, newline="") as f:
+            f.write("\n".join([",".join(self._header), *self._lines]) + "\n")
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when the monitored value stops improving.
+
+    A callback form of :class:`layerwise.schedules.ReduceLROnPlateau` (the same counting,
+    PyTorch's: the rate drops once more than ``patience`` epochs in a row have not improved
+    by more than ``min_delta``, then ``cooldown`` epochs are not counted). Its counters
+    live in this object; to have them saved in checkpoints and resumed, pass the schedule
+    to ``fit(schedule=lw.schedules.ReduceLROnPlateau(...))`` instead.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+    factor : float, default 0.1
+    patience : int, default 10
+    min_lr : float, default 0
+    min_delta : float, default 1e-4
+        Absolute improvement needed (Keras' convention).
+    cooldown : int, default 0
+    mode : {"auto", "min", "max"}, default "auto"
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        *,
+        factor: float = 0.1,
+        patience: int = 10,
+        min_lr: float = 0.0,
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        mode: str = "auto",
+    ) -> None:
+        from layerwise.schedules import ReduceLROnPlateau as _Plateau
+
+        self.plateau = _Plateau(
+            monitor, mode=mode, factor=factor, patience=patience, threshold=min_delta,
+            threshold_mode="abs", cooldown=cooldown, min_lr=min_lr,
+        )  # fmt: skip
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        _monitored(logs, self.plateau.monitor, "ReduceLROnPlateau")
+        self.plateau.end_epoch(logs, self.model.optimizer)

@@ -47,6 +47,7 @@ from layerwise._validation import check_index
 from layerwise.layers import Dense, Layer
 
 __all__ = ["widen", "deepen", "resize", "freeze", "unfreeze", "match_input", "preserves"]
+__all__ += ["output_activation", "preserving_activation"]
 
 # Activations that are the identity on [0, inf): after a layer whose outputs are all >= 0,
 # an identity-initialised layer with one of these leaves every value unchanged.
@@ -54,14 +55,17 @@ _IDENTITY_ON_NONNEGATIVE = (_activations.ReLU, _activations.LeakyReLU, _activati
 
 
 # ---------------------------------------------------------------------------- validation
-def _hidden_dense(model: Any, i: Any, op: str) -> int:
-    """Index of a built Dense hidden layer, or a ValueError that says why not."""
+def _hidden_dense(model: Any, i: Any, op: str, *, dense: bool = True) -> int:
+    """Index of a built hidden layer (a Dense one unless ``dense=False``), or a ValueError
+    that says why not."""
     model._require_layers()
     i = check_index(i, len(model.layers))
     layer, last = model.layers[i], len(model.layers) - 1
-    if not isinstance(layer, Dense):
+    if dense and not isinstance(layer, Dense):
+        before = [k for k in range(i) if isinstance(model.layers[k], Dense)]
+        hint = f" (the Dense layer before it is layer {before[-1]})" if before else ""
         raise ValueError(
-            f"{op}: layer {i} is a {type(layer).__name__}; {op} applies to Dense layers only"
+            f"{op}: layer {i} is a {type(layer).__name__}; {op} applies to Dense layers only{hint}"
         )
     if not layer.built:
         raise ValueError(
@@ -289,19 +293,45 @@ def preserves(previous: Any, activation: Any) -> bool:
     return bool(previous.nonnegative) and isinstance(activation, _IDENTITY_ON_NONNEGATIVE)
 
 
+def output_activation(model: Any, i: int) -> _activations.Activation:
+    """The activation that last shaped layer ``i``'s outputs: its own (Dense, BatchNorm), or,
+    through parameter-free layers such as Dropout (which keep signs), that of the layer
+    before; identity when none is known (raw inputs can be anything)."""
+    for k in range(check_index(i, len(model.layers)), -1, -1):
+        layer = model.layers[k]
+        act = getattr(layer, "activation", None)
+        if isinstance(act, _activations.Activation):
+            return act
+        if layer.params() or layer.buffers():
+            break
+    return _activations.Identity()
+
+
+def preserving_activation(model: Any, i: int) -> str:
+    """The activation :func:`deepen` can use after layer ``i`` while keeping the function:
+    that of layer i when it preserves, else ``"relu"`` after non-negative outputs, else
+    ``"identity"`` (a linear layer, the only preserving choice after tanh, elu, ...)."""
+    prev = output_activation(model, i)
+    if preserves(prev, prev):
+        return prev.name
+    return "relu" if prev.nonnegative else "identity"
+
+
 def deepen(model: Any, i: int, *, activation: Any = None) -> Dense:
-    """Insert after Dense hidden layer ``i`` a Dense layer of the same width with ``W = I``
-    and ``b = 0``, keeping the function (Net2DeeperNet).
+    """Insert after hidden layer ``i`` a Dense layer of the same width with ``W = I`` and
+    ``b = 0``, keeping the function (Net2DeeperNet).
 
     Parameters
     ----------
     model : Sequential
     i : int
-        A Dense hidden layer (not the output layer).
+        A hidden layer (not the output layer): usually Dense, or a BatchNorm (whose
+        activation then counts) or a Dropout (the activation before it counts).
     activation : str or Activation, optional
-        The new layer's activation; by default that of layer i. It must leave layer i's
-        outputs unchanged (see :func:`preserves`): ``"identity"`` always does; ``"relu"``
-        does after relu, sigmoid, softplus or softmax.
+        The new layer's activation; by default that of layer i (see
+        :func:`output_activation`). It must leave layer i's outputs unchanged (see
+        :func:`preserves`): ``"identity"`` always does; ``"relu"`` does after relu, sigmoid,
+        softplus or softmax.
 
     Returns
     -------
@@ -313,10 +343,15 @@ def deepen(model: Any, i: int, *, activation: Any = None) -> Dense:
     ValueError
         When the activation would change the function (tanh after tanh, sigmoid after
         sigmoid, relu after tanh, ...): the message says why and what to pass instead.
+
+    Notes
+    -----
+    The new layer has no L2 penalty and no optimizer state yet; the identity it starts
+    from is exact in inference mode (Dropout after it still draws its own mask in training).
     """
-    i = _hidden_dense(model, i, "deepen")
+    i = _hidden_dense(model, i, "deepen", dense=False)
     layer = model.layers[i]
-    prev = layer.activation
+    prev = output_activation(model, i)
     act = copy.copy(prev) if activation is None else _activations.get(activation)
     if not preserves(prev, act):
         if isinstance(act, _IDENTITY_ON_NONNEGATIVE):
