@@ -1,0 +1,230 @@
+"""fit: it learns (XOR, logistic regression against scikit-learn), loss falls faster with a
+larger learning rate, divergence is caught, runs are reproducible, dtypes are kept."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+XOR_Y = np.array([0, 1, 1, 0])
+
+
+def _blobs(n=80, seed=0):
+    """Two overlapping Gaussian classes in 2-D (a stand-in for the seed's data)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.0, -1.0)
+    return X, y
+
+
+def _finite_weights(model):
+    return all(np.isfinite(p).all() for p in model.parameters().values())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_2_4_1_network_learns_xor(seed):
+    # 20 of 20 seeds reach 100% with these settings (final loss < 0.006)
+    model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=seed)
+    history = model.fit(XOR_X, XOR_Y, loss="bce", lr=0.5, epochs=1000, verbose=False)
+    np.testing.assert_array_equal(model.predict(XOR_X)[:, 0] > 0.5, XOR_Y == 1)
+    assert history.metrics["accuracy"][-1] == 1.0
+    assert history.loss[-1] < 0.05 < history.loss[0]
+
+
+def test_no_hidden_layer_is_logistic_regression():
+    """Full-batch gradient descent on bce reaches scikit-learn's unregularised optimum.
+
+    All 30 standardised features cannot be used: they are linearly separable (unpenalised
+    LogisticRegression gets 100% training accuracy and its coefficients grow without bound,
+    |coef| = 1.6e4 where lbfgs stops), so there is no finite optimum to compare. Five
+    features (97% accuracy) have one, with a Hessian of condition number 28 at it, which
+    lr=5 descends to 2e-7 of scikit-learn's coefficients in 3000 epochs (0.4 s).
+    """
+    datasets = pytest.importorskip("sklearn.datasets")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    data = datasets.load_breast_cancer()
+    X = (data.data - data.data.mean(axis=0)) / data.data.std(axis=0)
+    X = X[:, [1, 4, 8, 20, 27]]  # mean texture/smoothness/symmetry, worst radius/concave points
+    reference = linear_model.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000)
+    reference.fit(X, data.target)
+    model = lw.mlp(5, [], 1, output_activation="sigmoid", seed=0, dtype="float64")
+    model.fit(X, data.target, loss="bce", lr=5.0, epochs=3000, verbose=False)
+    np.testing.assert_allclose(model.layers[0].W[:, 0], reference.coef_[0], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(model.layers[0].b, reference.intercept_, rtol=1e-4, atol=1e-4)
+
+
+def test_loss_falls_and_smaller_learning_rate_falls_slower():
+    # the seed's experiment: one hidden layer, lr 0.01 against 0.005, same initial weights
+    X, y = _blobs()
+    runs = {}
+    for lr in (0.01, 0.005):
+        model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=3)
+        runs[lr] = model.fit(X, y, loss="bce", lr=lr, epochs=300, verbose=False).loss
+    fast, slow = np.array(runs[0.01]), np.array(runs[0.005])
+    assert fast[0] == slow[0]  # epoch 1's loss is measured before the first update
+    assert np.all(np.diff(fast) < 0) and np.all(np.diff(slow) < 0)
+    assert np.all(slow[1:] > fast[1:])
+    # small steps follow the gradient flow, whose time is lr * epochs: half the rate makes
+    # half the early progress, and reaches in 2k epochs where the full rate was after k
+    assert 0.45 < (slow[0] - slow[10]) / (fast[0] - fast[10]) < 0.55
+    for k in (10, 50, 100, 149):
+        assert abs(slow[2 * k] - fast[k]) < 0.01 * (fast[0] - fast[k])
+
+
+def test_divergence_stops_with_the_last_finite_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ [1.0, -2.0, 3.0] + 1.0
+
+    def model():
+        return lw.mlp(3, [8], 1, activation="tanh", seed=0, dtype="float64")
+
+    diverging = model()
+    with pytest.raises(lw.DivergenceError, match=r"diverged at epoch \d+.*smaller learning rate"):
+        diverging.fit(X, y, loss="mse", lr=50.0, epochs=200, verbose=False)
+    try:
+        model().fit(X, y, loss="mse", lr=50.0, epochs=200, verbose=False)
+    except lw.DivergenceError as exc:
+        err = exc
+    assert f"epoch {err.epoch}" in str(err) and "lr=50" in str(err)
+    losses = err.history.loss
+    assert len(losses) == err.epoch - 1 and np.isfinite(losses).all()
+    assert _finite_weights(diverging)
+    # the weights are those at the start of the last epoch whose loss was finite: a rerun
+    # stopped one epoch before that start has the very same bits
+    reference = model()
+    reference.fit(X, y, loss="mse", lr=50.0, epochs=err.epoch - 2, verbose=False)
+    for p, q in zip(diverging.parameters().values(), reference.parameters().values()):
+        np.testing.assert_array_equal(p, q)
+    assert diverging.evaluate(X, y, "mse") == losses[-1]
+
+
+def test_divergence_with_mini_batches_keeps_finite_weights():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 3))
+    y = X @ [1.0, -2.0, 3.0]
+    model = lw.mlp(3, [8], 1, activation="tanh", seed=0, dtype="float64")
+    with pytest.raises(lw.DivergenceError) as info:
+        model.fit(X, y, loss="mse", lr=30.0, epochs=200, batch_size=16, verbose=False)
+    assert _finite_weights(model)
+    # restored to the start of the diverging epoch: the end of the last complete one
+    reference = lw.mlp(3, [8], 1, activation="tanh", seed=0, dtype="float64")
+    reference.fit(X, y, loss="mse", lr=30.0, epochs=info.value.epoch - 1, batch_size=16,
+                  verbose=False)  # fmt: skip
+    for p, q in zip(model.parameters().values(), reference.parameters().values()):
+        np.testing.assert_array_equal(p, q)
+
+
+@pytest.mark.parametrize("batch_size", [None, 7])
+def test_same_seed_same_run_bit_for_bit(batch_size):
+    X, y = _blobs(50)
+
+    def run(seed):
+        model = lw.mlp(2, [6, 3], 1, activation=["relu", "tanh"], output_activation="sigmoid",
+                       seed=seed)  # fmt: skip
+        h = model.fit(X, y, loss="bce", lr=0.1, epochs=15, batch_size=batch_size, shuffle=True,
+                      verbose=False)  # fmt: skip
+        return model, h
+
+    (m1, h1), (m2, h2), (m3, h3) = run(5), run(5), run(6)
+    assert h1.loss == h2.loss and h1.metrics == h2.metrics
+    for p, q in zip(m1.parameters().values(), m2.parameters().values(), strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert h3.loss != h1.loss
+    assert not np.array_equal(m1.layers[0].W, m3.layers[0].W)
+
+
+def test_shuffle_changes_the_batches_but_not_the_full_batch_run():
+    X, y = _blobs(40)
+
+    def run(batch_size, shuffle):
+        model = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
+        return model.fit(X, y, loss="bce", lr=0.1, epochs=5, batch_size=batch_size,
+                         shuffle=shuffle, verbose=False).loss  # fmt: skip
+
+    assert run(None, True) == run(None, False)
+    assert run(8, True) != run(8, False)
+
+
+def _all_arrays(model, X, y, loss):
+    A, caches = model.forward(X)
+    grads = model.backward(caches, y, loss)
+    arrays = [A, model.predict(X)]
+    arrays += [a for c in caches for a in c]
+    arrays += [a for g in grads for a in g]
+    arrays += list(model.parameters().values())
+    return arrays
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dtype_is_kept_everywhere(dtype):
+    X = np.random.default_rng(0).normal(size=(12, 3))  # float64 input either way
+    y = np.arange(12) % 3
+    model = lw.mlp(3, [5, 4], 3, activation=["gelu", "elu"], output_activation="softmax",
+                   seed=0, dtype=dtype)  # fmt: skip
+    model.fit(X, y, loss="cce", lr=0.1, epochs=3, batch_size=5, verbose=False)
+    arrays = _all_arrays(model, X, y, "cce")
+    assert {a.dtype.name for a in arrays} == {dtype}
+    assert model.optimizer is not None
+
+
+def test_history_records_every_epoch_and_round_trips_through_csv(tmp_path):
+    X, y = _blobs(60)
+    model = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
+    history = model.fit(X[:40], y[:40], loss="bce", lr=0.1, epochs=12,
+                        validation_data=(X[40:], y[40:]), verbose=False)  # fmt: skip
+    assert history.epoch == list(range(1, 13))
+    assert len(history.loss) == len(history.val_loss) == 12
+    assert len(history.metrics["accuracy"]) == len(history.metrics["val_accuracy"]) == 12
+    # val_loss is the model's loss on the validation set after the epoch
+    assert history.val_loss[-1] == pytest.approx(model.evaluate(X[40:], y[40:], "bce"), rel=1e-6)
+    path = tmp_path / "history.csv"
+    text = history.to_csv(path)
+    assert path.read_text() == text
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12
+    assert {"epoch", "loss", "val_loss", "accuracy", "val_accuracy"} <= set(rows[0])
+    assert [int(r["epoch"]) for r in rows] == history.epoch
+    assert [float(r["loss"]) for r in rows] == history.loss  # repr: exact round trip
+    assert [float(r["val_accuracy"]) for r in rows] == history.metrics["val_accuracy"]
+
+
+def test_second_fit_continues_the_epoch_count():
+    X, y = _blobs(30)
+    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+    model.fit(X, y, loss="bce", lr=0.1, epochs=4, verbose=False)
+    history = model.fit(X, y, loss="bce", lr=0.1, epochs=3, verbose=False)
+    assert history.epoch == [5, 6, 7] and model.epochs_trained == 7
+
+
+def test_fit_is_the_three_steps():
+    # one full-batch epoch of fit == forward, backward, update by hand
+    X, y = _blobs(20)
+    a = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=9)
+    b = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=9)
+    a.fit(X, y, loss="bce", lr=0.3, epochs=1, verbose=False)
+    _, caches = b.forward(X)
+    b.update(b.backward(caches, y, "bce"), lr=0.3)
+    for p, q in zip(a.parameters().values(), b.parameters().values(), strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_mse_regression_reaches_least_squares():
+    # linear regression by gradient descent against numpy's least squares
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(100, 3))
+    y = X @ [0.5, -1.0, 2.0] + 0.3 + 0.1 * rng.normal(size=100)
+    coef, *_ = np.linalg.lstsq(np.hstack([X, np.ones((100, 1))]), y, rcond=None)
+    model = lw.mlp(3, [], 1, seed=0, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X, y, loss="mse", lr=0.2, epochs=500, verbose=False)
+    np.testing.assert_allclose(model.layers[0].W[:, 0], coef[:3], atol=1e-8)
+    np.testing.assert_allclose(model.layers[0].b[0], coef[3], atol=1e-8)
