@@ -167,10 +167,15 @@ class Session:
                 layer.l2 = self.settings["l2"]
 
     def _losses(self, model: lw.Sequential) -> tuple[float, float]:
-        return (
-            model.evaluate(self.X_train, self.y_train, self.loss),
-            model.evaluate(self.X_test, self.y_test, self.loss),
-        )
+        """Mean data loss on the training and the test set, without any L2 penalty: the
+        penalty is not what the network computes, and a function-preserving edit must
+        leave this number unchanged even when it changes the weights' norm."""
+        loss = lw.losses.get(self.loss)
+        out = []
+        for X, y in ((self.X_train, self.y_train), (self.X_test, self.y_test)):
+            Y = model.prepare_targets(y, loss, len(X))
+            out.append(float(loss.value(model.predict(X), Y)))
+        return out[0], out[1]
 
     def _record_point(self) -> None:
         train, test = self._losses(self.model)
