@@ -22,7 +22,8 @@ shape changes, every state array shaped like that parameter (momentum buffers, A
 moments, ...) is remapped with the same index map as the weights: a Net2Net copy takes the
 state of the neuron it copies, a kept neuron keeps its own, a brand-new neuron starts at 0.
 Arrays of any other shape (step counters) are kept as they are. Each change made after
-training started is recorded in ``model.events`` (and so in ``History.events``).
+training started is recorded in ``model.events`` (and so in ``History.events``) as
+``{"epoch": e, "change": "widen layer 1: 8 -> 12 units"}``, short enough to label a plot.
 
 >>> import numpy as np, layerwise as lw
 >>> model = lw.mlp(3, [4], 1, activation="relu", seed=0, dtype="float64")
@@ -231,7 +232,7 @@ def widen(model: Any, i: int, units: int, *, noise: float = 0.0) -> np.ndarray:
     W_next = model.layers[j].W[src]
     W_next /= counts[:, None].astype(W_next.dtype)
     _set_units(model, i, j, src, np.ascontiguousarray(W), b, W_next)
-    model._record(f"widen layer {i} ({layer.name}) {old} -> {units} units")
+    model._record(f"widen layer {i}: {old} -> {units} units")
     return src
 
 
@@ -278,7 +279,7 @@ def resize(model: Any, i: int, units: int) -> np.ndarray:
     b = _take(layer.b, src, 0, None)
     W_next = _take(nxt.W, src, 0, fresh_next)
     _set_units(model, i, j, src, W, b, W_next)
-    model._record(f"resize layer {i} ({layer.name}) {old} -> {units} units")
+    model._record(f"resize layer {i}: {old} -> {units} units")
     return src
 
 
@@ -371,7 +372,7 @@ def deepen(model: Any, i: int, *, activation: Any = None) -> Dense:
     model._name(new)
     new.set_weights(np.eye(units, dtype=model.dtype), np.zeros(units, dtype=model.dtype))
     model.layers.insert(i + 1, new)
-    model._record(f"deepen after layer {i} ({layer.name}): new {act.name} layer {new.name}")
+    model._record(f"deepen layer {i}: + {act.name} layer")
     return new
 
 
@@ -395,7 +396,7 @@ def _set_trainable(model: Any, i: int, trainable: bool) -> None:
     layer = model.layers[i]
     if layer.trainable != trainable:
         layer.trainable = trainable
-        model._record(f"{'unfreeze' if trainable else 'freeze'} layer {i} ({layer.name})")
+        model._record(f"{'unfreeze' if trainable else 'freeze'} layer {i}")
 
 
 def freeze(model: Any, i: int) -> None:
