@@ -49,7 +49,9 @@ def main(out: Path = OUT) -> dict[str, lw.History]:
     runs = {
         "fixed 2-4-1": fixed.fit(X[train], y[train], **settings),
         "grown": grown.fit(
-            X[train], y[train], callbacks=[lw.callbacks.LambdaCallback(on_epoch_end=grow)],
+            X[train],
+            y[train],
+            callbacks=[lw.callbacks.LambdaCallback(on_epoch_end=grow)],
             **settings,
         ),
     }

@@ -9,7 +9,10 @@ training a frozen layer.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import inspect
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -585,3 +588,34 @@ def test_grow_on_plateau_without_hidden_layer_is_refused():
     with pytest.raises(ValueError, match="hidden layer"):
         model.fit(X, y, loss="bce", epochs=2, verbose=False,
                   callbacks=[lw.callbacks.GrowOnPlateau(monitor="loss")])  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- docs and demo
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_guide_runs(tmp_path, monkeypatch):
+    """Every ```python block of docs/on-the-fly.md, in order, in one namespace."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "docs" / "on-the-fly.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 8
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "on-the-fly.md", "exec"), namespace)
+    grown = namespace["history"].events
+    assert [e["change"].split()[0] for e in grown][:2] == ["widen", "widen"]
+    namespace["lw"].plot.close(namespace["fig"])
+
+
+def test_grow_demo_grown_network_beats_the_fixed_one(tmp_path):
+    pytest.importorskip("matplotlib")
+    spec = importlib.util.spec_from_file_location("grow_demo", ROOT / "examples" / "grow_demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    out = tmp_path / "grow.png"
+    runs = demo.main(out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [e["epoch"] for e in runs["grown"].events] == [200, 400]
+    assert runs["grown"].val_loss[-1] < 0.5 * runs["fixed 2-4-1"].val_loss[-1]
