@@ -45,9 +45,16 @@ def check_X(X: Any, dtype: np.dtype, *, name: str = "X", n_features: int | None 
         raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}{hint}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); give at least one sample")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    finite = arr.dtype.kind != "f" or bool(np.isfinite(arr).all())
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: reported below
+        arr = np.ascontiguousarray(arr, dtype=dtype)
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
+        if finite:
+            raise ValueError(
+                f"{name} has values too large for {np.dtype(dtype).name} (first at row "
+                f"{bad[0]}, column {bad[1]}); scale the data or use dtype='float64'"
+            )
         raise ValueError(
             f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}); "
             "remove or impute those values"

@@ -91,9 +91,15 @@ def _as_float_targets(y, dtype) -> np.ndarray:
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y must be numeric, got an array of dtype {y.dtype}")
-    Y = y.astype(dtype, copy=False)
-    if not np.all(np.isfinite(Y)):
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinity; remove or impute those targets")
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: reported below
+        Y = y.astype(dtype, copy=False)
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(
+            f"y has values too large for {np.dtype(dtype).name}; scale the targets or use "
+            "dtype='float64'"
+        )
     return Y
 
 
