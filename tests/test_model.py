@@ -4,6 +4,7 @@ summary, config."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,3 +165,17 @@ def test_backward_rejects_stale_caches():
     model.add(lw.Dense(1))
     with pytest.raises(ValueError, match="got 2 caches for 3 layers"):
         model.backward(caches, [0.0, 1.0], "mse")
+
+
+def test_docs_core_examples_run_and_show_true_output(capsys):
+    path = Path(__file__).parents[1] / "docs" / "core.md"
+    text = path.read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 8
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, str(path), "exec"), namespace)
+    out = capsys.readouterr().out
+    shown_summary = re.search(r"```\n(Sequential .*?)```", text, re.S).group(1)
+    assert shown_summary in out
+    assert "('A_prev', 'W', 'b', 'Z', 'A') ('dW', 'db')" in out
