@@ -264,6 +264,46 @@ def _add_model_arguments(p: argparse.ArgumentParser, *, several: bool = False) -
     )
 
 
+_GROW_KEYS = {
+    "patience": int, "widen_by": int, "max_units": int, "max_layers": int,
+    "add_layer": bool, "monitor": str, "min_delta": float, "noise": float,
+}  # fmt: skip
+
+
+def _grow_option(text: str) -> dict[str, Any]:
+    """``--grow`` settings: ``key=value`` pairs for ``lw.callbacks.GrowOnPlateau``, comma
+    separated (``patience=10,widen_by=8,max_units=64,add_layer``); empty for the defaults."""
+    spec: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if key not in _GROW_KEYS:
+            raise argparse.ArgumentTypeError(
+                f"unknown setting {key!r}; valid: {', '.join(_GROW_KEYS)}"
+            )
+        kind, value = _GROW_KEYS[key], value.strip()
+        try:
+            if kind is bool:
+                if value.lower() not in ("", "1", "true", "yes", "0", "false", "no"):
+                    raise ValueError(value)
+                spec[key] = value.lower() in ("", "1", "true", "yes")
+            elif key in ("max_units", "max_layers") and value.lower() == "none":
+                spec[key] = None
+            else:
+                spec[key] = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{key} must be "
+                + {int: "an integer", float: "a number", bool: "true or false", str: "a name"}[kind]
+                + f", got {value!r}"
+            ) from None
+    try:
+        lw.callbacks.GrowOnPlateau(**spec)  # validate now, not after loading the data
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return spec
+
+
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``layerwise train``; other modules' flags are added here too."""
     _add_data_arguments(p)
@@ -287,6 +327,16 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, help="run folder (default runs/<data>-<time>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--grow",
+        nargs="?",
+        const="",
+        type=_grow_option,
+        metavar="KEY=VALUE,...",
+        help="grow the network when the validation loss plateaus (GrowOnPlateau, "
+        "function-preserving widen/deepen); settings: patience, widen_by, max_units, "
+        "max_layers, add_layer, monitor, min_delta, noise, e.g. --grow patience=10,widen_by=8",
+    )
 
 
 def _verbose(args: argparse.Namespace) -> bool | str:
@@ -301,8 +351,18 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "verbose": _verbose(args),
-        "callbacks": [],
+        "callbacks": _grow_callbacks(args),
     }
+
+
+def _grow_callbacks(args: argparse.Namespace) -> list[lw.callbacks.Callback]:
+    spec = getattr(args, "grow", None)
+    if spec is None:
+        return []
+    spec = dict(spec)
+    # without a validation split there is no val_loss to watch
+    spec.setdefault("monitor", "val_loss" if getattr(args, "test_size", 0) else "loss")
+    return [lw.callbacks.GrowOnPlateau(**spec)]
 
 
 def _build_model(args: argparse.Namespace, n_features: int, out_dim: int) -> lw.Sequential:
