@@ -107,8 +107,10 @@ class GrowOnPlateau(Callback):
         A key of the epoch logs (``"loss"`` when there is no validation data).
     min_delta : float, default 0.0
         Smallest decrease that counts as an improvement.
-    noise : float, default 0.01
-        Noise of each widening, relative to the std of the widened layer's weights.
+    noise : float, default 0.1
+        Noise of each widening, relative to the std of the widened layer's weights. Exact
+        copies would learn in lockstep with their source and add nothing; 0.1 lets them
+        drift apart while moving the outputs only a little.
 
     Examples
     --------
@@ -135,7 +137,7 @@ class GrowOnPlateau(Callback):
         max_layers: int | None = 4,
         monitor: str = "val_loss",
         min_delta: float = 0.0,
-        noise: float = 0.01,
+        noise: float = 0.1,
     ) -> None:
         self.patience = _positive_int(patience, "patience")
         self.widen_by = _positive_int(widen_by, "widen_by")
