@@ -17,6 +17,7 @@ from layerwise import (
     optimizers,
     regularization,
     schedules,
+    surgery,
 )
 from layerwise.gradcheck import gradient_check
 from layerwise.io import load, save
@@ -50,6 +51,7 @@ __all__ = [
     "regularization",
     "save",
     "schedules",
+    "surgery",
 ]
 
 
