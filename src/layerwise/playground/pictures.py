@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["Domain", "boundary_map", "neuron_maps", "weights", "decimate", "finite"]
 
-BOUNDARY_GRID = 48
+BOUNDARY_GRID = 72
 NEURON_GRID = 20
 MAX_POINTS = 400
 

@@ -301,8 +301,8 @@ function drawNetwork(snap) {
   });
 }
 
-function niceTicks(lo, hi, n) {
-  const step0 = (hi - lo) / Math.max(n, 1);
+function niceTicks(lo, hi, n, integer) {
+  const step0 = Math.max((hi - lo) / Math.max(n, 1), integer ? 1 : 0);
   const mag = Math.pow(10, Math.floor(Math.log10(step0)));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((st) => st >= step0) || step0;
   const out = [];
@@ -331,11 +331,12 @@ function drawChart(canvas, series, marks, logScale) {
   let y0 = Math.min(...ys), y1 = Math.max(...ys);
   if (y1 - y0 < 1e-9) { y0 -= 0.5; y1 += 0.5; }
   if (!logScale) y0 = Math.min(0, y0);
+  else { y0 = Math.floor(y0 + 1e-9); y1 = Math.max(Math.ceil(y1 - 1e-9), y0 + 1); } // whole decades
   const px = (x) => L + (x - x0) / (x1 - x0) * (W - L - R);
   const py = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
   ctx.fillStyle = "#666"; ctx.font = "10px sans-serif";
   ctx.textAlign = "right";
-  const yTicks = logScale ? niceTicks(Math.floor(y0), Math.ceil(y1), 4).filter((v) => v >= y0 - 1e-9 && v <= y1 + 1e-9)
+  const yTicks = logScale ? niceTicks(Math.floor(y0), Math.ceil(y1), 4, true).filter((v) => v >= y0 - 1e-9 && v <= y1 + 1e-9)
     : niceTicks(y0, y1, 4);
   for (const v of yTicks) {
     const yy = py(v);
@@ -343,7 +344,7 @@ function drawChart(canvas, series, marks, logScale) {
     ctx.fillText(logScale ? `1e${Math.round(v)}` : +v.toPrecision(3), L - 4, yy + 3);
   }
   ctx.textAlign = "center";
-  for (const v of niceTicks(x0, x1, 5)) ctx.fillText(String(Math.round(v)), px(v), H - 8);
+  for (const v of niceTicks(x0, x1, 5, true)) ctx.fillText(String(Math.round(v)), px(v), H - 8);
   for (const m of marks) {
     ctx.strokeStyle = m.colour; ctx.setLineDash([3, 3]); ctx.lineWidth = 1;
     ctx.beginPath(); ctx.moveTo(px(m.x), T); ctx.lineTo(px(m.x), H - B); ctx.stroke();
@@ -362,10 +363,17 @@ function drawChart(canvas, series, marks, logScale) {
     });
     ctx.stroke();
     ctx.setLineDash([]);
+    const last = s.x.length - 1, yl = s.y[last];
+    if (last >= 0 && yl !== null && Number.isFinite(yl) && (!logScale || yl > 0)) {
+      ctx.fillStyle = s.colour; // the newest value, visible even when it is the only one
+      ctx.beginPath(); ctx.arc(px(s.x[last]), py(tr(yl)), 2.5, 0, 2 * Math.PI); ctx.fill();
+    }
   }
   ctx.textAlign = "left";
   series.filter((s) => s.label).forEach((s, i) => {
-    ctx.fillStyle = s.colour; ctx.fillText(s.label, L + 8, T + 14 + 12 * i);
+    const y = T + 14 + 13 * i, w = ctx.measureText(s.label).width;
+    ctx.fillStyle = "rgba(255,255,255,0.85)"; ctx.fillRect(L + 5, y - 10, w + 6, 13);
+    ctx.fillStyle = s.colour; ctx.fillText(s.label, L + 8, y);
   });
 }
 
