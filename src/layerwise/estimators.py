@@ -556,16 +556,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if hasattr(self, "classes_") and not first and classes is not None:
             if not np.array_equal(np.unique(classes), self.classes_):
                 raise ValueError(
-                    f"classes={list(np.unique(classes))} differs from the classes of the first "
-                    f"call to partial_fit, {list(self.classes_)}; pass the same classes"
+                    f"classes={np.unique(classes).tolist()} differs from the classes of the first "
+                    f"call to partial_fit, {self.classes_.tolist()}; pass the same classes"
                 )
         if hasattr(self, "classes_") and self.warm_start and not first and classes is None:
             seen = np.unique(y)
             if not np.isin(seen, self.classes_).all():
                 raise ValueError(
                     "warm_start can only be used where y has the same classes as in the "
-                    f"previous call to fit; previously got {list(self.classes_)}, y has "
-                    f"{list(seen)}"
+                    f"previous call to fit; previously got {self.classes_.tolist()}, y has "
+                    f"{seen.tolist()}"
                 )
         if len(new_classes) < 2:
             raise ValueError(
@@ -574,7 +574,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         unknown = np.setdiff1d(y, new_classes)
         if unknown.size:
             raise ValueError(
-                f"y has labels {list(unknown)} that are not in classes {list(new_classes)}; "
+                f"y has labels {unknown.tolist()} that are not in classes {new_classes.tolist()}; "
                 "pass every label that can occur in classes= on the first call"
             )
         self.classes_ = new_classes
@@ -626,10 +626,13 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """A multilayer perceptron regressor (scikit-learn estimator) over a layerwise model.
 
     The output layer is linear with one unit per target; the loss is the mean squared
-    error. Parameters and attributes are those of :class:`MLPClassifier` (no ``classes_``;
-    ``validation_scores_`` holds R²). ``alpha`` is scaled so that the regularised
-    objective is proportional to scikit-learn's (whose squared loss carries a factor 1/2):
-    the gradient of each weight matrix gets ``2 * alpha * W / batch_size``.
+    error over all elements. Parameters and attributes are those of :class:`MLPClassifier`
+    (no ``classes_``; ``validation_scores_`` holds R²). ``alpha`` means what it means in
+    scikit-learn: the penalty is scaled so that the regularised objective is proportional
+    to scikit-learn's (whose squared-error gradient is ``(A - Y) / n_samples``, ours
+    ``2 (A - Y) / (n_samples n_targets)``): each weight matrix's gradient gets
+    ``2 * alpha * W / (batch_size * n_targets)``. ``loss_curve_`` holds our mse (penalty
+    included), which is ``2 / n_targets`` times scikit-learn's.
 
     Examples
     --------
@@ -662,9 +665,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return Y
 
     def _l2_coef(self, alpha: float, batch_size: int) -> float:
-        # our mse is twice scikit-learn's squared loss (which halves it): double the
-        # penalty too, so both objectives have the same minimiser
-        return 2.0 * alpha / batch_size
+        # scikit-learn's squared-error gradient is (A - Y) / n_samples; our mse (a mean over
+        # all n_samples * n_targets elements, no 1/2) has 2 / n_targets times that. Scaling
+        # the penalty by the same factor keeps both objectives proportional: same minimiser,
+        # same Adam steps.
+        return 2.0 * alpha / (batch_size * self.model_.output_dim)
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
