@@ -552,7 +552,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             {str(k): h for k, h in runs.items()},
             val=False,
             path=fig_path,
-            title=f"{name}: {args.activation}, {args.loss}, seed {args.seed}",
+            title=f"{name}: {args.activation}, {args.loss}, "
+            + (f"lr={rates[0]:g}, " if len(rates) == 1 else "")
+            + f"seed {args.seed}",
         )
     rows = [("run", "train loss", "val loss", "train acc", "val acc")]
     for label, h in runs.items():
@@ -632,11 +634,13 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- predict
-def _read_features(path: str, model: lw.Sequential) -> np.ndarray:
+def _read_features(path: str, model: lw.Sequential, columns: list[str] | None) -> np.ndarray:
+    """The feature columns of a CSV: those named by ``columns``, else the model's feature
+    names (a model trained on a CSV), else every column (or every column but the target)."""
     import csv
 
     meta = getattr(model, "metadata", {}) or {}
-    names, target = meta.get("feature_names"), meta.get("target")
+    names, target = columns or meta.get("feature_names"), meta.get("target")
     with open(path, newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
         header = [h.strip() for h in next(reader, [])]
@@ -644,6 +648,12 @@ def _read_features(path: str, model: lw.Sequential) -> np.ndarray:
     if not header:
         raise ValueError(f"{path}: line 1: the file is empty; a header row is required")
     n = model.input_dim
+    if columns:
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ValueError(f"{path}: line 1: no column {missing[0]!r}; columns: {header}")
+        if len(columns) != n:
+            raise ValueError(f"--columns names {len(columns)} columns; the model takes {n}")
     if names and all(name in header for name in names):
         cols = [header.index(name) for name in names]
     elif len(header) == n:
@@ -653,7 +663,7 @@ def _read_features(path: str, model: lw.Sequential) -> np.ndarray:
     else:
         raise ValueError(
             f"{path}: line 1: {len(header)} columns, but the model takes {n} features"
-            + (f" ({', '.join(names)})" if names else "")
+            + (f" ({', '.join(names)})" if names else "; choose them with --columns a,b")
         )
     if not rows:
         raise ValueError(f"{path}: line 2: no data rows after the header")
@@ -675,7 +685,7 @@ def _read_features(path: str, model: lw.Sequential) -> np.ndarray:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     model = lw.load(args.model)
-    X = _read_features(args.csv, model)
+    X = _read_features(args.csv, model, args.columns)
     if getattr(model, "scaler", None) is not None:
         X = model.scaler.transform(X)
     out = np.asarray(model.predict(X), dtype=np.float64)
@@ -732,7 +742,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
         )
     if model.metadata:
         print("metadata:")
-        print(json.dumps(model.metadata, indent=2, default=str))
+        for key, value in model.metadata.items():
+            print(f"  {key}: {json.dumps(value, default=str)}")
     return 0
 
 
@@ -936,6 +947,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", type=_existing_file, help="a model file saved by layerwise")
     p.add_argument("csv", type=_existing_file, help="CSV file of features")
+    p.add_argument(
+        "--columns",
+        type=lambda text: [c.strip() for c in text.split(",") if c.strip()],
+        help="feature columns, comma-separated (default: the columns the model was trained on)",
+    )
     p.add_argument("--out", type=Path, help="output CSV (default: standard output)")
     p.set_defaults(func=_cmd_predict)
 
@@ -999,7 +1015,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 2
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return 2
@@ -1011,6 +1027,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{prog}: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`layerwise info m.npz | head`)
+        # point stdout at /dev/null so the flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CLIError, ValueError, TypeError, OSError, ImportError) as exc:
         if args.debug:
             raise

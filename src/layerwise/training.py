@@ -364,7 +364,7 @@ def fit(
                 if bar is not None:
                     bar.update(1)
                     now = time.monotonic()
-                    if now - last_draw > 0.2:
+                    if now - last_draw > 0.2 or bar.n == bar.total:  # the last epoch shows
                         last_draw = now
                         bar.set_postfix(
                             {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}, refresh=False

@@ -1,0 +1,505 @@
+"""The ``layerwise`` command, run in subprocesses on small data; its files checked."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+from layerwise import cli
+
+pytest.importorskip("matplotlib")
+import matplotlib.image as mpimg  # noqa: E402
+
+
+def run(*args: str, cwd: Path | None = None, timeout: float = 120):
+    """``python -m layerwise ARGS`` with stderr not a terminal (so no progress bar)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    return subprocess.run(
+        [sys.executable, "-m", "layerwise", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def _png(path: Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    image = mpimg.imread(path)
+    if shape is not None:
+        assert image.shape[:2] == shape, path
+    assert image.ndim == 3 and float(image[..., :3].std()) > 0.01, f"{path} is blank"
+    return image
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _one_line_error(result, *needles: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+# ------------------------------------------------------------------------------ demo
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "runs" / "demo"
+    result = run("demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+@pytest.mark.slow
+def test_demo_reproduces_the_seed_experiment(demo):
+    out, result = demo
+    fast = [float(r["loss"]) for r in _csv(out / "history_lr0.01.csv")]
+    slow = [float(r["loss"]) for r in _csv(out / "history_lr0.005.csv")]
+    deep = [float(r["loss"]) for r in _csv(out / "history_deep.csv")]
+    assert len(fast) == len(slow) == len(deep) == 5000
+    assert fast[0] == slow[0]  # the same initial weights: the first error is the same
+    # after the first epochs the smaller rate is behind at every epoch
+    assert all(s > f for f, s in zip(fast[1:], slow[1:]))
+    # both fall: end far below the start, and never rise by more than rounding
+    for curve in (fast, slow):
+        assert curve[-1] < 0.8 * curve[0]
+        assert max(np.diff(curve)) < 1e-6
+    assert deep[-1] < fast[-1] < slow[-1]  # the deeper network reaches a lower error
+
+
+@pytest.mark.slow
+def test_demo_files_and_report(demo):
+    out, result = demo
+    _png(out / "lr_comparison.png", (420, 1100))
+    _png(out / "loss_curves.png", (420, 1100))
+    _png(out / "decision_boundaries.png", (460, 1560))
+    _png(out / "architecture.png", (520, 1200))
+    for name in ("lr_comparison", "loss_curves", "decision_boundaries", "architecture"):
+        assert str(out / f"{name}.png") in result.stdout
+    summary = (out / "summary.md").read_text()
+    assert "| 4 tanh, lr=0.01 " in summary and "| 16,16,8 tanh, lr=0.01 " in summary
+    assert "epoch 1000" in summary and "epoch 5000" in summary
+    # the table prints the errors of the history files
+    fast = _csv(out / "history_lr0.01.csv")
+    assert f"{float(fast[999]['loss']):.4f}" in summary.split("| 4 tanh, lr=0.01 ")[1]
+    model = lw.load(out / "model_deep.npz")
+    assert [layer.units for layer in model.layers] == [16, 16, 8, 1]
+    assert model.history.loss == [float(r["loss"]) for r in _csv(out / "history_deep.csv")]
+
+
+# ------------------------------------------------------------------------------ train
+def _retrain(dtype: str):
+    """The CLI's pipeline redone with the library: the oracle for its saved model."""
+    X, y = lw.datasets.load("moons", n_samples=80, seed=3)
+    X_tr, X_te, y_tr, y_te = lw.datasets.train_test_split(X, y, 0.25, seed=3, stratify=True)
+    scaler = lw.datasets.StandardScaler().fit(X_tr)
+    model = lw.mlp(
+        2, [6, 3], 1, activation="tanh", output_activation="sigmoid", seed=3, dtype=dtype
+    )
+    model.fit(
+        scaler.transform(X_tr),
+        y_tr,
+        loss="bce",
+        lr=0.2,
+        epochs=12,
+        batch_size=16,
+        validation_data=(scaler.transform(X_te), y_te),
+        verbose=False,
+    )
+    return model, scaler, X
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_train_saves_a_run_that_predicts_exactly(tmp_path, dtype):
+    out = tmp_path / "run"
+    result = run(
+        "train",
+        "moons",
+        "--n-samples",
+        "80",
+        "--seed",
+        "3",
+        "--hidden",
+        "6,3",
+        "--lr",
+        "0.2",
+        "--epochs",
+        "12",
+        "--batch-size",
+        "16",
+        "--test-size",
+        "0.25",
+        "--dtype",
+        dtype,
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not a terminal: no progress bar
+    assert f"run folder: {out}" in result.stdout
+    names = {
+        "model.npz",
+        "config.json",
+        "history.csv",
+        "loss.png",
+        "architecture.png",
+        "accuracy.png",
+        "decision_boundary.png",
+    }
+    assert names <= set(os.listdir(out))
+    rows = _csv(out / "history.csv")
+    assert [int(r["epoch"]) for r in rows] == list(range(1, 13))
+    assert {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(rows[0])
+    for name, shape in (
+        ("loss.png", (420, 1100)),
+        ("accuracy.png", (450, 700)),
+        ("decision_boundary.png", (480, 550)),
+    ):
+        _png(out / name, shape)
+    _png(out / "architecture.png")
+
+    saved = lw.load(out / "model.npz")
+    expected, scaler, X = _retrain(dtype)
+    assert saved.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(saved.scaler.mean_, scaler.mean_)
+    got = saved.predict(saved.scaler.transform(X))
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, expected.predict(scaler.transform(X)))
+    assert saved.history.loss == [float(r["loss"]) for r in rows]
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["hidden"] == [6, 3] and config["settings"]["loss"] == "bce"
+    assert saved.metadata["settings"]["lr"] == 0.2
+
+
+def test_train_csv_then_predict_and_info(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    labels = np.where(X[:, 0] + 0.5 * X[:, 2] > 0, "yes", "no")
+    data = tmp_path / "data.csv"
+    with open(data, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["a", "label", "b", "c"])
+        for row, lab in zip(X, labels):
+            w.writerow([repr(float(row[0])), lab, repr(float(row[1])), repr(float(row[2]))])
+    out = tmp_path / "run"
+    result = run(
+        "train",
+        str(data),
+        "--target",
+        "label",
+        "--hidden",
+        "5",
+        "--epochs",
+        "30",
+        "--lr",
+        "0.5",
+        "--out",
+        str(out),
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(_csv(out / "history.csv")) == 30
+    assert not (out / "decision_boundary.png").exists()  # 3 features: no 2-D picture
+
+    pred = tmp_path / "pred.csv"
+    result = run("predict", str(out / "model.npz"), str(data), "--out", str(pred))
+    assert result.returncode == 0, result.stderr
+    assert "wrote 60 predictions" in result.stdout
+    rows = _csv(pred)
+    model = lw.load(out / "model.npz")
+    p = model.predict(model.scaler.transform(X))[:, 0]
+    assert [float(r["probability"]) for r in rows] == p.astype(np.float64).tolist()
+    assert [r["prediction"] for r in rows] == np.where(p > 0.5, "yes", "no").tolist()
+
+    result = run("info", str(out / "model.npz"))
+    assert result.returncode == 0, result.stderr
+    assert "dense_0" in result.stdout and "epochs trained: 30" in result.stdout
+    assert '"feature_names": ' not in result.stdout and 'feature_names: ["a", "b", "c"]' in (
+        result.stdout
+    )
+    result = run("info", str(out / "model.npz"), "--json")
+    header = json.loads(result.stdout)
+    assert header["model"]["layers"][0]["units"] == 5 and header["metadata"]["classes"] == [
+        "no",
+        "yes",
+    ]
+
+
+def test_predict_needs_the_right_columns(tmp_path):
+    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+    lw.save(model, tmp_path / "m.npz")
+    extra = tmp_path / "extra.csv"
+    extra.write_text("x,y,z\n1,2,3\n4,5,6\n")
+    _one_line_error(
+        run("predict", str(tmp_path / "m.npz"), str(extra)), "extra.csv", "3 columns", "--columns"
+    )
+    result = run("predict", str(tmp_path / "m.npz"), str(extra), "--columns", "x,z")
+    assert result.returncode == 0, result.stderr
+    p = model.predict(np.array([[1.0, 3.0], [4.0, 6.0]]))[:, 0]
+    assert [float(r["probability"]) for r in csv.DictReader(result.stdout.splitlines())] == (
+        p.astype(np.float64).tolist()
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n3,oops\n")
+    _one_line_error(
+        run("predict", str(tmp_path / "m.npz"), str(bad)),
+        "bad.csv",
+        "line 3",
+        "column 'y'",
+        "'oops'",
+    )
+
+
+# ------------------------------------------------------------------------------ compare
+def test_compare_learning_rates_from_the_same_weights(tmp_path):
+    out = tmp_path / "cmp"
+    result = run(
+        "compare",
+        "moons",
+        "--n-samples",
+        "60",
+        "--hidden",
+        "4",
+        "--lr",
+        "0.2",
+        "0.05",
+        "--epochs",
+        "15",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    h0, h1 = _csv(out / "history_0.csv"), _csv(out / "history_1.csv")
+    assert len(h0) == len(h1) == 15
+    assert h0[0]["loss"] == h1[0]["loss"]  # same initial weights, same first error
+    assert float(h0[-1]["loss"]) < float(h1[-1]["loss"])
+    _png(out / "lr_comparison.png", (420, 1100))
+    table = (out / "summary.md").read_text()
+    assert "| lr=0.2 " in table and "| lr=0.05 " in table
+    # the table holds the last rows of the histories
+    assert f"{float(h1[-1]['val_loss']):.4f}" in table.split("| lr=0.05 ")[1]
+    assert "| run " in result.stdout and "val acc" in result.stdout
+
+
+def test_compare_layouts(tmp_path):
+    out = tmp_path / "cmp"
+    result = run(
+        "compare",
+        "blobs",
+        "--n-samples",
+        "60",
+        "--hidden",
+        "3",
+        "8,4",
+        "--lr",
+        "0.3",
+        "--epochs",
+        "10",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    _png(out / "comparison.png", (420, 1100))
+    assert "| hidden 3 " in result.stdout and "| hidden 8,4 " in result.stdout
+    result = run("compare", "moons", "--lr", "0.1", "--out", str(out))
+    _one_line_error(result, "several --lr values")
+
+
+# ------------------------------------------------------------------------------ gradcheck
+def test_gradcheck_pass_and_fail(tmp_path):
+    result = run("gradcheck", "blobs", "--hidden", "5,3", "--rows", "12")
+    assert result.returncode == 0, result.stderr
+    assert "PASS" in result.stdout and "max relative error" in result.stdout
+    error = float(result.stdout.split("max relative error: ")[1].split()[0])
+    assert error < 1e-6
+    result = run("gradcheck", "moons", "--threshold", "1e-300")
+    assert result.returncode == 1 and "FAIL" in result.stdout
+
+
+# ------------------------------------------------------------------------------ export
+def test_export_onnx_or_names_the_extra(tmp_path):
+    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+    lw.save(model, tmp_path / "m.npz")
+    result = run("export", str(tmp_path / "m.npz"), "--onnx", str(tmp_path / "m.onnx"))
+    try:
+        from layerwise.export import to_onnx  # noqa: F401
+    except ImportError:
+        _one_line_error(result, "pip install 'layerwise[onnx]'")
+    else:
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "m.onnx").stat().st_size > 0
+
+
+# ------------------------------------------------------------------------------ errors
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["train", "nosuchset"], ["unknown data set 'nosuchset'", "moons"]),
+        (["train", "moons", "--hidden", "4,x"], ["--hidden", "'4,x'"]),
+        (["train", "moons", "--lr", "-0.1"], ["--lr must be a positive number", "'-0.1'"]),
+        (["train", "moons", "--activation", "swish"], ["swish"]),
+        (["train", "missing.csv"], ["missing.csv: no such file"]),
+        (["train", "iris", "--n-samples", "10"], ["n_samples does not apply"]),
+        (["info", "missing.npz"], ["missing.npz: no such file"]),
+        (["frobnicate"], ["invalid choice"]),
+    ],
+)
+def test_bad_arguments_give_one_line_and_status_2(args, needles):
+    _one_line_error(run(*args), *needles)
+
+
+def test_bad_model_files_give_one_line_and_status_2(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    lw.save(model, tmp_path / "m.npz")
+    data = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
+    _one_line_error(run("info", str(tmp_path / "cut.npz")), "cut.npz", "truncated")
+    (tmp_path / "text.npz").write_text("hello")
+    _one_line_error(
+        run("predict", str(tmp_path / "text.npz"), str(tmp_path / "text.npz")),
+        "text.npz",
+        "not a layerwise model",
+    )
+
+
+def test_help_on_every_subcommand(capsys):
+    for name in ("demo", "train", "compare", "gradcheck", "predict", "info", "export"):
+        assert cli.main([name, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: layerwise {name}"), out[:80]
+    assert cli.main(["--help"]) == 0
+    top = capsys.readouterr().out
+    for name in ("demo", "train", "compare", "gradcheck", "predict", "info", "export"):
+        assert name in top
+
+
+def test_train_help_lists_the_basic_flags(capsys):
+    cli.main(["train", "--help"])
+    out = capsys.readouterr().out
+    for flag in (
+        "--target",
+        "--hidden",
+        "--activation",
+        "--output-activation",
+        "--loss",
+        "--lr",
+        "--epochs",
+        "--batch-size",
+        "--seed",
+        "--dtype",
+        "--test-size",
+        "--out",
+        "--quiet",
+    ):
+        assert flag in out
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    import struct
+    import termios
+
+    for quiet in (False, True):
+        master, slave = os.openpty()
+        # a terminal has a size; tqdm draws nothing on a 0-column one
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        args = [
+            sys.executable,
+            "-m",
+            "layerwise",
+            "train",
+            "moons",
+            "--n-samples",
+            "40",
+            "--epochs",
+            "30",
+            "--hidden",
+            "3",
+            "--out",
+            str(tmp_path / f"r{quiet}"),
+        ]
+        proc = subprocess.run(
+            args + (["--quiet"] if quiet else []), stdout=subprocess.PIPE, stderr=slave, timeout=120
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(master)
+        err = b"".join(chunks).decode(errors="replace")
+        assert proc.returncode == 0
+        if quiet:
+            assert err == ""
+        else:
+            assert "30/30" in err and "loss=" in err
+            # the bar ends showing the last epoch's loss, as recorded in the history
+            last = lw.load(tmp_path / "rFalse" / "model.npz").history.loss[-1]
+            assert f"loss={last:.4g}" in err
+
+
+# ------------------------------------------------------------------------------ plugins
+def test_plugin_protocol(monkeypatch, capsys):
+    calls = []
+    good = types.ModuleType("fake_plugin")
+    good.__doc__ = "Do a fake thing.\n\nLonger text."
+    good.configure_parser = lambda p: p.add_argument("--times", type=int, default=1)
+    good.run_cli = lambda args: calls.append(args.times) or 0
+    monkeypatch.setitem(sys.modules, "fake_plugin", good)
+    broken = types.ModuleType("broken_plugin")
+    monkeypatch.setitem(sys.modules, "broken_plugin", broken)  # no configure_parser: skipped
+    monkeypatch.setattr(
+        cli,
+        "PLUGINS",
+        {"fake": "fake_plugin", "absent": "no_such_module_xyz", "half": "broken_plugin"},
+    )
+    assert cli.main(["fake", "--times", "3"]) == 0
+    assert calls == [3]
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Do a fake thing." in out and "absent" not in out and "half" not in out
+
+
+def test_plugin_with_a_missing_dependency_explains(monkeypatch, capsys):
+    import importlib
+
+    real = importlib.import_module
+
+    def fake_import(name, *a, **k):
+        if name == "needs_extra_plugin":
+            raise ModuleNotFoundError("No module named 'starlette'", name="starlette")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(cli.importlib, "import_module", fake_import)
+    monkeypatch.setattr(cli, "PLUGINS", {"web": "needs_extra_plugin"})
+    assert cli.main(["web"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "starlette" in err[0]
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "layerwise"
+    if not script.exists():
+        pytest.skip("the console script is installed by pip install -e .")
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"layerwise {lw.__version__}"

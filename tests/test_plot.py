@@ -1,0 +1,238 @@
+"""lw.plot: what each figure draws is checked against the data it was given."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _history(lr=0.1, epochs=6, seed=0, val=True):
+    X, y = lw.datasets.load("moons", n_samples=40, seed=seed)
+    model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=seed)
+    kwargs = {"validation_data": (X[:10], y[:10])} if val else {}
+    return model.fit(X, y, loss="bce", lr=lr, epochs=epochs, verbose=False, **kwargs)
+
+
+def _png(path, shape):
+    image = mpimg.imread(path)
+    assert image.shape[:2] == shape
+    assert float(image[..., :3].std()) > 0.01  # not blank
+    return image
+
+
+def test_import_layerwise_does_not_import_matplotlib():
+    code = (
+        "import sys, layerwise as lw\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "plot = lw.plot\n"
+        "assert callable(plot.loss_curves) and 'matplotlib' not in sys.modules\n"
+        "from layerwise import plot as p2\n"
+        "assert p2 is plot\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_agg_backend_without_display_and_chosen_backend_respected():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    code = (
+        "import layerwise as lw, matplotlib\n"
+        "h = lw.History(epoch=[1, 2], loss=[1.0, 0.5])\n"
+        "lw.plot.loss_curves(h)\n"
+        "print(matplotlib.get_backend().lower())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "agg"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**env, "MPLBACKEND": "svg"},
+        capture_output=True,
+        text=True,
+    )
+    assert out.stdout.strip() == "svg"
+
+
+def test_loss_curves_draw_the_history_values():
+    h1, h2 = _history(0.1), _history(0.05)
+    fig = lw.plot.loss_curves({"fast": h1, "slow": h2})
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert set(lines) == {"fast train", "fast validation", "slow train", "slow validation"}
+    np.testing.assert_array_equal(lines["fast train"].get_ydata(), h1.loss)
+    np.testing.assert_array_equal(lines["slow validation"].get_ydata(), h2.val_loss)
+    np.testing.assert_array_equal(lines["fast train"].get_xdata(), [1, 2, 3, 4, 5, 6])
+    assert lines["fast validation"].get_linestyle() == "--"
+    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "loss (bce)"
+    assert ax.get_yscale() == "linear"
+    # settings the runs share are in the title, the lr (which differs) is not
+    assert "loss=bce" in ax.get_title() and "lr=" not in ax.get_title()
+    assert ax.get_legend() is not None
+
+
+def test_loss_curves_log_axis_single_history_and_metric():
+    h = _history(val=False)
+    fig = lw.plot.loss_curves(h, logy=True)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in ax.get_lines()] == ["train"]
+    assert "lr=0.1" in ax.get_title()
+    fig = lw.plot.loss_curves(h, metric="accuracy")
+    np.testing.assert_array_equal(fig.axes[0].get_lines()[0].get_ydata(), h.metrics["accuracy"])
+    with pytest.raises(ValueError, match="metric 'r2' was not recorded; available: loss, accur"):
+        lw.plot.loss_curves(h, metric="r2")
+    with pytest.raises(ValueError, match="empty"):
+        lw.plot.loss_curves({"a": lw.History()})
+    with pytest.raises(TypeError, match="History"):
+        lw.plot.loss_curves([h])
+
+
+def test_loss_curves_mark_events():
+    h = _history(epochs=8)
+    h.events = [
+        {"epoch": 3, "change": "widen layer 0 (dense_0) 4 -> 6 units"},
+        {"epoch": 6, "change": "deepen after layer 0"},
+    ]
+    ax = lw.plot.loss_curves(h).axes[0]
+    vlines = [
+        line
+        for line in ax.get_lines()
+        if line.get_linestyle() == "--" and list(line.get_xdata()) in ([3, 3], [6, 6])
+    ]
+    assert sorted(line.get_xdata()[0] for line in vlines) == [3, 6]
+    texts = [t.get_text().strip() for t in ax.texts]
+    assert "deepen after layer 0" in texts
+    assert any(t.startswith("widen layer 0") and len(t) <= 28 for t in texts)
+
+
+def test_learning_rate_comparison_two_panels(tmp_path):
+    runs = {0.01: _history(0.01), 0.005: _history(0.005)}
+    path = tmp_path / "lr.png"
+    fig = lw.plot.learning_rate_comparison(runs, path=path)
+    left, right = fig.axes
+    assert left.get_yscale() == "linear" and right.get_yscale() == "log"
+    for ax in (left, right):
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels == ["lr = 0.01", "lr = 0.005"]
+        np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), runs[0.005].loss)
+    assert "learning rates" in fig._suptitle.get_text()
+    _png(path, (420, 1100))
+    assert fig.number not in plt.get_fignums()  # made for the file, so closed
+
+
+def test_accuracy_curves(tmp_path):
+    h = _history()
+    fig = lw.plot.accuracy_curves(h, path=tmp_path / "acc.png")
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == "accuracy" and ax.get_ylim() == (-0.02, 1.02)
+    np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), h.metrics["val_accuracy"])
+    _png(tmp_path / "acc.png", (450, 700))
+    X, y = lw.datasets.load("sine", n_samples=20, seed=0)
+    reg = lw.mlp(1, [3], 1, seed=0).fit(X, y, loss="mse", epochs=2, verbose=False)
+    with pytest.raises(ValueError, match="no accuracy"):
+        lw.plot.accuracy_curves(reg)
+
+
+def test_draw_into_given_axes_creates_no_figure():
+    fig, axes = plt.subplots(1, 3)
+    before = plt.get_fignums()
+    h = _history()
+    assert lw.plot.loss_curves(h, ax=axes[0]) is fig
+    assert lw.plot.accuracy_curves(h, ax=axes[1]) is fig
+    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+    assert lw.plot.architecture(model, ax=axes[2]) is fig
+    assert plt.get_fignums() == before
+    assert axes[0].get_lines() and axes[2].get_lines()
+
+
+def test_decision_boundary_contour_is_the_closed_form_line():
+    # P(class 1) = sigmoid(2*x0 - x1 + 0.5): the 0.5 contour is the line x1 = 2*x0 + 0.5.
+    model = lw.mlp(2, [], 1, output_activation="sigmoid", seed=0, dtype="float64")
+    model.layers[0].W[:] = [[2.0], [-1.0]]
+    model.layers[0].b[:] = [0.5]
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (60, 2))
+    y = (2 * X[:, 0] - X[:, 1] + 0.5 > 0).astype(int)
+    fig = lw.plot.decision_boundary(model, X, y, resolution=120)
+    ax = fig.axes[0]
+    boundary = [
+        c
+        for c in ax.collections
+        if getattr(c, "levels", None) is not None and list(c.levels) == [0.5]
+    ]
+    assert len(boundary) == 1
+    vertices = np.concatenate([p.vertices for p in boundary[0].get_paths()])
+    assert len(vertices) > 10
+    np.testing.assert_allclose(vertices[:, 1], 2 * vertices[:, 0] + 0.5, atol=1e-6)
+    assert "accuracy 1.000 on 60 points" in ax.get_title()
+    assert ax.get_xlabel() == "feature 0" and ax.get_ylabel() == "feature 1"
+
+
+def test_decision_boundary_uses_the_scaler_and_softmax_classes(tmp_path):
+    X, y = lw.datasets.load("blobs", n_samples=90, seed=1)
+    scaler = lw.datasets.StandardScaler().fit(X)
+    model = lw.mlp(2, [8], 3, activation="tanh", output_activation="softmax", seed=0)
+    model.fit(scaler.transform(X), y, loss="cce", lr=0.5, epochs=60, verbose=False)
+    acc = float(np.mean(model.predict(scaler.transform(X)).argmax(1) == y))
+    path = tmp_path / "db.png"
+    fig = lw.plot.decision_boundary(model, X, y, scaler=scaler, path=path)
+    assert f"accuracy {acc:.3f}" in fig.axes[0].get_title()
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        "class 0",
+        "class 1",
+        "class 2",
+    ]
+    _png(path, (480, 550))
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 2\), got \(90, 3\)"):
+        lw.plot.decision_boundary(model, np.ones((90, 3)), y)
+
+
+def test_architecture_elides_wide_layers_and_encodes_weights(tmp_path):
+    model = lw.mlp(2, [30], 1, activation="relu", output_activation="sigmoid", seed=0)
+    W = model.layers[0].W
+    W[:] = 0.1
+    W[0, 0] = -2.0  # the largest weight, negative: thickest line, red
+    path = tmp_path / "arch.png"
+    fig = lw.plot.architecture(model, max_neurons=10, path=path)
+    ax = fig.axes[0]
+    assert "… +21" in [t.get_text() for t in ax.texts]  # 30 neurons, 9 drawn
+    # weight lines: 2 inputs x 9 shown, then 9 shown x 1 output
+    lines = [l for l in ax.get_lines() if len(l.get_xdata()) == 2 and l.get_xdata()[0] in (0, 1)]
+    assert len(lines) == 2 * 9 + 9
+    first = [l for l in lines if l.get_xdata()[0] == 0]
+    thickest = max(first, key=lambda l: l.get_linewidth())
+    assert thickest.get_color() == "#d62728"
+    assert sum(l.get_linewidth() == thickest.get_linewidth() for l in first) == 1
+    assert "2 → 30 → 1" in ax.get_title() and "121 parameters" in ax.get_title()
+    _png(path, (round(100 * max(3.2, 0.42 * 10 + 1.6)), 510))
+    with pytest.raises(ValueError, match="max_neurons must be an integer >= 2"):
+        lw.plot.architecture(model, max_neurons=1)
+
+
+def test_files_are_written_atomically_and_figures_released(tmp_path):
+    h = _history()
+    before = len(plt.get_fignums())
+    for i in range(5):
+        lw.plot.loss_curves(h, path=tmp_path / f"l{i}.png")
+    assert len(plt.get_fignums()) == before
+    assert sorted(os.listdir(tmp_path)) == [f"l{i}.png" for i in range(5)]
+    lw.plot.loss_curves(h, path=tmp_path / "curve.svg")
+    assert (tmp_path / "curve.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(FileNotFoundError, match="missing"):
+        lw.plot.loss_curves(h, path=tmp_path / "missing" / "x.png")
