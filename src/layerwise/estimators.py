@@ -26,6 +26,7 @@ does not import it, ``lw.MLPClassifier`` does.
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -50,6 +51,7 @@ from layerwise._validation import check_dtype
 from layerwise.callbacks import Callback
 from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential
+from layerwise.regularization import Dropout
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -207,22 +209,20 @@ class _BaseMLP(BaseEstimator):
             act = _SKLEARN_ACTIVATIONS.get(act.strip().lower(), act)
         _activations.get(act)  # raises with the list of valid names
         if isinstance(self.optimizer, str):
-            if self.optimizer.strip().lower() not in _optimizer_names():
+            if self.optimizer.strip().lower() not in _optimizers.names():
                 raise ValueError(
                     f"unknown optimizer {self.optimizer!r}; valid names: "
-                    f"{', '.join(_optimizer_names())}"
+                    f"{', '.join(_optimizers.names())}"
                 )
         elif not isinstance(self.optimizer, _optimizers.Optimizer):
             raise TypeError(
-                f"optimizer must be a name ({', '.join(_optimizer_names())}) or a "
+                f"optimizer must be a name ({', '.join(_optimizers.names())}) or a "
                 f"layerwise Optimizer, got {self.optimizer!r}"
             )
         bs = self.batch_size
         if bs is not None and bs != "auto":
             bs = _check_int(bs, "batch_size")
         dropout = _check_real(self.dropout, "dropout", low=0.0, high=1.0)
-        if dropout > 0 and _dropout_class() is None:
-            raise ValueError("dropout > 0 needs lw.Dropout, which this layerwise lacks")
         return {
             "sizes": self._hidden_sizes(),
             "activation": act,
@@ -257,7 +257,6 @@ class _BaseMLP(BaseEstimator):
 
     def _build_model(self, p: dict[str, Any], n_features: int) -> Sequential:
         layers: list[Layer] = []
-        Dropout = _dropout_class()
         for units in p["sizes"]:
             layers.append(Dense(units, p["activation"]))
             if p["dropout"] > 0:
@@ -277,7 +276,7 @@ class _BaseMLP(BaseEstimator):
             self.loss_curve_: list[float] = []
             self.n_iter_ = 0
             self.best_loss_ = np.inf
-            self._optimizer = None
+            self._optimizer_source = None
         early = self.early_stopping and not incremental
         self.validation_scores_: list[float] | None = [] if early else None
         self.best_validation_score_ = -np.inf if early else None
@@ -294,11 +293,20 @@ class _BaseMLP(BaseEstimator):
             patience=0 if incremental else p["n_iter_no_change"],
             score_key=self._score_key if early else None,
         )
+        # scikit-learn's L2 gradient is alpha * W / batch_size on every weight matrix (not
+        # the biases); Dense's l2 adds 2 * l2 * W. Set on every Dense layer of model_, so
+        # layers a user added on the fly are regularised too.
+        coef = self._l2_coef(p["alpha"], bs)
+        for layer in self.model_.layers:
+            if isinstance(layer, Dense):
+                layer.l2 = coef / 2.0
+        optimizer, lr = self._optimizer_for_fit(p)
         self.model_.fit(
             X,
             Y,
             loss=self._loss,
-            optimizer=self._make_optimizer(p, bs),
+            optimizer=optimizer,
+            lr=lr,
             epochs=1 if incremental else p["epochs"],
             batch_size=bs,
             shuffle=bool(self.shuffle),
@@ -329,25 +337,17 @@ class _BaseMLP(BaseEstimator):
     def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
         return None
 
-    def _make_optimizer(self, p: dict[str, Any], batch_size: int):
-        """The optimizer for ``model_.fit``: the same object across calls, so its state
-        (Adam's moments) carries over ``partial_fit`` and ``warm_start`` like sklearn's."""
-        current = self._optimizer
-        if isinstance(self.optimizer, _optimizers.Optimizer):
-            wanted = ("object", id(self.optimizer))
-        else:
-            wanted = (self.optimizer.strip().lower(), p["learning_rate"])
-        if current is None or self._optimizer_key != wanted:
-            if isinstance(self.optimizer, _optimizers.Optimizer):
-                import copy
-
-                inner = copy.deepcopy(self.optimizer)
-            else:
-                inner = _get_optimizer(self.optimizer, p["learning_rate"])
-            current = _L2(inner)
-            self._optimizer, self._optimizer_key = current, wanted
-        current.coef = self._l2_coef(p["alpha"], batch_size)
-        return current
+    def _optimizer_for_fit(self, p: dict[str, Any]) -> tuple[Any, float | None]:
+        """``(optimizer, lr)`` for ``model_.fit``. A name with an unchanged learning rate
+        makes ``fit`` continue with the model's optimizer and its state (Adam's moments), so
+        ``partial_fit`` and ``warm_start`` carry it over like scikit-learn; an optimizer
+        object is copied once per new model, then continued."""
+        if isinstance(self.optimizer, str):
+            return self.optimizer.strip().lower(), p["learning_rate"]
+        if self._optimizer_source is not self.optimizer or self.model_.optimizer is None:
+            self._optimizer_source = self.optimizer
+            return copy.deepcopy(self.optimizer), None
+        return self.model_.optimizer, None
 
     def _l2_coef(self, alpha: float, batch_size: int) -> float:
         # scikit-learn's objective adds (alpha / 2) * ||W||^2 / batch_size to the batch's
@@ -369,84 +369,6 @@ class _BaseMLP(BaseEstimator):
     def intercepts_(self) -> list[np.ndarray]:
         """``b`` of every Dense layer, shape (units,) each (the live arrays)."""
         return [layer.b for layer in self.model_.layers if isinstance(layer, Dense)]
-
-
-class _L2(_optimizers.Optimizer):
-    """Adds the L2 penalty's gradient ``coef * W`` to every weight matrix's gradient (not
-    to biases, as scikit-learn), then lets the wrapped optimizer step."""
-
-    def __init__(self, inner: _optimizers.Optimizer) -> None:
-        self.inner, self.coef = inner, 0.0
-        self.name = inner.name
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr == "inner":
-            raise AttributeError(attr)
-        return getattr(self.inner, attr)
-
-    @property
-    def lr(self) -> float:  # type: ignore[override]
-        return self.inner.lr
-
-    @property
-    def state(self):  # type: ignore[override]
-        return self.inner.state
-
-    @property
-    def iterations(self) -> int:  # type: ignore[override]
-        return self.inner.iterations
-
-    def step(self, params) -> None:
-        c = self.coef
-        self.inner.step(
-            (k, p, g + p.dtype.type(c) * p if c and k.endswith("/W") else g) for k, p, g in params
-        )
-
-    def forget(self, **kwargs: Any) -> None:
-        self.inner.forget(**kwargs)
-
-    def get_config(self) -> dict[str, Any]:
-        return self.inner.get_config()
-
-    def __repr__(self) -> str:
-        return repr(self.inner)
-
-
-class _Adam(_optimizers.Optimizer):
-    """Adam with PyTorch's update rule; used only while ``lw.optimizers`` has no Adam."""
-
-    name = "adam"
-
-    def __init__(self, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8) -> None:
-        super().__init__(lr)
-        self.betas, self.eps = betas, eps
-
-    def _update(self, key, p, g):
-        b1, b2 = self.betas
-        s = self.state.setdefault(key, {"m": np.zeros_like(p), "v": np.zeros_like(p)})
-        s["m"] = b1 * s["m"] + (1 - b1) * g
-        s["v"] = b2 * s["v"] + (1 - b2) * g * g
-        t = self.iterations
-        m_hat = s["m"] / (1 - b1**t)
-        v_hat = s["v"] / (1 - b2**t)
-        p -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype, copy=False)
-
-
-def _optimizer_names() -> list[str]:
-    return sorted(set(_optimizers.names()) | {"adam"})
-
-
-def _get_optimizer(name: str, lr: float) -> _optimizers.Optimizer:
-    key = name.strip().lower()
-    if key == "adam" and "adam" not in _optimizers.names():
-        return _Adam(lr)
-    return _optimizers.get(key, lr=lr)
-
-
-def _dropout_class():
-    import layerwise
-
-    return getattr(layerwise, "Dropout", None)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -507,7 +429,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         The network: ``model_.layers[i].W`` has shape (n_in, units). Open to its whole API,
         including changes of shape (``model_.widen(0, 64)``) before further training.
     loss_curve_ : list of float
-        Training loss (mean cross-entropy, penalty excluded) of every epoch.
+        Training loss of every epoch: mean cross-entropy plus the L2 penalty, defined as
+        scikit-learn's.
     validation_scores_ : list of float or None
         Validation accuracy of every epoch (early stopping only).
     best_validation_score_ : float or None
