@@ -403,3 +403,16 @@ def test_dropout_batchnorm_and_optimizer_state_resume_bit_for_bit(tmp_path, opti
     assert h1.loss == h2.loss
     for a, b in zip(model.parameters().values(), loaded.parameters().values(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_saved_file_has_the_mode_of_a_plain_open(tmp_path):
+    # The temporary file behind the atomic write is private (0600); the saved model must
+    # not be: it gets the mode open() would give, or keeps the mode of the file it replaces.
+    model = lw.mlp(2, [3], 1, seed=0)
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    lw.save(model, tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    os.chmod(tmp_path / "m.npz", 0o640)
+    lw.save(model, tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o640

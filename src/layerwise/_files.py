@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +30,8 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator
         raise PermissionError(f"cannot write {path}: no permission to write in {parent}") from exc
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
+            # mkstemp makes the file private (0600); give it the mode a plain open() would
+            os.chmod(tmp, _new_file_mode(path))
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -36,3 +40,21 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _new_file_mode(path: Path) -> int:
+    """The mode of the file being replaced, or 0666 less the process umask for a new one."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        pass
+    return 0o666 & ~_umask()
+
+
+@functools.cache
+def _umask() -> int:
+    # reading the umask means setting it: done once, so threads writing files later
+    # never see a umask of 0 in between
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
