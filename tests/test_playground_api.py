@@ -412,6 +412,23 @@ def test_divergence_pauses_with_a_message(client):
     post(client, "control", {"action": "step"})  # still usable
 
 
+def test_a_failure_in_the_training_thread_pauses_with_a_message(client, monkeypatch):
+    open_session(client)
+    session = client.app.state.manager.get(SID)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(session.model, "fit", broken)
+    post(client, "control", {"action": "play"})
+    s = wait_for(client, lambda s: s["message"] is not None)
+    assert s["mode"] == "paused" and "simulated fault" in s["message"]["text"]
+    r = client.post(f"/api/session/{SID}/control", json={"action": "step"})
+    assert r.status_code == 500 and "simulated fault" in r.json()["error"]
+    monkeypatch.undo()
+    assert post(client, "control", {"action": "step"})["epoch"] == 1
+
+
 # ---------------------------------------------------------------------------- sessions
 def test_two_sessions_do_not_see_each_other(client):
     open_session(client, SID)

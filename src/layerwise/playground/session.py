@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground import edits, export, pictures
+from layerwise.playground import edits, export, pictures, views
 from layerwise.playground import validate as v
 from layerwise.playground.validate import PlaygroundError
 
@@ -49,7 +49,7 @@ def optimizer_names() -> list[str]:
     return lw.optimizers.names()
 
 
-def _has_l2() -> bool:
+def has_l2() -> bool:
     return "l2" in inspect.signature(lw.Dense).parameters
 
 
@@ -118,10 +118,14 @@ class Session:
                 self._wake.clear()
                 continue
             with self.lock:
-                if self.mode == "training":
-                    self._train(EPOCHS_PER_TICK)
-                elif self.mode == "comparing":
-                    self._compare_tick(EPOCHS_PER_TICK)
+                try:
+                    if self.mode == "training":
+                        self._train(EPOCHS_PER_TICK)
+                    elif self.mode == "comparing":
+                        self._compare_tick(EPOCHS_PER_TICK)
+                except Exception as exc:  # never a dead thread behind a live page
+                    self.mode = "paused"
+                    self._say("error", f"Paused: training failed ({type(exc).__name__}: {exc})")
             time.sleep(TICK_PAUSE)
 
     # ------------------------------------------------------------------ data and model
@@ -285,7 +289,7 @@ class Session:
             ),
             "l2": v.number(body, "l2", 0.0, LIMITS["max_l2"], default=s["l2"]),
         }
-        if new["l2"] > 0 and not _has_l2():
+        if new["l2"] > 0 and not has_l2():
             raise PlaygroundError(
                 "L2 needs layerwise.Dense(..., l2=...), which this version of layerwise does "
                 "not have; set l2 to 0",
@@ -434,99 +438,9 @@ class Session:
     def points(self) -> dict[str, Any]:
         """The data set's points (sent when ``data_version`` changes, not every snapshot)."""
         with self.lock:
-            return {
-                "data_version": self.data_version,
-                "n_classes": self.n_classes,
-                "domain": self.domain.to_dict(),
-                "train": {"X": np.round(self.X_train, 5).tolist(), "y": self.y_train.tolist()},
-                "test": {"X": np.round(self.X_test, 5).tolist(), "y": self.y_test.tolist()},
-            }
-
-    def _accuracy(self, model: lw.Sequential, X: np.ndarray, y: np.ndarray) -> float:
-        P = model.predict(X)
-        labels = (P[:, 0] > 0.5).astype(np.int64) if P.shape[1] == 1 else P.argmax(axis=1)
-        return float(np.mean(labels == y))
+            return views.points(self)
 
     def snapshot(self) -> dict[str, Any]:
-        """Everything the page draws, as JSON-able data (losses of the whole run are
-        thinned to a few hundred points, always keeping the points beside each edit)."""
-        f = pictures.finite
+        """Everything the page draws, as JSON-able data; see :func:`views.snapshot`."""
         with self.lock:
-            h = self.history
-            epochs = np.asarray(h["epoch"])
-            edit_epochs = [e["epoch"] for e in self.edits]
-            keep = np.concatenate(
-                [
-                    np.arange(
-                        np.searchsorted(epochs, e, "left") - 1, np.searchsorted(epochs, e, "right")
-                    )
-                    for e in edit_epochs
-                ]
-                or [np.zeros(0, np.int64)]
-            )
-            idx = pictures.decimate(len(epochs), keep.tolist())
-            m = self.model
-            snap = {
-                "session": self.sid,
-                "version": self.version,
-                "mode": self.mode,
-                "epoch": self.epoch,
-                "data": dict(
-                    self.data_cfg,
-                    data_version=self.data_version,
-                    n_classes=self.n_classes,
-                    task=self.loss,
-                ),
-                "settings": dict(self.settings),
-                "layers": [
-                    {"units": l.units, "activation": l.activation.name, "name": l.name}
-                    for l in m.layers
-                ],
-                "loss": {"train": f(h["train"][-1]), "test": f(h["test"][-1])},
-                "accuracy": {
-                    "train": self._accuracy(m, self.X_train, self.y_train),
-                    "test": self._accuracy(m, self.X_test, self.y_test),
-                },
-                "history": {k: [f(h[k][j]) for j in idx] for k in ("train", "test")}
-                | {"epoch": [int(epochs[j]) for j in idx]},
-                "edits": [
-                    dict(
-                        e,
-                        loss_before=f(e["loss_before"]),
-                        loss_after=f(e["loss_after"]),
-                        test_before=f(e["test_before"]),
-                    )
-                    for e in self.edits
-                ],
-                "boundary": pictures.boundary_map(m, self.domain, self.n_classes),
-                "neurons": pictures.neuron_maps(m, self.domain),
-                "weights": pictures.weights(m),
-                "compare": self._compare_snapshot(),
-                "message": self.message,
-                "limits": LIMITS,
-                "features": {
-                    "l2": _has_l2(),
-                    "widen": hasattr(m, "widen"),
-                    "deepen": hasattr(m, "deepen"),
-                    "save": hasattr(lw, "save"),
-                },
-            }
-        return snap
-
-    def _compare_snapshot(self) -> dict[str, Any] | None:
-        c = self.compare
-        if c is None:
-            return None
-        runs = []
-        for r in c["runs"]:
-            idx = pictures.decimate(len(r["epoch"]))
-            runs.append(
-                {
-                    "lr": r["lr"],
-                    "diverged_at": r["diverged_at"],
-                    "epoch": [r["epoch"][j] for j in idx],
-                    "train": [pictures.finite(r["train"][j]) for j in idx],
-                    "test": [pictures.finite(r["test"][j]) for j in idx],
-                }
-            )
-        return {"epochs": c["epochs"], "running": self.mode == "comparing", "runs": runs}
+            return views.snapshot(self)

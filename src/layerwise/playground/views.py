@@ -1,0 +1,119 @@
+"""The snapshot: everything the page draws about one session, as JSON-able data.
+
+Called with the session's lock held (see ``Session.snapshot``), so it sees a state between
+two training ticks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import layerwise as lw
+from layerwise.playground import pictures
+from layerwise.playground import session as session_mod
+
+if TYPE_CHECKING:
+    from layerwise.playground.session import Session
+
+__all__ = ["points", "snapshot"]
+
+
+def points(session: Session) -> dict[str, Any]:
+    """The data set's points (sent when ``data_version`` changes, not every snapshot)."""
+    return {
+        "data_version": session.data_version,
+        "n_classes": session.n_classes,
+        "domain": session.domain.to_dict(),
+        "train": {"X": np.round(session.X_train, 5).tolist(), "y": session.y_train.tolist()},
+        "test": {"X": np.round(session.X_test, 5).tolist(), "y": session.y_test.tolist()},
+    }
+
+
+def _accuracy(model: lw.Sequential, X: np.ndarray, y: np.ndarray) -> float:
+    P = model.predict(X)
+    labels = (P[:, 0] > 0.5).astype(np.int64) if P.shape[1] == 1 else P.argmax(axis=1)
+    return float(np.mean(labels == y))
+
+
+def snapshot(session: Session) -> dict[str, Any]:
+    """Everything the page draws, as JSON-able data (losses of the whole run are
+    thinned to a few hundred points, always keeping the points beside each edit)."""
+    f = pictures.finite
+    h = session.history
+    epochs = np.asarray(h["epoch"])
+    edit_epochs = [e["epoch"] for e in session.edits]
+    keep = np.concatenate(
+        [
+            np.arange(np.searchsorted(epochs, e, "left") - 1, np.searchsorted(epochs, e, "right"))
+            for e in edit_epochs
+        ]
+        or [np.zeros(0, np.int64)]
+    )
+    idx = pictures.decimate(len(epochs), keep.tolist())
+    m = session.model
+    snap = {
+        "session": session.sid,
+        "version": session.version,
+        "mode": session.mode,
+        "epoch": session.epoch,
+        "data": dict(
+            session.data_cfg,
+            data_version=session.data_version,
+            n_classes=session.n_classes,
+            task=session.loss,
+        ),
+        "settings": dict(session.settings),
+        "layers": [
+            {"units": l.units, "activation": l.activation.name, "name": l.name} for l in m.layers
+        ],
+        "loss": {"train": f(h["train"][-1]), "test": f(h["test"][-1])},
+        "accuracy": {
+            "train": _accuracy(m, session.X_train, session.y_train),
+            "test": _accuracy(m, session.X_test, session.y_test),
+        },
+        "history": {k: [f(h[k][j]) for j in idx] for k in ("train", "test")}
+        | {"epoch": [int(epochs[j]) for j in idx]},
+        "edits": [
+            dict(
+                e,
+                loss_before=f(e["loss_before"]),
+                loss_after=f(e["loss_after"]),
+                test_before=f(e["test_before"]),
+            )
+            for e in session.edits
+        ],
+        "boundary": pictures.boundary_map(m, session.domain, session.n_classes),
+        "neurons": pictures.neuron_maps(m, session.domain),
+        "weights": pictures.weights(m),
+        "compare": _compare_snapshot(session),
+        "message": session.message,
+        "limits": session_mod.LIMITS,
+        "features": {
+            "l2": session_mod.has_l2(),
+            "widen": hasattr(m, "widen"),
+            "deepen": hasattr(m, "deepen"),
+            "save": hasattr(lw, "save"),
+        },
+    }
+    return snap
+
+
+def _compare_snapshot(session: Session) -> dict[str, Any] | None:
+    c = session.compare
+    if c is None:
+        return None
+    runs = []
+    for r in c["runs"]:
+        idx = pictures.decimate(len(r["epoch"]))
+        runs.append(
+            {
+                "lr": r["lr"],
+                "diverged_at": r["diverged_at"],
+                "epoch": [r["epoch"][j] for j in idx],
+                "train": [pictures.finite(r["train"][j]) for j in idx],
+                "test": [pictures.finite(r["test"][j]) for j in idx],
+            }
+        )
+    return {"epochs": c["epochs"], "running": session.mode == "comparing", "runs": runs}
