@@ -877,7 +877,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``layerwise`` parser with every subcommand (plugins included when importable)."""
     parser = _Parser(
         prog="layerwise",
-        description=__doc__.split("\n\n")[0],
+        description="layerwise: train, compare, check and inspect dense neural networks.",
         epilog="Run 'layerwise SUBCOMMAND --help' for the options of each.",
     )
     parser.add_argument("--version", action="version", version=f"layerwise {lw.__version__}")
