@@ -35,10 +35,13 @@ __all__ = [
     "DivergenceError",
     "History",
     "Layer",
+    "MLPClassifier",
+    "MLPRegressor",
     "Sequential",
     "activations",
     "callbacks",
     "datasets",
+    "export",
     "fit",
     "gradient_check",
     "initializers",
@@ -61,4 +64,13 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module("layerwise.plot")
+    # the estimators subclass scikit-learn's BaseEstimator: imported on first use, so
+    # `import layerwise` never needs scikit-learn (lw.export imports torch/onnx only inside
+    # its functions)
+    if name in ("MLPClassifier", "MLPRegressor", "export"):
+        import importlib
+
+        if name == "export":
+            return importlib.import_module("layerwise.export")
+        return getattr(importlib.import_module("layerwise.estimators"), name)
     raise AttributeError(f"module 'layerwise' has no attribute {name!r}")
