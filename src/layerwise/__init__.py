@@ -25,6 +25,7 @@ from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential, mlp
 from layerwise.regularization import BatchNorm, Dropout
 from layerwise.training import DivergenceError, History, fit
+from layerwise.sweep import SweepResult, sweep  # dask is imported only inside sweep
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "Sequential",
+    "SweepResult",
     "activations",
     "callbacks",
     "datasets",
@@ -54,6 +56,7 @@ __all__ = [
     "regularization",
     "save",
     "schedules",
+    "sweep",
     "surgery",
 ]
 

@@ -1,0 +1,240 @@
+"""``sweep``: every configuration of a grid times every seed, each an independent training."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import numbers
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from layerwise.sweep._backends import iter_dask, iter_local, iter_serial
+from layerwise.sweep._result import SweepResult, _check_metric, _check_mode
+from layerwise.sweep._runs import expand_grid, prepare_data, run_id, run_one
+from layerwise.sweep._store import LOST, Store, make_row
+from layerwise.training import History
+
+__all__ = ["sweep"]
+
+
+def _check_seeds(seeds: Any) -> list[int]:
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds}")
+        return list(range(int(seeds)))
+    if isinstance(seeds, Sequence) and not isinstance(seeds, str) and seeds:
+        out = []
+        for s in seeds:
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0:
+                raise ValueError(f"seeds must be non-negative integers, got {seeds!r}")
+            out.append(int(s))
+        if len(set(out)) != len(out):
+            raise ValueError(f"seeds has repeats: {seeds!r}; each seed once")
+        return out
+    raise TypeError(f"seeds must be a count (3) or a list of seeds ([0, 1, 2]), got {seeds!r}")
+
+
+def _check_count(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def sweep(
+    grid: Mapping[str, Sequence[Any]],
+    data: Any,
+    *,
+    fixed: Mapping[str, Any] | None = None,
+    seeds: int | Sequence[int] = 1,
+    backend: str = "local",
+    scheduler: Any = None,
+    local_cluster: int | None = None,
+    n_jobs: int | None = None,
+    out: str | os.PathLike | None = None,
+    resume: bool = False,
+    metric: str = "val_loss",
+    retries: int = 2,
+    verbose: bool | str = "auto",
+    on_result: Callable[[dict[str, Any]], Any] | None = None,
+    runner: Callable[..., dict[str, Any]] | None = None,
+) -> SweepResult:
+    """Train every configuration of ``grid`` with every seed, in parallel, and collect.
+
+    Each run builds ``lw.mlp`` from its configuration with its seed, trains it on the
+    training part of ``data`` and records its validation loss every epoch. Every run is
+    a pure function of ``(configuration, seed, data)`` with BLAS on one thread, so the
+    same grid gives the same numbers, bit for bit, on any backend and any number of
+    workers (on one kind of CPU: BLAS kernels differ between CPU types).
+
+    Parameters
+    ----------
+    grid : dict of str to list
+        The settings to vary and their values, e.g. ``{"hidden": [[4], [16, 8]],
+        "lr": [0.1, 0.01], "activation": ["relu", "tanh"]}``. Settings: ``hidden``,
+        ``activation``, ``optimizer``, ``lr``, ``epochs``, ``batch_size``, ``init``,
+        ``dtype``, ``task``, ``output_activation``, ``loss`` and other ``fit`` settings.
+    data : str, dict, (X, y) or (X_train, y_train, X_val, y_val)
+        A data set name of :func:`layerwise.datasets.load` (split 75/25 and standardised),
+        ``{"name": ..., **load_options}``, arrays to split 75/25, or a given split. The
+        task (binary, multiclass, regression) picks the output layer and the loss.
+    fixed : dict, optional
+        Settings shared by every configuration. Defaults: ``hidden=[16]``,
+        ``activation="relu"``, ``optimizer="sgd"``, ``lr=0.01``, ``epochs=100``,
+        ``batch_size=None`` (full batch).
+    seeds : int or list of int, default 1
+        A count (seeds 0..n-1) or the seeds themselves.
+    backend : {"local", "dask"}, default "local"
+        "local": a pool of spawned processes on this machine (in this process when one
+        worker). "dask": ``dask.distributed`` (``pip install 'layerwise[dask]'``).
+    scheduler : str or dask.distributed.Client, optional
+        Dask only: the address of a running scheduler (``"tcp://10.0.0.5:8786"``) or a
+        Client. Without it (and without ``local_cluster``), a LocalCluster is started.
+    local_cluster : int, optional
+        Dask only: start a LocalCluster of this many worker processes on loopback.
+    n_jobs : int, optional
+        Local: the number of worker processes (default: the cores, at most the runs).
+    out : str or PathLike, optional
+        A folder: ``results.csv`` gets a row as each run finishes and
+        ``histories/<run_id>.json`` its history. It must not hold a sweep already,
+        unless ``resume``.
+    resume : bool, default False
+        Continue the sweep in ``out``: runs already recorded are not run again (except
+        runs whose worker died, which are tried again).
+    metric : str, default "val_loss"
+        The result's default ranking metric (see :meth:`SweepResult.by_config`).
+    retries : int, default 2
+        How many more times a run is tried when its worker process dies.
+    verbose : bool or "auto", default "auto"
+        A progress bar on stderr; "auto": when stderr is a terminal.
+    on_result : callable, optional
+        Called in this process with each new row as it arrives (after it is written to
+        ``out``). An exception it raises stops the sweep; finished runs stay recorded.
+    runner : callable, optional
+        ``runner(config, seed, data) -> dict`` in place of :func:`run_one` (same result
+        keys); must be importable by the workers (a module-level function).
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> import layerwise as lw
+    >>> result = lw.sweep({"lr": [0.5, 0.1]}, "moons", fixed={"epochs": 5}, n_jobs=1,
+    ...                   verbose=False)
+    >>> [row["lr"] for row in result.table]
+    [0.5, 0.1]
+    >>> result.best()["lr"]
+    0.5
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(
+            "lw.sweep was called while a worker process was importing the main script; "
+            "put the sweep under `if __name__ == '__main__':` so that workers can import it"
+        )
+    if backend not in ("local", "dask"):
+        raise ValueError(f"backend must be 'local' or 'dask', got {backend!r}")
+    if backend == "local" and (scheduler is not None or local_cluster is not None):
+        raise ValueError("scheduler and local_cluster need backend='dask'")
+    if scheduler is not None and local_cluster is not None:
+        raise ValueError("give scheduler (a running cluster) or local_cluster, not both")
+    local_cluster = _check_count(local_cluster, "local_cluster")
+    n_jobs = _check_count(n_jobs, "n_jobs")
+    if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
+        raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
+    metric = _check_metric(metric)
+    _check_mode(None, metric)
+    if verbose not in (True, False, "auto"):
+        raise ValueError(f"verbose must be True, False or 'auto', got {verbose!r}")
+    if resume and out is None:
+        raise ValueError("resume=True needs out=, the folder of the sweep to continue")
+    seed_list = _check_seeds(seeds)
+    configs = expand_grid(grid, fixed)
+    sdata = prepare_data(data)
+    runner = run_one if runner is None else runner
+    keys = [*grid, *(k for k in (fixed or {}) if k not in grid)]
+    tasks = [(config, seed) for config in configs for seed in seed_list]
+    ids = [run_id(config, seed) for config, seed in tasks]
+    config_of = dict(zip(ids, (c for c, _ in tasks)))
+
+    rows: dict[str, dict[str, Any]] = {}
+    histories: dict[str, History] = {}
+    store = None
+    if out is not None:
+        store = Store(out, keys)
+        manifest = {
+            "data": sdata.description,
+            "data_sha256": sdata.fingerprint(),
+            "grid": {k: [c[k] for c in configs] for k in grid},  # canonical, for load()
+            "fixed": {k: configs[0][k] for k in keys if k not in grid},
+            "seeds": seed_list,
+        }
+        for raw in store.open(resume=resume, manifest=manifest):  # later rows win
+            rid = raw["run_id"]
+            if rid not in config_of:
+                continue  # a run of an earlier grid: stays in the file, not in this result
+            history = store.read_history(rid)
+            if (raw["status"] == "failed" and (raw["error"] or "").startswith(LOST)) or (
+                history is None
+            ):
+                rows.pop(rid, None)
+                continue
+            rows[rid] = make_row(raw, config_of[rid], keys)
+            histories[rid] = History.from_dict(history)
+    todo = [t for t, rid in zip(tasks, ids) if rid not in rows]
+
+    n_workers = min(n_jobs or local_cluster or os.cpu_count() or 1, max(len(todo), 1))
+    if not todo:
+        runs = iter_serial([], sdata, runner)
+    elif backend == "dask":
+        runs = iter_dask(
+            todo, sdata, runner, scheduler=scheduler, n_workers=n_workers, retries=retries
+        )
+    elif n_workers == 1:
+        runs = iter_serial(todo, sdata, runner)
+    else:
+        runs = iter_local(todo, sdata, runner, n_workers=n_workers, retries=retries)
+
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
+    bar = tqdm(
+        total=len(tasks), initial=len(rows), unit="run", disable=not show, file=sys.stderr,
+        desc="sweep",
+    )  # fmt: skip
+    best, failed, executed = math.inf, 0, 0
+    sign = -1.0 if _check_mode(None, metric) == "max" else 1.0
+    try:
+        with contextlib.closing(runs):
+            for raw in runs:
+                history = raw.pop("history")
+                row = make_row(raw, config_of[raw["run_id"]], keys)
+                if store is not None:
+                    store.append(row, history)
+                rows[row["run_id"]] = row
+                histories[row["run_id"]] = History.from_dict(history)
+                executed += 1
+                if row["status"] == "ok" and row.get(metric) is not None:
+                    best = min(best, sign * row[metric])
+                failed += row["status"] != "ok"
+                bar.update(1)
+                bar.set_postfix({f"best {metric}": f"{sign * best:.4g}", "failed": failed})
+                if on_result is not None:
+                    on_result(row)
+    finally:
+        bar.close()
+    table = [rows[rid] for rid in ids]
+    return SweepResult(
+        table,
+        {rid: histories[rid] for rid in ids},
+        metric=metric,
+        keys=keys,
+        grid_keys=[k for k, v in grid.items() if len(v) > 1],
+        out=out,
+        n_executed=executed,
+    )
