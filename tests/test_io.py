@@ -416,3 +416,18 @@ def test_saved_file_has_the_mode_of_a_plain_open(tmp_path):
     os.chmod(tmp_path / "m.npz", 0o640)
     lw.save(model, tmp_path / "m.npz")
     assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o640
+
+
+def test_examples_in_docs_files_md_run(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "files.md"
+    if not doc.exists():
+        pytest.skip("docs/files.md is not part of this installation")
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), {})  # their asserts are the checks
+    assert (tmp_path / "moons.npz").exists()
