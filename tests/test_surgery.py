@@ -641,3 +641,18 @@ def test_cli_train_grow(tmp_path, capsys):
     assert "widen_by must be a positive integer, got 0" in capsys.readouterr().err
     assert cli.main(["train", "circles", "--grow", "colour=red"]) == 2
     assert "unknown setting 'colour'; valid: patience" in capsys.readouterr().err
+
+
+def test_a_changed_model_saves_loads_and_resumes_bit_for_bit(tmp_path):
+    X, y = _regression(seed=17)
+    model = lw.mlp(3, [4], 1, seed=17, dtype="float64")
+    model.fit(X, y, loss="mse", optimizer=STATEFUL[-1](), epochs=5, verbose=False)
+    model.widen(0, 9, noise=0.1).deepen(0).freeze(1)
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    assert [layer.units for layer in loaded.layers] == [9, 9, 1]
+    assert [layer.trainable for layer in loaded.layers] == [True, False, True]
+    assert loaded.events == model.events
+    a = model.fit(X, y, loss="mse", epochs=3, verbose=False)
+    b = loaded.fit(X, y, loss="mse", epochs=3, verbose=False)
+    assert a.loss == b.loss
