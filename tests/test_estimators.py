@@ -340,6 +340,9 @@ def test_early_stopping_records_validation_scores():
     # the stopping rule: the last n_iter_no_change + 1 scores did not beat the best by tol
     best_before = max(clf.validation_scores_[: -(5 + 1)])
     assert max(clf.validation_scores_[-(5 + 1) :]) < best_before + clf.tol
+    n = clf.n_iter_
+    clf.partial_fit(X, y)  # continues after early stopping, tracking the training loss
+    assert clf.n_iter_ == n + 1 and clf.validation_scores_ is None
 
 
 def test_feature_names_in_from_a_dataframe():

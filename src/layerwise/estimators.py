@@ -281,7 +281,8 @@ class _BaseMLP(BaseEstimator):
         self.validation_scores_: list[float] | None = [] if early else None
         self.best_validation_score_ = -np.inf if early else None
         if not early:
-            self.best_loss_ = np.inf if not incremental else self.best_loss_
+            if not incremental or self.best_loss_ is None:  # None after early stopping
+                self.best_loss_ = np.inf
         validation = None
         if early:
             X, Xv, Y, Yv = self._split(X, Y, p["validation_fraction"])
