@@ -421,3 +421,30 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "layerwise.estimators")
     with pytest.raises(ImportError, match=r"pip install 'layerwise\[sklearn\]'"):
         lw.MLPClassifier  # noqa: B018
+
+
+def test_dropout_layers_train_and_vanish_at_predict():
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(100, 4))
+    y = (X[:, 0] - X[:, 1] > 0).astype(int)
+    clf = lw.MLPClassifier((32, 16), dropout=0.3, epochs=60, learning_rate=0.01, random_state=0)
+    clf.fit(X, y)
+    kinds = [type(layer).__name__ for layer in clf.model_.layers]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert [layer.rate for layer in clf.model_.layers if isinstance(layer, lw.Dropout)] == [0.3] * 2
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))  # deterministic
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1], _numpy_forward_dense(clf.model_, X), rtol=1e-5, atol=1e-6
+    )
+    assert clf.score(X, y) > 0.9
+
+
+def _numpy_forward_dense(model, X):
+    """Inference forward that skips Dropout layers (the identity at inference)."""
+    A = np.asarray(X, dtype=np.float64)
+    for layer in model.layers:
+        if isinstance(layer, lw.Dropout):
+            continue
+        Z = A @ layer.W.astype(np.float64) + layer.b.astype(np.float64)
+        A = np.maximum(Z, 0) if layer.activation.name == "relu" else 1 / (1 + np.exp(-Z))
+    return A[:, 0]
