@@ -109,3 +109,28 @@ def test_rejects_non_positive_step(h):
     model = lw.mlp(2, [], 1, seed=0)
     with pytest.raises(ValueError, match="h must be a positive number"):
         lw.gradient_check(model, [[0.0, 1.0]], [1.0], "mse", h=h)
+
+
+# every hidden activation the library has (a new one without an oracle fails here)
+HIDDEN_ACTIVATIONS = sorted(set(lw.activations.names()) - {"softmax"})
+
+
+@pytest.mark.parametrize(
+    "loss,out,units,targets",
+    [("mse", "tanh", 2, "real"), ("bce", "sigmoid", 2, "binary"), ("cce", "softmax", 3, "labels")],
+)
+@pytest.mark.parametrize("act", HIDDEN_ACTIVATIONS)
+def test_every_hidden_activation_with_every_loss(net_case, act, loss, out, units, targets):
+    case = net_case(
+        n_in=3,
+        widths=[6, 5],
+        activations=[act, act],
+        units=units,
+        output_activation=out,
+        loss=loss,
+        targets=targets,
+        n_samples=7,
+        seed=11,
+    )
+    model, X, y = case.build()
+    assert lw.gradient_check(model, X, y, loss) < 1e-7
