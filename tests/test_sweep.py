@@ -396,3 +396,24 @@ def test_dask_failed_runs_are_recorded(cluster):
     assert [r["status"] for r in result.table] == ["failed", "ok"]
     assert "DivergenceError" in result.table[0]["error"]
     assert math.isfinite(result.best()["mean"])
+
+
+# ---------------------------------------------------------------------------
+# The guide
+
+
+@pytest.mark.slow
+def test_every_example_of_the_guide_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 6
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "guide"}  # the script's main() is defined, not called
+    for block in blocks:
+        exec(compile(block, "docs/sweeps.md", "exec"), namespace)
+    assert namespace["more"].n_executed == 4 and len(namespace["more"].table) == 12
+    assert (tmp_path / "sweep_curves.png").stat().st_size > 0
+    assert namespace["result"].table[0]["status"] == "ok"

@@ -39,7 +39,11 @@ DEFAULTS: dict[str, Any] = {
 }
 _MODEL_KEYS = ("hidden", "activation", "output_activation", "init", "dtype")
 # fit's own data and reporting arguments are set by run_one, not by a configuration
-_NOT_CONFIG = {"model", "X", "y", "validation_data", "validation_split", "callbacks", "verbose"}
+# (and "metrics", "initial_epoch": the result columns need the default metrics and a fresh start)
+_NOT_CONFIG = {
+    "model", "X", "y", "validation_data", "validation_split", "callbacks", "verbose",
+    "metrics", "initial_epoch",
+}  # fmt: skip
 #: Result columns; no configuration key may take one of these names.
 METRICS = ("train_loss", "best_train_loss", "val_loss", "best_val_loss", "accuracy", "r2")
 RESULT_COLUMNS = ("status", "error", *METRICS, "epochs_run", "seconds", "worker")
@@ -54,7 +58,7 @@ def config_keys() -> list[str]:
 def _float_keys() -> set[str]:
     """Settings that are real numbers (``lr``, ...): 1 and 1.0 are one value for them."""
     params = inspect.signature(fit).parameters
-    return {k for k, p in params.items() if isinstance(p.default, float)} | {"lr"}
+    return {k for k, p in params.items() if "float" in str(p.annotation)} | {"lr"}
 
 
 def _canonical(key: str, value: Any, where: str) -> Any:
@@ -84,6 +88,8 @@ def _canonical(key: str, value: Any, where: str) -> Any:
         return float(value)
     if isinstance(value, Sequence):
         return [_canonical(key, v, where) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(str(k), v, where) for k, v in sorted(value.items())}
     raise TypeError(
         f"{where}: {key!r} must be a number, a string, None or a list of them (a sweep's "
         f"settings are written to CSV and hashed), got {type(value).__name__} {value!r}"
@@ -107,7 +113,7 @@ def _check_config(config: dict[str, Any], where: str) -> None:
             1, config["hidden"], 1, activation=config["activation"],
             init=config.get("init"), dtype=config.get("dtype", "float32"),
         )  # fmt: skip
-        _optimizers.get(config["optimizer"], lr=config["lr"])
+        _fit_objects(config)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{where}: {exc}") from None
     for key in ("epochs", "batch_size"):
@@ -116,6 +122,29 @@ def _check_config(config: dict[str, Any], where: str) -> None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{where}: {key!r} must be a positive integer, got {value!r}")
+
+
+def _fit_objects(config: dict[str, Any]) -> dict[str, Any]:
+    """``optimizer`` and ``schedule`` as ``fit`` takes them, from their JSON-able forms.
+
+    ``optimizer``: a name, or a dict such as ``{"name": "sgd", "momentum": 0.9}`` (the
+    config's ``lr`` unless the dict has one). ``schedule``: a text such as ``"cosine"`` or
+    ``"step:step_size=10,gamma=0.5"``, or a dict from ``Schedule.get_config()``.
+    """
+    from layerwise import schedules
+
+    out: dict[str, Any] = {}
+    opt = config.get("optimizer")
+    if isinstance(opt, dict):
+        out["optimizer"] = _optimizers.from_config({"lr": config.get("lr"), **opt})
+    elif opt is not None:
+        out["optimizer"] = _optimizers.get(opt, lr=config.get("lr") or 0.01)
+    spec = config.get("schedule")
+    if isinstance(spec, dict):
+        out["schedule"] = schedules.from_config(spec)
+    elif spec is not None:
+        out["schedule"] = schedules.from_spec(spec, epochs=config.get("epochs"))
+    return out
 
 
 def expand_grid(
@@ -327,6 +356,7 @@ def run_one(config: Mapping[str, Any], seed: int, data: Any) -> dict[str, Any]:
     else:
         n_out = 1 if data.y_train.ndim == 1 else data.y_train.shape[1]
         out_act, loss = "identity", "mse"
+    config.update(_fit_objects(config))
     model_kwargs = {k: config.pop(k) for k in _MODEL_KEYS if k in config}
     model_kwargs.setdefault("output_activation", out_act)
     config.setdefault("loss", loss)
