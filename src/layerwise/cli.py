@@ -344,7 +344,11 @@ def _verbose(args: argparse.Namespace) -> bool | str:
 
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of ``model.fit`` (and its callbacks) from the parsed options."""
+    """Keyword arguments of ``model.fit`` (and its callbacks) from the parsed options.
+
+    ``compare`` calls it too, with a parser that has only the common options: read
+    train-only flags with ``getattr(args, name, default)``.
+    """
     return {
         "loss": args.loss,
         "lr": args.lr,
