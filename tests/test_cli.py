@@ -356,6 +356,7 @@ def test_export_onnx_or_names_the_extra(tmp_path):
         (["train", "missing.csv"], ["missing.csv: no such file"]),
         (["train", "iris", "--n-samples", "10"], ["n_samples does not apply"]),
         (["info", "missing.npz"], ["missing.npz: no such file"]),
+        (["train", "moons", "--noise", "-1"], ["noise must be a finite number >= 0"]),
         (["frobnicate"], ["invalid choice"]),
     ],
 )
@@ -503,3 +504,22 @@ def test_console_script_is_installed():
         pytest.skip("the console script is installed by pip install -e .")
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == f"layerwise {lw.__version__}"
+
+
+def test_divergence_exits_1_with_one_line(tmp_path, capsys):
+    status = cli.main(
+        [
+            "train",
+            "sine",
+            "--lr",
+            "1e6",
+            "--epochs",
+            "20",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
+    assert status == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "diverged" in err[0] and "smaller learning rate" in err[0]
