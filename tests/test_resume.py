@@ -1,0 +1,134 @@
+"""Resuming from a checkpoint continues bit for bit.
+
+The oracle is the uninterrupted run itself: a run stopped at epoch k (by a callback, or
+simply checkpointed at k) and resumed from its file must end with weights, buffers and
+optimizer state IDENTICAL (np.array_equal) to the run that never stopped, with Adam,
+mini-batches, shuffling, dropout, BatchNorm and a schedule all in play.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+from layerwise import callbacks as cbs
+from layerwise import schedules
+
+EPOCHS, K = 8, 3
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int) + (X[:, 3] > 1)
+    return X, y
+
+
+def _model(dtype):
+    return lw.Sequential(
+        [lw.Dense(12, "identity"), lw.BatchNorm(activation="relu"), lw.Dropout(0.3),
+         lw.Dense(8, "tanh", l2=1e-3), lw.Dropout(0.1), lw.Dense(3, "softmax")],
+        input_dim=4, seed=11, dtype=dtype,
+    )  # fmt: skip
+
+
+def _make_schedule(kind):
+    if kind == "cosine":
+        return schedules.CosineAnnealing(EPOCHS, eta_min=1e-4, warmup_epochs=2)
+    if kind == "plateau":
+        return schedules.ReduceLROnPlateau("loss", patience=0, factor=0.5, threshold=0.2)
+    return None
+
+
+def _fit_kwargs(**extra):
+    kw = dict(loss="cce", batch_size=16, shuffle=True, validation_split=0.2, verbose=False)
+    kw.update(extra)
+    return kw
+
+
+def _state(model):
+    out = {f"p:{k}": v for k, v in model.parameters().items()}
+    for layer in model.layers:
+        out.update({f"b:{layer.name}/{k}": v for k, v in layer.buffers().items()})
+    for key, slots in model.optimizer.state.items():
+        out.update({f"o:{key}/{n}": np.asarray(v) for n, v in slots.items()})
+    return out
+
+
+def _assert_identical(a, b):
+    sa, sb = _state(a), _state(b)
+    assert set(sa) == set(sb)
+    for k in sa:
+        assert sa[k].dtype == sb[k].dtype, k
+        assert np.array_equal(sa[k], sb[k]), k
+    assert a.optimizer.iterations == b.optimizer.iterations
+    assert a.optimizer.lr == b.optimizer.lr
+    assert a.epochs_trained == b.epochs_trained
+    assert a.rng.bit_generator.state == b.rng.bit_generator.state
+
+
+class _StopAt(cbs.Callback):
+    def __init__(self, k):
+        self.k = k
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.k:
+            self.model.stop_training = True
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kind", ["cosine", "plateau", None])
+def test_stopped_run_resumed_from_checkpoint_is_identical(tmp_path, dtype, kind):
+    X, y = _data()
+    full = _model(dtype)
+    h_full = full.fit(X, y, optimizer="adam", lr=0.01, epochs=EPOCHS, clipnorm=5.0,
+                      schedule=_make_schedule(kind), **_fit_kwargs())  # fmt: skip
+
+    part = _model(dtype)
+    ck = cbs.ModelCheckpoint(tmp_path / "ck.npz")
+    kw = _fit_kwargs(callbacks=[ck, _StopAt(K)], schedule=_make_schedule(kind))
+    part.fit(X, y, optimizer="adam", lr=0.01, epochs=EPOCHS, clipnorm=5.0, **kw)
+    assert part.epochs_trained == K
+
+    resumed = lw.load(tmp_path / "ck.npz")
+    assert resumed.epochs_trained == K
+    h_rest = resumed.fit(X, y, epochs=EPOCHS, initial_epoch=K, clipnorm=5.0, **_fit_kwargs())
+    _assert_identical(resumed, full)
+    assert h_rest.epoch == list(range(K + 1, EPOCHS + 1))
+    assert h_rest.loss == h_full.loss[K:]
+    assert h_rest.lr == h_full.lr[K:]
+    if kind is not None:
+        assert len(set(h_full.lr)) > 1  # the schedule moved the rate
+
+
+def test_checkpoint_mid_run_and_plain_fit_continue(tmp_path):
+    """Saving at k without stopping; then the loaded model's plain ``fit`` (no
+    initial_epoch, optimizer given again by name) continues the same run."""
+    X, y = _data()
+    full = _model("float32")
+    every = cbs.ModelCheckpoint(str(tmp_path / "ep{epoch}.npz"))
+    full.fit(X, y, optimizer="adam", lr=0.01, epochs=EPOCHS, callbacks=[every],
+             schedule=schedules.StepLR(2, 0.5), **_fit_kwargs())  # fmt: skip
+    resumed = lw.load(tmp_path / f"ep{K}.npz")
+    resumed.fit(X, y, optimizer="adam", lr=0.01, epochs=EPOCHS - K, **_fit_kwargs())
+    _assert_identical(resumed, full)
+
+
+def test_a_fresh_optimizer_would_not_be_identical(tmp_path):
+    """The check above can fail: resuming without the optimizer's state diverges."""
+    X, y = _data()
+    full = _model("float64")
+    full.fit(X, y, optimizer="adam", lr=0.01, epochs=EPOCHS, **_fit_kwargs())
+    part = _model("float64")
+    ck = cbs.ModelCheckpoint(tmp_path / "ck.npz")
+    part.fit(X, y, optimizer="adam", lr=0.01, epochs=K, callbacks=[ck], **_fit_kwargs())
+    resumed = lw.load(tmp_path / "ck.npz")
+    resumed.fit(X, y, optimizer=lw.optimizers.Adam(lr=0.01), epochs=EPOCHS - K, **_fit_kwargs())
+    assert not np.array_equal(resumed.layers[0].W, full.layers[0].W)
+
+
+def test_initial_epoch_is_validated():
+    X, y = _data()
+    with pytest.raises(ValueError, match="initial_epoch must be in"):
+        _model("float64").fit(X, y, epochs=3, initial_epoch=3, **_fit_kwargs())
