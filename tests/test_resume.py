@@ -132,3 +132,25 @@ def test_initial_epoch_is_validated():
     X, y = _data()
     with pytest.raises(ValueError, match="initial_epoch must be in"):
         _model("float64").fit(X, y, epochs=3, initial_epoch=3, **_fit_kwargs())
+
+
+def test_command_line_checkpoint_and_resume(tmp_path, capsys):
+    """`layerwise train --checkpoint` then `--resume` ends where the uninterrupted run does."""
+    from layerwise import cli
+
+    common = ["train", "moons", "--hidden", "8,4", "--optimizer", "adam", "--lr", "0.01",
+              "--batch-size", "32", "--dropout", "0.1", "--l2", "1e-4", "--epochs", "6",
+              "--schedule", "cosine:warmup_epochs=2", "--quiet"]  # fmt: skip
+    ck = str(tmp_path / "ck{epoch}.npz")
+    assert cli.main([*common, "--checkpoint", ck, "--out", str(tmp_path / "full")]) == 0
+    resume = ["--resume", str(tmp_path / "ck2.npz"), "--out", str(tmp_path / "resumed")]
+    assert cli.main([*common, *resume]) == 0
+    full, resumed = lw.load(tmp_path / "full/model.npz"), lw.load(tmp_path / "resumed/model.npz")
+    assert resumed.epochs_trained == full.epochs_trained == 6
+    assert any(isinstance(layer, lw.Dropout) for layer in full.layers)
+    assert full.layers[0].l2 == 1e-4 and isinstance(full.optimizer, lw.optimizers.Adam)
+    for a, b in zip(full.parameters().values(), resumed.parameters().values(), strict=True):
+        assert np.array_equal(a, b)
+    # resuming past the end is refused in one line
+    assert cli.main([*common, "--resume", str(tmp_path / "ck6.npz")]) == 2
+    assert "already trained 6 epochs" in capsys.readouterr().err

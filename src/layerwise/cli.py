@@ -337,6 +337,79 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
         "function-preserving widen/deepen); settings: patience, widen_by, max_units, "
         "max_layers, add_layer, monitor, min_delta, noise, e.g. --grow patience=10,widen_by=8",
     )
+    _add_training_control_arguments(p)
+
+
+def _schedule_option(text: str) -> str:
+    try:
+        lw.schedules.from_spec(text, epochs=2**31)  # T_max = --epochs, known later
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"--dropout must be in [0, 1), got {text!r}")
+    return value
+
+
+def _nonnegative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"--l2 must be a number >= 0, got {text!r}")
+    return value
+
+
+def _add_training_control_arguments(p: argparse.ArgumentParser) -> None:
+    """Optimizer, schedule, regularisation, early stopping, checkpoints (issue 5)."""
+    p.add_argument(
+        "--optimizer",
+        choices=lw.optimizers.names(),
+        default="sgd",
+        help="update rule, PyTorch's (default sgd); its learning rate is --lr",
+    )
+    p.add_argument(
+        "--schedule",
+        type=_schedule_option,
+        metavar="NAME[:KEY=VALUE,...]",
+        help="learning-rate schedule: step:step_size=10,gamma=0.5 | exponential:gamma=0.95 | "
+        "cosine[:warmup_epochs=5] (T_max = --epochs) | plateau:patience=5,factor=0.5",
+    )
+    p.add_argument(
+        "--dropout", type=_rate, default=0.0, help="dropout rate after each hidden layer"
+    )
+    p.add_argument(
+        "--l2", type=_nonnegative, default=0.0, help="L2 penalty l2*sum(W^2) on every Dense layer"
+    )
+    p.add_argument(
+        "--early-stopping",
+        type=_positive(int, "--early-stopping"),
+        metavar="PATIENCE",
+        help="stop when the validation loss has not improved for PATIENCE epochs and "
+        "restore the best weights",
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        metavar="PATH",
+        help="save a resumable checkpoint after every epoch ({epoch} in PATH: one per epoch)",
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        metavar="CHECKPOINT",
+        help="continue a checkpoint until epoch --epochs, bit for bit as if never stopped "
+        "(give the same --data, --seed and --test-size; the checkpoint's optimizer, "
+        "learning rate and schedule are used)",
+    )
 
 
 def _verbose(args: argparse.Namespace) -> bool | str:
@@ -349,7 +422,7 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     ``compare`` calls it too, with a parser that has only the common options: read
     train-only flags with ``getattr(args, name, default)``.
     """
-    return {
+    kwargs = {
         "loss": args.loss,
         "lr": args.lr,
         "epochs": args.epochs,
@@ -357,6 +430,19 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "verbose": _verbose(args),
         "callbacks": _grow_callbacks(args),
     }
+    kwargs["optimizer"] = getattr(args, "optimizer", "sgd")
+    if getattr(args, "schedule", None):
+        kwargs["schedule"] = lw.schedules.from_spec(args.schedule, epochs=args.epochs)
+    monitor = "val_loss" if getattr(args, "test_size", 0) else "loss"
+    if getattr(args, "early_stopping", None):
+        kwargs["callbacks"].append(
+            lw.callbacks.EarlyStopping(
+                monitor, patience=args.early_stopping, restore_best_weights=True
+            )
+        )
+    if getattr(args, "checkpoint", None):
+        kwargs["callbacks"].append(lw.callbacks.ModelCheckpoint(args.checkpoint, monitor))
+    return kwargs
 
 
 def _grow_callbacks(args: argparse.Namespace) -> list[lw.callbacks.Callback]:
@@ -370,7 +456,7 @@ def _grow_callbacks(args: argparse.Namespace) -> list[lw.callbacks.Callback]:
 
 
 def _build_model(args: argparse.Namespace, n_features: int, out_dim: int) -> lw.Sequential:
-    return lw.mlp(
+    model = lw.mlp(
         n_features,
         args.hidden,
         out_dim,
@@ -379,6 +465,34 @@ def _build_model(args: argparse.Namespace, n_features: int, out_dim: int) -> lw.
         seed=args.seed,
         dtype=args.dtype,
     )
+    for layer in model.layers:
+        layer.l2 = float(getattr(args, "l2", 0.0))
+    if getattr(args, "dropout", 0.0):
+        for i in range(len(model.layers) - 1, 0, -1):  # after each hidden layer
+            model.insert(i, lw.Dropout(args.dropout))
+    return model
+
+
+def _resume(args: argparse.Namespace, n_features: int, kwargs: dict[str, Any]) -> lw.Sequential:
+    """The checkpoint of ``--resume``, with ``kwargs`` set to continue it until --epochs."""
+    try:
+        model = lw.load(args.resume)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"--resume: {exc}") from None
+    if model.input_dim != n_features:
+        raise CLIError(
+            f"--resume: {args.resume} expects {model.input_dim} features but {args.data} has "
+            f"{n_features}; give the data it was trained on"
+        )
+    if model.epochs_trained >= args.epochs:
+        raise CLIError(
+            f"--resume: {args.resume} has already trained {model.epochs_trained} epochs; "
+            f"give --epochs above that (the epoch to stop at)"
+        )
+    for key in ("optimizer", "lr", "schedule"):
+        kwargs.pop(key, None)  # the checkpoint's own optimizer and schedule continue
+    kwargs["initial_epoch"] = model.epochs_trained
+    return model
 
 
 def _run_folder(out: Path | None, stem: str) -> Path:
@@ -428,9 +542,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     data = _split_and_scale(_load_data(args), args.test_size, args.seed)
     _resolve_output(args, data["task"])
     out_dim = _output_dim(args, data)
-    model = _build_model(args, data["X"].shape[1], out_dim)
-    y_train = _targets(data["y_train"], args, out_dim)
     kwargs = _fit_kwargs(args)
+    if getattr(args, "resume", None):
+        model = _resume(args, data["X"].shape[1], kwargs)
+    else:
+        model = _build_model(args, data["X"].shape[1], out_dim)
+    model.scaler = data["scaler"]  # so that checkpoints hold it too
+    y_train = _targets(data["y_train"], args, out_dim)
     if data["X_test"] is not None:
         kwargs["validation_data"] = (data["X_test"], _targets(data["y_test"], args, out_dim))
     history = model.fit(data["X_train"], y_train, **kwargs)
