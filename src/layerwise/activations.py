@@ -66,6 +66,27 @@ class Activation:
     def derivative(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    # In-place forms, used by ``fit``'s inner loop with buffers reused from batch to batch.
+    # They compute exactly what ``forward`` and ``backward`` compute, in the same order of
+    # operations, so results agree bit for bit. The fallbacks serve user subclasses.
+    def forward_into(self, Z: np.ndarray, out: np.ndarray, *, tmp=None, mask=None) -> np.ndarray:
+        """Write ``f(Z)`` into ``out`` (same shape) and return it (identity returns ``Z``).
+
+        ``tmp`` (float) and ``mask`` (bool), shaped like ``Z``, are optional scratch
+        buffers; ``Z`` is left unchanged.
+        """
+        np.copyto(out, self.forward(Z))
+        return out
+
+    def backward_inplace(
+        self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, *, tmp=None, mask=None
+    ) -> np.ndarray:
+        """Return ``dZ``, computed in the memory of ``dA`` or of ``Z``: both are
+        overwritten. ``tmp`` (float) and ``mask`` (bool) are optional scratch buffers
+        shaped like ``Z``."""
+        np.copyto(dA, self.backward(dA, Z, A))
+        return dA
+
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         return self.forward(Z)
 
@@ -93,6 +114,12 @@ class Identity(Activation):
     def derivative(self, Z):
         return np.ones_like(Z)
 
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        return Z
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        return dA
+
 
 class Sigmoid(Activation):
     """``f(z) = 1 / (1 + e^-z)``, ``f'(z) = f(z) (1 - f(z))``.
@@ -114,6 +141,18 @@ class Sigmoid(Activation):
         A = self.forward(Z)
         return A * (1.0 - A)
 
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        neg = np.less(Z, 0, out=mask)
+        e = np.exp(np.negative(np.abs(Z, out=out), out=out), out=out)
+        d = np.add(e, 1.0, out=tmp)
+        np.divide(e, d, out=out, where=neg)
+        np.divide(1.0, d, out=out, where=np.logical_not(neg, out=neg))
+        return out
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        np.multiply(dA, A, out=dA)
+        return np.multiply(dA, np.subtract(1.0, A, out=Z), out=dA)
+
 
 class Tanh(Activation):
     """``f(z) = tanh z``, ``f'(z) = 1 - tanh^2 z``."""
@@ -125,6 +164,13 @@ class Tanh(Activation):
 
     def backward(self, dA, Z, A):
         return dA * (1.0 - A * A)
+
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        return np.tanh(Z, out=out)
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        np.subtract(1.0, np.multiply(A, A, out=Z), out=Z)
+        return np.multiply(dA, Z, out=dA)
 
     def derivative(self, Z):
         return 1.0 - np.tanh(Z) ** 2
@@ -145,6 +191,14 @@ class ReLU(Activation):
     def derivative(self, Z):
         return (Z > 0).astype(Z.dtype)
 
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        return np.maximum(Z, 0, out=out)
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        off = np.logical_not(np.greater(Z, 0, out=mask), out=mask)  # NaN counts as off
+        np.copyto(dA, 0, where=off)
+        return dA
+
 
 class LeakyReLU(Activation):
     """``f(z) = z if z > 0 else 0.01 z``; ``f'(z) = 1 if z > 0 else 0.01``."""
@@ -157,6 +211,17 @@ class LeakyReLU(Activation):
 
     def backward(self, dA, Z, A):
         return np.where(Z > 0, dA, self.slope * dA).astype(dA.dtype, copy=False)
+
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        np.multiply(Z, self.slope, out=out)
+        np.copyto(out, Z, where=np.greater(Z, 0, out=mask))
+        return out
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        pos = np.greater(Z, 0, out=mask)
+        np.multiply(dA, self.slope, out=Z)
+        np.copyto(Z, dA, where=pos)
+        return Z
 
     def derivative(self, Z):
         return np.where(Z > 0, 1.0, self.slope).astype(Z.dtype)
@@ -173,6 +238,17 @@ class ELU(Activation):
     def backward(self, dA, Z, A):
         # for z <= 0, e^z = f(z) + 1: no second exponential
         return np.where(Z > 0, dA, dA * (A + 1.0)).astype(dA.dtype, copy=False)
+
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        np.expm1(np.minimum(Z, 0, out=out), out=out)
+        np.copyto(out, Z, where=np.greater(Z, 0, out=mask))
+        return out
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        pos = np.greater(Z, 0, out=mask)
+        np.multiply(dA, np.add(A, 1.0, out=Z), out=Z)
+        np.copyto(Z, dA, where=pos)
+        return Z
 
     def derivative(self, Z):
         return np.where(Z > 0, 1.0, np.exp(np.minimum(Z, 0))).astype(Z.dtype)
@@ -192,6 +268,15 @@ class Softplus(Activation):
 
     def backward(self, dA, Z, A):
         return dA * _SIGMOID.forward(Z)
+
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        t = np.abs(Z, out=tmp)
+        np.log1p(np.exp(np.negative(t, out=t), out=t), out=t)
+        return np.add(np.maximum(Z, 0, out=out), t, out=out)
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        s = _SIGMOID.forward_into(Z, Z, tmp=tmp, mask=mask)
+        return np.multiply(dA, s, out=dA)
 
     def derivative(self, Z):
         return _SIGMOID.forward(Z)
@@ -236,6 +321,15 @@ class Softmax(Activation):
 
     def backward(self, dA, Z, A):
         return A * (dA - np.sum(dA * A, axis=1, keepdims=True))
+
+    def forward_into(self, Z, out, *, tmp=None, mask=None):
+        e = np.exp(np.subtract(Z, Z.max(axis=1, keepdims=True), out=out), out=out)
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
+        s = np.sum(np.multiply(dA, A, out=Z), axis=1, keepdims=True)
+        return np.multiply(A, np.subtract(dA, s, out=dA), out=dA)
 
     def derivative(self, Z):
         raise TypeError("softmax has no elementwise derivative; use backward(dA, Z, A)")

@@ -24,7 +24,7 @@ import numpy as np
 
 from layerwise import activations, initializers
 
-__all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
+__all__ = ["Cache", "Grads", "Layer", "Dense", "Workspace", "get_layer_class", "register_layer"]
 
 
 class Cache(NamedTuple):
@@ -47,6 +47,51 @@ class Grads(NamedTuple):
 
     dW: np.ndarray
     db: np.ndarray
+
+
+class Workspace:
+    """Arrays reused from one batch to the next inside ``fit``'s loop.
+
+    ``get(owner, role, shape, dtype)`` returns the same array every time it is asked for
+    the same owner (a layer, or None for scratch shared by every layer), role, shape and
+    dtype, so after the first batch of a given size a training step allocates (almost)
+    nothing. Keyed on shape: a layer widened mid-training, or a short last batch, gets
+    its own buffers. The contents belong to whoever asked last; the caches and grads made
+    with a workspace are overwritten by the next batch, which is why the public
+    ``forward``/``backward`` never use one.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple, np.ndarray] = {}
+
+    def get(self, owner: Any, role: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        key = (id(owner), role, shape, dtype)
+        arr = self._arrays.get(key)
+        if arr is None:
+            arr = self._arrays[key] = np.empty(shape, dtype)
+        return arr
+
+    def group(self, owner: Any, key: tuple, make: Any) -> Any:
+        """The arrays ``make()`` returned the first time (owner, key) was asked for: one
+        dictionary lookup per layer and batch instead of one per array."""
+        k = (id(owner), key)
+        arrays = self._arrays.get(k)
+        if arrays is None:
+            arrays = self._arrays[k] = make()
+        return arrays
+
+    def clear(self) -> None:
+        self._arrays.clear()
+
+
+class _DenseBuffers(NamedTuple):
+    Z: np.ndarray
+    A: np.ndarray
+    tmp: np.ndarray  # float scratch, shared by the layers of this shape
+    mask: np.ndarray  # bool scratch, shared likewise
+    dW: np.ndarray
+    db: np.ndarray
+    dA_prev: np.ndarray
 
 
 class Layer:
@@ -225,6 +270,44 @@ class Dense(Layer):
             dW += cache.W * (2.0 * self.l2)
         db = dZ.sum(axis=0)
         dA_prev = dZ @ cache.W.T if need_dA_prev else None
+        return dA_prev, Grads(dW, db)
+
+    # The same two steps with a Workspace (fit's loop): every array comes from and goes
+    # back to buffers reused across batches; the arithmetic is that of forward/backward.
+    def _buffers(self, ws: Workspace, n: int) -> _DenseBuffers:
+        n_in, units, dt = self.n_in, self._units, self.W.dtype
+
+        def make() -> _DenseBuffers:
+            shape = (n, units)
+            return _DenseBuffers(
+                np.empty(shape, dt), np.empty(shape, dt), ws.get(None, "tmp", shape, dt),
+                ws.get(None, "mask", shape, np.bool_), np.empty((n_in, units), dt),
+                np.empty(units, dt), np.empty((n, n_in), dt),
+            )  # fmt: skip
+
+        return ws.group(self, (n, n_in, units, dt), make)
+
+    def forward_ws(self, A_prev, ws: Workspace, *, training=False, rng=None):
+        """:meth:`forward` into ``ws``'s buffers (valid until the next batch)."""
+        buf = self._buffers(ws, A_prev.shape[0])
+        Z = np.matmul(A_prev, self.W, out=buf.Z)
+        Z += self.b
+        A = self.activation.forward_into(Z, buf.A, tmp=buf.tmp, mask=buf.mask)
+        return A, Cache(A_prev, self.W, self.b, Z, A)
+
+    def backward_ws(self, dA, cache, ws: Workspace, *, need_dA_prev=True, fused_dZ=None):
+        """:meth:`backward` (or :meth:`backward_linear` from ``fused_dZ``) into ``ws``'s
+        buffers. Overwrites ``dA`` and ``cache.Z``, which are dead after this step."""
+        buf = self._buffers(ws, cache.Z.shape[0])
+        if fused_dZ is None:
+            dZ = self.activation.backward_inplace(dA, cache.Z, cache.A, tmp=buf.tmp, mask=buf.mask)
+        else:
+            dZ = fused_dZ
+        dW = np.matmul(cache.A_prev.T, dZ, out=buf.dW)
+        if self.l2:
+            dW += cache.W * (2.0 * self.l2)
+        db = np.sum(dZ, axis=0, out=buf.db)
+        dA_prev = np.matmul(dZ, cache.W.T, out=buf.dA_prev) if need_dA_prev else None
         return dA_prev, Grads(dW, db)
 
     def get_config(self):

@@ -61,6 +61,11 @@ class Loss:
         """``dL/dZ`` for the fused output activation, shape (n_samples, units)."""
         raise NotImplementedError
 
+    def fused_gradient_into(self, A: np.ndarray, Y: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """:meth:`fused_gradient` written into ``out`` (fit's buffers); returns ``out``."""
+        np.copyto(out, self.fused_gradient(A, Y))
+        return out
+
     def fuses_with(self, activation: Activation) -> bool:
         return activation.name == self.fused_activation
 
@@ -118,6 +123,11 @@ class MSE(Loss):
 
     fused_gradient = gradient  # identity output: dZ = dA
 
+    def fused_gradient_into(self, A, Y, out):
+        np.subtract(A, Y, out=out)
+        out *= A.dtype.type(2.0 / A.size)
+        return out
+
 
 class BCE(Loss):
     """Binary cross-entropy on probabilities, mean over all elements."""
@@ -137,6 +147,11 @@ class BCE(Loss):
     def fused_gradient(self, A, Y):
         # sigmoid'(z) = a(1-a) cancels the denominator of dL/dA exactly
         return (A - Y) * A.dtype.type(1.0 / A.size)
+
+    def fused_gradient_into(self, A, Y, out):
+        np.subtract(A, Y, out=out)
+        out *= A.dtype.type(1.0 / A.size)
+        return out
 
     def check_output(self, activation, units):
         if activation.name not in ("sigmoid", "softmax"):
@@ -175,6 +190,11 @@ class CCE(Loss):
     def fused_gradient(self, A, Y):
         # softmax's Jacobian contracted with -Y/A gives A*sum(Y) - Y = A - Y (rows of Y sum to 1)
         return (A - Y) * A.dtype.type(1.0 / A.shape[0])
+
+    def fused_gradient_into(self, A, Y, out):
+        np.subtract(A, Y, out=out)
+        out *= A.dtype.type(1.0 / A.shape[0])
+        return out
 
     def check_output(self, activation, units):
         if activation.name != "softmax" or units < 2:

@@ -26,7 +26,7 @@ from layerwise._validation import (
     check_same_length,
     check_X,
 )
-from layerwise.layers import Dense, Layer, get_layer_class
+from layerwise.layers import Dense, Layer, Workspace, get_layer_class
 
 __all__ = ["Sequential", "mlp"]
 
@@ -278,10 +278,17 @@ class Sequential:
         """
         return self._forward(self.check_input(X), training=training)
 
-    def _forward(self, X: np.ndarray, *, training: bool = False):
+    def _forward(
+        self, X: np.ndarray, *, training: bool = False, workspace: Workspace | None = None
+    ):
+        # with a workspace (fit's loop), Dense layers compute into reused buffers; a
+        # subclass of Dense keeps its own forward
         A, caches = X, []
         for layer in self.layers:
-            A, cache = layer.forward(A, training=training, rng=self.rng)
+            if workspace is not None and type(layer) is Dense:
+                A, cache = layer.forward_ws(A, workspace, training=training, rng=self.rng)
+            else:
+                A, cache = layer.forward(A, training=training, rng=self.rng)
             caches.append(cache)
         return A, caches
 
@@ -330,7 +337,16 @@ class Sequential:
         Y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
         return self._backward(caches, Y, loss)
 
-    def _backward(self, caches: list[Any], Y: np.ndarray, loss: _losses.Loss) -> list[Any]:
+    def _backward(
+        self,
+        caches: list[Any],
+        Y: np.ndarray,
+        loss: _losses.Loss,
+        *,
+        workspace: Workspace | None = None,
+    ) -> list[Any]:
+        if workspace is not None:
+            return self._backward_ws(caches, Y, loss, workspace)
         grads: list[Any] = [None] * len(self.layers)
         out, cache = self.layers[-1], caches[-1]
         last = len(self.layers) - 1
@@ -343,6 +359,32 @@ class Sequential:
         for i in range(last - 1, -1, -1):
             dA, grads[i] = self.layers[i].backward(dA, caches[i], need_dA_prev=i > 0)
         return grads
+
+    def _backward_ws(self, caches, Y, loss, ws: Workspace) -> list[Any]:
+        """:meth:`_backward` with caches from ``_forward(..., workspace=ws)``: the same
+        arithmetic into reused buffers. Consumes the caches (Z and dA are overwritten)."""
+        grads: list[Any] = [None] * len(self.layers)
+        last = len(self.layers) - 1
+        dA = None
+        for i in range(last, -1, -1):
+            layer, cache = self.layers[i], caches[i]
+            if i == last:
+                A = cache.A
+                if loss.fuses_with(layer.activation):
+                    dZ = loss.fused_gradient_into(A, Y, ws.get(loss, "dZ", A.shape, A.dtype))
+                    dA, grads[i] = self._backward_layer(layer, None, cache, ws, i, dZ)
+                    continue
+                dA = loss.gradient(A, Y)
+            dA, grads[i] = self._backward_layer(layer, dA, cache, ws, i, None)
+        return grads
+
+    @staticmethod
+    def _backward_layer(layer, dA, cache, ws, i, fused_dZ):
+        if type(layer) is Dense:
+            return layer.backward_ws(dA, cache, ws, need_dA_prev=i > 0, fused_dZ=fused_dZ)
+        if fused_dZ is not None:
+            return layer.backward_linear(fused_dZ, cache, need_dA_prev=i > 0)
+        return layer.backward(dA, cache, need_dA_prev=i > 0)
 
     def update(self, grads: list[Any], lr: float) -> None:
         """Step 3: plain gradient descent, ``p -= lr * dp`` for every trainable parameter."""

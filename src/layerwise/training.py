@@ -25,6 +25,7 @@ from layerwise import schedules as _schedules
 from layerwise._files import atomic_write
 from layerwise._validation import check_positive, check_X
 from layerwise.callbacks import Callback
+from layerwise.layers import Workspace
 
 __all__ = ["History", "DivergenceError", "fit", "train_on_batch", "clip_grad_norm"]
 
@@ -284,6 +285,7 @@ def fit(
     bs = n if batch_size is None else min(batch_size, n)
     params = list(model.parameters().values())
     snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+    ws = Workspace()  # batch buffers, reused by every batch of the same size
     show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
     bar = None
     if show:
@@ -305,11 +307,13 @@ def fit(
                 logs: dict[str, Any] = {"lr": opt.lr}
                 for cb in cbs:
                     cb.on_epoch_begin(epoch, logs)
-                if len(params) != len(model.parameters()) or any(
-                    p is not q for p, q in zip(params, model.parameters().values())
+                current = [getattr(l, p) for l in model.layers for p in l.param_names]
+                if len(params) != len(current) or any(
+                    p is not q for p, q in zip(params, current)
                 ):  # a callback changed the network: follow its new arrays
                     params = list(model.parameters().values())
                     snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+                    ws.clear()
                 for dst, src in zip(snapshots[0], params):
                     np.copyto(dst, src)
                 order = model.rng.permutation(n) if shuffle and bs < n else None
@@ -317,10 +321,13 @@ def fit(
                 for bi, start in enumerate(range(0, n, bs)):
                     if order is None:
                         Xb, Yb = X[start : start + bs], Y[start : start + bs]
-                    else:
+                    else:  # gather the batch into buffers reused by every batch of its size
                         idx = order[start : start + bs]
-                        Xb, Yb = X[idx], Y[idx]
-                    A, caches = model._forward(Xb, training=True)
+                        xs, ys = (len(idx), X.shape[1]), (len(idx), Y.shape[1])
+                        # mode="clip": the indices are valid, and "raise" copies via a temporary
+                        Xb = np.take(X, idx, 0, ws.get(X, "X", xs, X.dtype), mode="clip")
+                        Yb = np.take(Y, idx, 0, ws.get(Y, "Y", ys, Y.dtype), mode="clip")
+                    A, caches = model._forward(Xb, training=True, workspace=ws)
                     batch_loss = loss_obj.value(A, Yb) + model.penalty()
                     if not math.isfinite(batch_loss):
                         _diverged(model, params, snapshots[1] if bi == 0 else snapshots[0],
@@ -328,7 +335,7 @@ def fit(
                     total += batch_loss * len(Xb)
                     for m, fn in metric_fns.items():
                         sums[m] += fn(A, Yb) * len(Xb)
-                    grads = model._backward(caches, Yb, loss_obj)
+                    grads = model._backward(caches, Yb, loss_obj, workspace=ws)
                     pgs = list(model.param_grads(grads))
                     if clipnorm is not None:
                         clip_grad_norm([g for _, _, g in pgs], clipnorm)
