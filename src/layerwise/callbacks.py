@@ -300,7 +300,7 @@ class EarlyStopping(_Monitor):
     >>> import numpy as np, layerwise as lw
     >>> X = np.random.default_rng(0).normal(size=(200, 2)); y = X[:, 0] > 0
     >>> model = lw.mlp(2, [8], 1, output_activation="sigmoid", seed=0)
-    >>> stop = lw.callbacks.EarlyStopping(patience=5, restore_best_weights=True)
+    >>> stop = lw.callbacks.EarlyStopping(patience=5, min_delta=1e-3, restore_best_weights=True)
     >>> h = model.fit(X, y, loss="bce", optimizer="adam", lr=0.01, epochs=500,
     ...               validation_split=0.2, callbacks=[stop], verbose=False)
     >>> len(h) < 500
