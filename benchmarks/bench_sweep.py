@@ -8,7 +8,7 @@ repeats and their ratio (the pool's speed-up; the ideal is the number of workers
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_sweep.py [--repeats 3] [--epochs 150]
+    .venv/bin/python benchmarks/bench_sweep.py [--repeats 3] [--epochs 500]
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from layerwise.sweep import expand_grid, prepare_data, run_one  # noqa: E402
 N_RUNS = 8
 
 
-def run(*, repeats: int = 3, epochs: int = 150, n_jobs: int | None = None) -> dict:
+def run(*, repeats: int = 3, epochs: int = 500, n_jobs: int | None = None) -> dict:
     """Time 8 equal runs on the local pool and one after another; return the numbers.
 
     Parameters
@@ -48,15 +48,16 @@ def run(*, repeats: int = 3, epochs: int = 150, n_jobs: int | None = None) -> di
         ``runs``, ``workers``, ``serial_s`` and ``pool_s`` (median wall seconds for all
         8), ``speedup`` (serial_s / pool_s), ``efficiency`` (speedup / workers),
         ``seconds_per_run``, ``identical`` (the pool's numbers equal the serial ones) and
-        ``load_before`` (the 1-minute load average before timing: a busy machine has no
-        spare cores for the pool).
+        ``pool_overhead_s`` (median wall time of the pool on 8 runs of one epoch: starting
+        and stopping the worker processes) and ``load_before`` (the 1-minute load average
+        before timing: a busy machine has no spare cores for the pool).
     """
     workers = min(n_jobs or os.cpu_count() or 1, N_RUNS)
     data = prepare_data({"name": "moons", "n_samples": 1000})
     fixed = {"hidden": [64, 64], "epochs": epochs, "batch_size": 32, "lr": 0.05}
     config = expand_grid({}, fixed)[0]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    serial, pool = [], []
+    serial, pool, overhead = [], [], []
     identical = True
     for _ in range(repeats):
         start = time.perf_counter()
@@ -68,6 +69,11 @@ def run(*, repeats: int = 3, epochs: int = 150, n_jobs: int | None = None) -> di
         pool.append(time.perf_counter() - start)
         identical &= [r["val_loss"] for r in result.table] == [r["val_loss"] for r in rows]
         identical &= all(r["status"] == "ok" for r in result.table)
+
+        start = time.perf_counter()
+        lw.sweep({}, data, fixed={**fixed, "epochs": 1}, seeds=N_RUNS, n_jobs=workers,
+                 verbose=False)  # fmt: skip
+        overhead.append(time.perf_counter() - start)
     serial_s, pool_s = statistics.median(serial), statistics.median(pool)
     return {
         "runs": N_RUNS,
@@ -79,6 +85,7 @@ def run(*, repeats: int = 3, epochs: int = 150, n_jobs: int | None = None) -> di
         "speedup": serial_s / pool_s,
         "efficiency": serial_s / pool_s / workers,
         "identical": identical,
+        "pool_overhead_s": statistics.median(overhead),
         "load_before": load,
     }
 
@@ -86,7 +93,7 @@ def run(*, repeats: int = 3, epochs: int = 150, n_jobs: int | None = None) -> di
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=150)
+    ap.add_argument("--epochs", type=int, default=500)
     ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args(argv)
     for key, value in run(repeats=args.repeats, epochs=args.epochs, n_jobs=args.jobs).items():

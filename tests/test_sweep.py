@@ -13,7 +13,6 @@ import math
 import os
 import signal
 import struct
-import warnings
 
 import numpy as np
 import pytest
@@ -340,13 +339,11 @@ def test_cli_bad_arguments_get_one_line_and_status_2(tmp_path, capsys, bad):
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    with warnings.catch_warnings():
-        # LocalCluster start-up may warn about ports taken by other test processes
-        warnings.simplefilter("ignore", UserWarning)
-        c = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
-        )  # fmt: skip
+    # port 0 everywhere: other test processes may run clusters at the same time
+    c = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    )  # fmt: skip
     yield c
     c.close()
 
@@ -365,7 +362,7 @@ def test_dask_cluster_gives_the_numbers_of_the_local_backend(cluster):
 def test_dask_worker_killed_mid_sweep_loses_nothing(cluster, tmp_path):
     from distributed import Client
 
-    grid, fixed = {"lr": [0.3, 0.1, 0.03]}, {"hidden": [64, 64], "epochs": 1500}
+    grid, fixed = {"lr": [0.3, 0.1, 0.03]}, {"hidden": [64, 64], "epochs": 1000}
     ref = reference(grid, fixed, 2, "moons")
     killed: list[str] = []
     with Client(cluster) as client:

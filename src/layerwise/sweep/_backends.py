@@ -178,7 +178,7 @@ def iter_dask(
             if scheduler is None:
                 cluster = LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True,
-                    host="127.0.0.1", dashboard_address=None,
+                    host="127.0.0.1", dashboard_address="127.0.0.1:0",
                     scheduler_kwargs={"allowed_failures": retries},
                 )  # fmt: skip
             client, own_client = Client(cluster if cluster is not None else scheduler), True

@@ -167,9 +167,9 @@ def expand_grid(
     """
     if not isinstance(grid, Mapping):
         raise TypeError(f"grid must be a dict of setting -> list of values, got {grid!r}")
-    fixed = dict(fixed or {})
-    if not isinstance(fixed, Mapping):
+    if fixed is not None and not isinstance(fixed, Mapping):
         raise TypeError(f"fixed must be a dict of setting -> value, got {fixed!r}")
+    fixed = dict(fixed or {})
     both = sorted(set(grid) & set(fixed))
     if both:
         raise ValueError(f"{both} given in both grid and fixed; put each setting in one")
