@@ -27,3 +27,22 @@ def test_readme_example_runs_and_learns(capsys):
     assert accuracy >= 0.95
     history = namespace["history"]
     assert history.loss[-1] < 0.5 * history.loss[0]
+
+
+def test_readme_growth_example_keeps_what_was_learned():
+    blocks = _python_blocks()
+    namespace: dict = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)  # defines X, y
+    lines = blocks[1].splitlines(keepends=True)
+    cut_grow = next(i for i, line in enumerate(lines) if line.startswith("model.widen("))
+    cut_fit = next(i for i, line in enumerate(lines) if line.startswith("history ="))
+    run = lambda part: exec(compile("".join(part), str(README), "exec"), namespace)  # noqa: E731
+    run(lines[:cut_grow])
+    model, X, y = namespace["model"], namespace["X"], namespace["y"]
+    loss_before = model.evaluate(X, y, "bce")
+    run(lines[cut_grow:cut_fit])
+    assert [layer.units for layer in model.layers] == [24, 24, 1]
+    # only the symmetry-breaking noise (0.05 of the weights' scale) moves the loss
+    assert abs(model.evaluate(X, y, "bce") - loss_before) < 0.05 * loss_before
+    run(lines[cut_fit:])
+    assert namespace["history"].loss[-1] < loss_before
