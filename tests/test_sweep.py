@@ -303,7 +303,7 @@ def _cli(argv):
 
 def test_cli_runs_a_sweep_and_says_where_the_files_went(tmp_path, capsys):
     out = tmp_path / "sw"
-    argv = ["--data", "moons", "--hidden", "4", "8,4", "--lr", "0.5", "0.05", "--seeds", "2",
+    argv = ["--data", "moons", "--hidden", "0", "8,4", "--lr", "0.5", "0.05", "--seeds", "2",
             "--epochs", "10", "--jobs", "1", "--out", str(out), "--quiet"]  # fmt: skip
     assert _cli(argv) == 0
     text = capsys.readouterr().out
@@ -414,3 +414,31 @@ def test_every_example_of_the_guide_runs(tmp_path, monkeypatch):
     assert namespace["more"].n_executed == 4 and len(namespace["more"].table) == 12
     assert (tmp_path / "sweep_curves.png").stat().st_size > 0
     assert namespace["result"].table[0]["status"] == "ok"
+
+
+class _DiesWhenUnpickled:
+    """Data whose unpickling kills the process: a worker that dies while starting up."""
+
+    def __reduce__(self):
+        return os._exit, (3,)
+
+
+def test_workers_that_die_as_they_start_stop_the_sweep_with_the_fix():
+    from layerwise.sweep._backends import iter_local
+
+    tasks = [(expand_grid({}, FIXED)[0], seed) for seed in range(3)]
+    runs = iter_local(tasks, _DiesWhenUnpickled(), run_one, n_workers=2, retries=2)
+    with pytest.raises(RuntimeError, match="if __name__ == '__main__'"):
+        list(runs)
+
+
+def test_to_pandas_needs_pandas_or_gives_the_table():
+    result = lw.sweep({"lr": [0.5, 0.05]}, "moons", fixed=FIXED, n_jobs=1, verbose=False)
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            result.to_pandas()
+    else:
+        frame = result.to_pandas()
+        assert list(frame["lr"]) == [0.5, 0.05] and frame.shape[0] == 2

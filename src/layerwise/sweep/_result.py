@@ -13,7 +13,7 @@ from typing import Any
 
 from layerwise._files import atomic_write
 from layerwise.sweep._runs import METRICS
-from layerwise.sweep._store import Store, _line, _parse, columns, make_row
+from layerwise.sweep._store import Store, columns, format_row, make_row, parse_row
 from layerwise.training import History
 
 __all__ = ["SweepResult"]
@@ -89,7 +89,7 @@ class SweepResult:
         header = columns(self.keys)
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow(header)
-        text = buf.getvalue() + "".join(_line(r, header) for r in self.table)
+        text = buf.getvalue() + "".join(format_row(r, header) for r in self.table)
         if path is not None:
             with atomic_write(path, newline="") as f:
                 f.write(text)
@@ -205,10 +205,11 @@ class SweepResult:
         entries = self.by_config()
         colors = _colors(len(entries))
         label_keys = self.grid_keys or self.keys
+        ok = {r["run_id"] for r in self.table if r["status"] == "ok"}  # failed: no curve
         drawn = 0
         for entry, color in zip(entries, colors):
-            series = [_series(self.histories.get(rid), curve) for rid in entry["run_ids"]]
-            series = [s for s, rid in zip(series, entry["run_ids"]) if s and self._ok(rid)]
+            runs = [rid for rid in entry["run_ids"] if rid in ok]
+            series = [s for s in (_series(self.histories.get(rid), curve) for rid in runs) if s]
             if not series:
                 continue
             n = min(len(s) for s in series)
@@ -312,9 +313,6 @@ class SweepResult:
         return fig
 
     # ------------------------------------------------------------------ loading
-    def _ok(self, rid: str) -> bool:
-        return any(r["run_id"] == rid and r["status"] == "ok" for r in self.table)
-
     @classmethod
     def load(cls, out: str | os.PathLike, *, metric: str = "val_loss") -> SweepResult:
         """Read a sweep's folder (``results.csv`` and ``histories/``) back.
@@ -328,7 +326,7 @@ class SweepResult:
             raise FileNotFoundError(f"{path} not found; give the out folder of a sweep")
         text = path.read_text()
         reader = csv.DictReader(io.StringIO(text[: text.rfind("\n") + 1]))
-        rows = {r["run_id"]: r for r in (_parse(raw) for raw in reader)}
+        rows = {r["run_id"]: r for r in (parse_row(raw) for raw in reader)}
         manifest = json.loads((Path(out) / "sweep.json").read_text())
         grid, fixed = manifest["grid"], manifest["fixed"]
         # the manifest's grid is stored column-wise, one value per configuration

@@ -40,14 +40,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _line(row: dict[str, Any], header: Sequence[str]) -> str:
+def format_row(row: dict[str, Any], header: Sequence[str]) -> str:
     buf = io.StringIO()
     cells = [_cell(row["config"].get(k)) if k not in row else _cell(row[k]) for k in header]
     csv.writer(buf, lineterminator="\n").writerow(cells)
     return buf.getvalue()
 
 
-def _parse(raw: dict[str, str]) -> dict[str, Any]:
+def parse_row(raw: dict[str, str]) -> dict[str, Any]:
     """A row from its CSV cells; configuration values come from the ``config`` column."""
     row: dict[str, Any] = {"run_id": raw["run_id"], "config": json.loads(raw["config"])}
     for key in ("seed", *RESULT_COLUMNS):
@@ -117,7 +117,7 @@ class Store:
         reader = csv.DictReader(io.StringIO(text))
         if reader.fieldnames is None or "config" not in reader.fieldnames:
             raise ValueError(f"{self.csv} is not a sweep's results file (no 'config' column)")
-        rows = [_parse(raw) for raw in reader]
+        rows = [parse_row(raw) for raw in reader]
         if reader.fieldnames != self.header or cut:
             self._rewrite(rows)  # new grid keys (or a cut line): same rows, new header
         return rows
@@ -126,7 +126,7 @@ class Store:
         with atomic_write(self.csv, newline="") as f:
             csv.writer(f, lineterminator="\n").writerow(self.header)
             for row in rows:
-                f.write(_line(row, self.header))
+                f.write(format_row(row, self.header))
 
     def history_path(self, rid: str) -> Path:
         return self.histories / f"{rid}.json"
@@ -144,6 +144,6 @@ class Store:
         with atomic_write(self.history_path(row["run_id"])) as f:
             json.dump({**record, "status": row["status"], "history": history}, f)
         with open(self.csv, "a", newline="") as f:
-            f.write(_line(row, self.header))
+            f.write(format_row(row, self.header))
             f.flush()
             os.fsync(f.fileno())
