@@ -37,6 +37,13 @@ def _check_seeds(seeds: Any) -> list[int]:
     raise TypeError(f"seeds must be a count (3) or a list of seeds ([0, 1, 2]), got {seeds!r}")
 
 
+def _cores() -> int:
+    """The cores this process may use (its CPU affinity, which os.cpu_count ignores)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
 def _check_count(value: Any, name: str) -> int | None:
     if value is None:
         return None
@@ -188,7 +195,7 @@ def sweep(
             histories[rid] = History.from_dict(history)
     todo = [t for t, rid in zip(tasks, ids) if rid not in rows]
 
-    n_workers = min(n_jobs or local_cluster or os.cpu_count() or 1, max(len(todo), 1))
+    n_workers = min(n_jobs or local_cluster or _cores(), max(len(todo), 1))
     if not todo:
         runs = iter_serial([], sdata, runner)
     elif backend == "dask":
