@@ -92,6 +92,14 @@ class _DenseBuffers(NamedTuple):
     dW: np.ndarray
     db: np.ndarray
     dA_prev: np.ndarray
+    ones: np.ndarray  # (n,) of ones, for db
+
+
+def _column_sums(dZ: np.ndarray, ones: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``db = dZ.sum(axis=0)`` as the product ``ones @ dZ``: a BLAS matrix-vector product
+    is up to 10x faster than NumPy's reduction over the rows of a narrow array (13 us
+    against 1.2 us for 1000 x 4 here), and sums the same terms."""
+    return np.matmul(ones, dZ, out=out)
 
 
 class Layer:
@@ -268,7 +276,7 @@ class Dense(Layer):
         dW = cache.A_prev.T @ dZ
         if self.l2:
             dW += cache.W * (2.0 * self.l2)
-        db = dZ.sum(axis=0)
+        db = _column_sums(dZ, np.ones(len(dZ), dZ.dtype))
         dA_prev = dZ @ cache.W.T if need_dA_prev else None
         return dA_prev, Grads(dW, db)
 
@@ -282,7 +290,7 @@ class Dense(Layer):
             return _DenseBuffers(
                 np.empty(shape, dt), np.empty(shape, dt), ws.get(None, "tmp", shape, dt),
                 ws.get(None, "mask", shape, np.bool_), np.empty((n_in, units), dt),
-                np.empty(units, dt), np.empty((n, n_in), dt),
+                np.empty(units, dt), np.empty((n, n_in), dt), np.ones(n, dt),
             )  # fmt: skip
 
         return ws.group(self, (n, n_in, units, dt), make)
@@ -306,7 +314,7 @@ class Dense(Layer):
         dW = np.matmul(cache.A_prev.T, dZ, out=buf.dW)
         if self.l2:
             dW += cache.W * (2.0 * self.l2)
-        db = np.sum(dZ, axis=0, out=buf.db)
+        db = _column_sums(dZ, buf.ones, out=buf.db)
         dA_prev = np.matmul(dZ, cache.W.T, out=buf.dA_prev) if need_dA_prev else None
         return dA_prev, Grads(dW, db)
 
