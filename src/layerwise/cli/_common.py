@@ -1,0 +1,322 @@
+"""What the subcommands share: the one-line error, argument types, data loading and
+splitting, the model options, run folders and small formatting helpers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import layerwise as lw
+from layerwise._files import atomic_write
+
+_TASK_DEFAULTS = {
+    "binary": ("sigmoid", "bce"),
+    "multiclass": ("softmax", "cce"),
+    "regression": ("identity", "mse"),
+}
+_OUTPUT_FOR_LOSS = {"bce": "sigmoid", "cce": "softmax", "mse": "identity"}
+_LOSS_FOR_OUTPUT = {"sigmoid": "bce", "softmax": "cce"}
+
+
+class CLIError(Exception):
+    """A bad argument found after parsing: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + message
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# ---------------------------------------------------------------------------- arg types
+def _hidden(text: str) -> list[int]:
+    """``"16,8"`` -> [16, 8]; ``""``, ``"0"`` or ``"none"`` -> [] (no hidden layer)."""
+    if text.strip().lower() in ("", "0", "none"):
+        return []
+    try:
+        widths = [int(part) for part in text.split(",")]
+    except ValueError:
+        widths = []
+    if not widths or any(w <= 0 for w in widths):
+        raise argparse.ArgumentTypeError(
+            f"--hidden must be comma-separated positive integers such as 16,8, got {text!r}"
+        )
+    return widths
+
+
+def _positive(kind: type, name: str):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0 or not np.isfinite(value):
+            what = "integer" if kind is int else "number"
+            raise argparse.ArgumentTypeError(f"{name} must be a positive {what}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"--test-size must be in [0, 1), got {text!r}")
+    return value
+
+
+def _data_arg(text: str) -> str:
+    if text in lw.datasets.names() or os.path.isfile(text):
+        return text
+    if text.lower().endswith(".csv") or os.sep in text:
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    raise argparse.ArgumentTypeError(
+        f"unknown data set {text!r}; give one of {', '.join(lw.datasets.names())} "
+        "or the path of a CSV file"
+    )
+
+
+def _existing_file(text: str) -> str:
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file")
+    return text
+
+
+def _choice(valid: list[str], name: str):
+    def parse(text: str) -> str:
+        if text not in valid:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be one of {', '.join(valid)}, got {text!r}"
+            )
+        return text
+
+    return parse
+
+
+# ---------------------------------------------------------------------------- data
+def _add_data_arguments(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    p.add_argument(
+        "data",
+        type=_data_arg,
+        nargs=None if required else "?",
+        default=None if required else "moons",
+        help=f"a data set ({', '.join(lw.datasets.names())}) or a CSV file with a header row",
+    )
+    p.add_argument("--target", help="CSV only: the target column (default: the last one)")
+    p.add_argument(
+        "--n-samples", type=_positive(int, "--n-samples"), help="synthetic sets: number of samples"
+    )
+    p.add_argument("--noise", type=float, help="synthetic sets: noise level (>= 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of data, split and weights (0)")
+
+
+def _load_data(args: argparse.Namespace) -> dict[str, Any]:
+    """Read the data set or CSV named by ``args.data``; returns X, y, task and a description."""
+    if args.data in lw.datasets.names() and not os.path.isfile(args.data):
+        if args.target is not None:
+            raise CLIError("--target applies to CSV files only")
+        X, y = lw.datasets.load(
+            args.data, n_samples=args.n_samples, noise=args.noise, seed=args.seed
+        )
+        task = lw.datasets.task(args.data)
+        about: dict[str, Any] = {"data": args.data, "n_samples": len(X), "noise": args.noise}
+        classes = list(range(int(y.max()) + 1)) if task != "regression" else None
+    else:
+        if args.n_samples is not None or args.noise is not None:
+            raise CLIError("--n-samples and --noise apply to synthetic data sets only")
+        X, y, info = lw.datasets.load_csv(args.data, target=args.target, return_info=True)
+        task, classes = info.task, info.classes
+        about = {
+            "data": os.path.abspath(args.data),
+            "target": info.target,
+            "feature_names": info.feature_names,
+        }
+    if classes is not None:
+        about["classes"] = classes
+    about["task"] = task
+    return {"X": X, "y": y, "task": task, "n_classes": len(classes or []), "about": about}
+
+
+def _split_and_scale(data: dict[str, Any], test_size: float, seed: int) -> dict[str, Any]:
+    X, y = data["X"], data["y"]
+    if test_size > 0:
+        X_tr, X_te, y_tr, y_te = lw.datasets.train_test_split(
+            X, y, test_size, seed=seed, stratify=data["task"] != "regression"
+        )
+    else:
+        X_tr, X_te, y_tr, y_te = X, None, y, None
+    scaler = lw.datasets.StandardScaler().fit(X_tr)
+    return {
+        **data,
+        "X_train_raw": X_tr,
+        "y_train": y_tr,
+        "X_test_raw": X_te,
+        "y_test": y_te,
+        "X_train": scaler.transform(X_tr),
+        "scaler": scaler,
+        "X_test": scaler.transform(X_te) if X_te is not None else None,
+    }
+
+
+def _resolve_output(args: argparse.Namespace, task: str) -> None:
+    """Fill in --output-activation and --loss from each other or from the task."""
+    out, loss = _TASK_DEFAULTS[task]
+    if args.loss is None:
+        args.loss = (
+            _LOSS_FOR_OUTPUT.get(args.output_activation, "mse")
+            if (args.output_activation is not None)
+            else loss
+        )
+    if args.output_activation is None:
+        args.output_activation = _OUTPUT_FOR_LOSS[args.loss] if args.loss != loss else out
+
+
+def _output_dim(args: argparse.Namespace, data: dict[str, Any]) -> int:
+    if args.loss == "cce" or (args.loss == "bce" and data["task"] == "multiclass"):
+        if data["task"] == "regression":
+            raise CLIError(
+                f"--loss {args.loss} needs class labels; {args.data} is a regression set"
+            )
+        return data["n_classes"]
+    return 1
+
+
+def _targets(y: np.ndarray | None, args: argparse.Namespace, out_dim: int):
+    if y is not None and args.loss == "bce" and out_dim > 1:
+        return lw.datasets.one_hot(y, out_dim)
+    return y
+
+
+# ---------------------------------------------------------------------------- train
+def _activation(text: str) -> str:
+    try:
+        lw.activations.get(text)
+    except (ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _add_model_arguments(p: argparse.ArgumentParser, *, several: bool = False) -> None:
+    if several:
+        p.add_argument(
+            "--hidden",
+            type=_hidden,
+            nargs="+",
+            default=[[16, 8]],
+            help="one or more layouts, e.g. --hidden 4 16,8 (default 16,8)",
+        )
+    else:
+        p.add_argument(
+            "--hidden",
+            type=_hidden,
+            default=[16, 8],
+            help="hidden layer widths, comma-separated (default 16,8; 'none': no hidden layer)",
+        )
+    p.add_argument(
+        "--activation",
+        type=_activation,
+        default="tanh",
+        help="activation of the hidden layers (default tanh)",
+    )
+    p.add_argument(
+        "--output-activation",
+        type=_activation,
+        help="default: from the task (sigmoid, softmax or identity)",
+    )
+    p.add_argument(
+        "--loss",
+        type=_choice(["mse", "bce", "cce"], "--loss"),
+        help="default: from the task (bce, cce or mse)",
+    )
+    p.add_argument(
+        "--dtype",
+        type=_choice(["float32", "float64"], "--dtype"),
+        default="float32",
+        help="float32 (default) or float64",
+    )
+
+
+def _verbose(args: argparse.Namespace) -> bool | str:
+    return False if args.quiet else "auto"  # "auto": a bar only when stderr is a terminal
+
+
+def _build_model(args: argparse.Namespace, n_features: int, out_dim: int) -> lw.Sequential:
+    model = lw.mlp(
+        n_features,
+        args.hidden,
+        out_dim,
+        activation=args.activation,
+        output_activation=args.output_activation,
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+    for layer in model.layers:
+        layer.l2 = float(getattr(args, "l2", 0.0))
+    if getattr(args, "dropout", 0.0):
+        for i in range(len(model.layers) - 1, 0, -1):  # after each hidden layer
+            model.insert(i, lw.Dropout(args.dropout))
+    return model
+
+
+def _run_folder(out: Path | None, stem: str) -> Path:
+    if out is None:
+        base = Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+        out, k = base, 1
+        while out.exists():
+            k += 1
+            out = base.with_name(f"{base.name}-{k}")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise CLIError(f"cannot create the run folder {out}: a file is in the way") from exc
+    return out
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    with atomic_write(path) as f:
+        json.dump(obj, f, indent=2, default=str)
+        f.write("\n")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    skip = {"func", "command", "debug"}
+    return {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in skip
+    }
+
+
+def _final(history: lw.History) -> dict[str, float | None]:
+    def last(values):
+        return float(values[-1]) if values else None
+
+    return {
+        "loss": last(history.loss),
+        "val_loss": last(history.val_loss),
+        "accuracy": last(history.metrics.get("accuracy")),
+        "val_accuracy": last(history.metrics.get("val_accuracy")),
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _hidden_text(hidden: list[int]) -> str:
+    return ",".join(map(str, hidden)) if hidden else "none"
+
+
+def _markdown(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)

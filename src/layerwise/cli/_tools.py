@@ -1,0 +1,193 @@
+"""``layerwise gradcheck``, ``predict``, ``info`` and ``export``: the tools that check or
+use a network rather than train one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+import layerwise as lw
+from layerwise._files import atomic_write
+from layerwise.cli._common import (
+    _LOSS_FOR_OUTPUT,
+    _build_model,
+    _final,
+    _fmt,
+    _load_data,
+    _output_dim,
+    _resolve_output,
+    _targets,
+)
+
+
+# ---------------------------------------------------------------------------- gradcheck
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        model = lw.load(args.model)
+        data = _load_data(args)
+        X = data["X"][: args.rows]
+        if getattr(model, "scaler", None) is not None:
+            X = model.scaler.transform(X)
+        loss = args.loss or model.metadata.get("settings", {}).get("loss")
+        if loss is None:
+            out = model.layers[-1].describe()
+            loss = _LOSS_FOR_OUTPUT.get(out, "mse")
+        args.loss = loss
+        y = _targets(data["y"][: args.rows], args, model.output_dim)
+    else:
+        data = _load_data(args)
+        _resolve_output(args, data["task"])
+        out_dim = _output_dim(args, data)
+        X = lw.datasets.StandardScaler().fit_transform(data["X"])[: args.rows]
+        y = _targets(data["y"][: args.rows], args, out_dim)
+        args.dtype = "float64"
+        model = _build_model(args, X.shape[1], out_dim)
+        # random biases: at b = 0 relu units could sit exactly on their kink
+        rng = np.random.default_rng(args.seed)
+        for layer in model.layers:
+            if getattr(layer, "b", None) is not None:
+                layer.b[:] = rng.normal(0.0, 0.5, layer.b.shape)
+    error = lw.gradient_check(model, X, y, args.loss)
+    verdict = "PASS" if error < args.threshold else "FAIL"
+    print(model.summary())
+    print(
+        f"max relative error: {error:.3e} on {len(X)} samples, loss {args.loss} "
+        f"(threshold {args.threshold:g}): {verdict}"
+    )
+    return 0 if verdict == "PASS" else 1
+
+
+# ---------------------------------------------------------------------------- predict
+def _read_features(path: str, model: lw.Sequential, columns: list[str] | None) -> np.ndarray:
+    """The feature columns of a CSV: those named by ``columns``, else the model's feature
+    names (a model trained on a CSV), else every column (or every column but the target)."""
+    import csv
+
+    meta = getattr(model, "metadata", {}) or {}
+    names, target = columns or meta.get("feature_names"), meta.get("target")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    if not header:
+        raise ValueError(f"{path}: line 1: the file is empty; a header row is required")
+    n = model.input_dim
+    if columns:
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ValueError(f"{path}: line 1: no column {missing[0]!r}; columns: {header}")
+        if len(columns) != n:
+            raise ValueError(f"--columns names {len(columns)} columns; the model takes {n}")
+    if names and all(name in header for name in names):
+        cols = [header.index(name) for name in names]
+    elif len(header) == n:
+        cols = list(range(n))
+    elif target in header and len(header) - 1 == n:
+        cols = [j for j, h in enumerate(header) if h != target]
+    else:
+        raise ValueError(
+            f"{path}: line 1: {len(header)} columns, but the model takes {n} features"
+            + (f" ({', '.join(names)})" if names else "; choose them with --columns a,b")
+        )
+    if not rows:
+        raise ValueError(f"{path}: line 2: no data rows after the header")
+    X = np.empty((len(rows), len(cols)))
+    for i, (line, row) in enumerate(rows):
+        for c, j in enumerate(cols):
+            cell = row[j] if j < len(row) else ""
+            try:
+                X[i, c] = float(cell)
+            except ValueError:
+                raise ValueError(
+                    f"{path}: line {line}, column {header[j]!r} (index {j}): {cell!r} is not a "
+                    "number"
+                ) from None
+            if not np.isfinite(X[i, c]):
+                raise ValueError(f"{path}: line {line}, column {header[j]!r}: not finite")
+    return X
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    model = lw.load(args.model)
+    X = _read_features(args.csv, model, args.columns)
+    if getattr(model, "scaler", None) is not None:
+        X = model.scaler.transform(X)
+    out = np.asarray(model.predict(X), dtype=np.float64)
+    act = model.layers[-1].describe()
+    classes = (model.metadata or {}).get("classes")
+    header: list[str]
+    if act == "sigmoid" and out.shape[1] == 1:
+        names = classes if classes and len(classes) == 2 else [0, 1]
+        header = ["prediction", "probability"]
+        rows = [[names[int(p > 0.5)], repr(float(p))] for p in out[:, 0]]
+    elif act == "softmax":
+        names = classes if classes and len(classes) == out.shape[1] else list(range(out.shape[1]))
+        header = ["prediction"] + [f"p_{c}" for c in names]
+        rows = [[names[int(r.argmax())], *map(repr, map(float, r))] for r in out]
+    else:
+        header = ["prediction"] if out.shape[1] == 1 else [f"y_{j}" for j in range(out.shape[1])]
+        rows = [list(map(repr, map(float, r))) for r in out]
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    if args.out is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        with atomic_write(args.out, newline="") as fh:
+            fh.write(buf.getvalue())
+        print(f"wrote {len(rows)} predictions to {args.out}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- info, export
+def _cmd_info(args: argparse.Namespace) -> int:
+    model = lw.load(args.model)
+    if args.json:
+        header = lw.io.read_header(args.model)
+        header.pop("rng_state", None)
+        print(json.dumps(header, indent=2, default=str))
+        return 0
+    print(model.summary())
+    print(f"epochs trained: {model.epochs_trained}")
+    if model.optimizer is not None:
+        print(f"optimizer: {model.optimizer!r} after {model.optimizer.iterations} steps")
+    print(f"scaler: {'standard scaler' if model.scaler is not None else 'none'}")
+    if model.history is not None and len(model.history):
+        f = _final(model.history)
+        print(f"final loss: {_fmt(f['loss'])} (validation {_fmt(f['val_loss'])})")
+    if model.events:
+        print(
+            "changes of shape: "
+            + "; ".join(f"epoch {e['epoch']}: {e['change']}" for e in model.events)
+        )
+    if model.metadata:
+        print("metadata:")
+        for key, value in model.metadata.items():
+            print(f"  {key}: {json.dumps(value, default=str)}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    model = lw.load(args.model)
+    try:
+        from layerwise.export import to_onnx
+    except ImportError as exc:
+        raise ImportError(
+            f"ONNX export is not available ({exc}); install it with pip install 'layerwise[onnx]'"
+        ) from exc
+    kwargs = {} if args.opset is None else {"opset": args.opset}
+    to_onnx(model, args.onnx, **kwargs)
+    if getattr(model, "scaler", None) is not None:
+        print(
+            "note: the ONNX graph expects standardised inputs (the model's scaler is not "
+            "part of it); see 'layerwise info' for its mean and scale"
+        )
+    print(f"wrote {args.onnx}")
+    return 0
