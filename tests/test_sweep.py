@@ -442,3 +442,22 @@ def test_to_pandas_needs_pandas_or_gives_the_table():
     else:
         frame = result.to_pandas()
         assert list(frame["lr"]) == [0.5, 0.05] and frame.shape[0] == 2
+
+
+def test_optimizer_with_options_and_schedule_are_settings():
+    fixed = {"epochs": 12, "lr": 0.05, "schedule": "step:step_size=10,gamma=0.5"}
+    grid = {"optimizer": [{"name": "sgd", "momentum": 0.9}]}
+    result = lw.sweep(grid, "moons", fixed=fixed, n_jobs=1, verbose=False)
+    row = result.table[0]
+    assert row["status"] == "ok", row["error"]
+    h = result.histories[row["run_id"]]
+    assert h.lr == [0.05] * 10 + [0.025] * 2  # StepLR: halved after 10 epochs
+    d = prepare_data("moons")
+    model = lw.mlp(2, [16], 1, output_activation="sigmoid", seed=0)
+    opt = lw.optimizers.from_config({"name": "sgd", "momentum": 0.9, "lr": 0.05})
+    by_hand = model.fit(
+        d.X_train, d.y_train, loss="bce", optimizer=opt, epochs=12,
+        schedule=lw.schedules.StepLR(10, 0.5), validation_data=(d.X_val, d.y_val),
+        verbose=False,
+    )  # fmt: skip
+    assert h.val_loss == by_hand.val_loss
