@@ -59,12 +59,13 @@ def train(
             Z = As[-1] @ Ws[-1] + bs[-1]
             if output == "sigmoid":
                 P = 1.0 / (1.0 + np.exp(-Z))
-                total += -np.mean(yb * np.log(P) + (1 - yb) * np.log(1 - P)) * m
+                Pc = np.clip(P, 1e-7, 1 - 1e-7)  # a saturated output must not give log(0)
+                total += -np.mean(yb * np.log(Pc) + (1 - yb) * np.log(1 - Pc)) * m
                 dZ = (P - yb) / P.size
             else:
                 E = np.exp(Z - Z.max(axis=1, keepdims=True))
                 P = E / E.sum(axis=1, keepdims=True)
-                total += -np.sum(yb * np.log(P + 1e-12))
+                total += -np.sum(yb * np.log(np.clip(P, 1e-7, 1.0)))
                 dZ = (P - yb) / m
             # backward
             grads = []
