@@ -30,6 +30,16 @@ from layerwise.sweep import expand_grid, prepare_data, run_one  # noqa: E402
 N_RUNS = 8
 
 
+def _cpu(who: str) -> float:
+    """CPU seconds used so far by this process ("self") or its finished children."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return float("nan")
+    usage = resource.getrusage(resource.RUSAGE_SELF if who == "self" else resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run(*, repeats: int = 3, epochs: int = 500, n_jobs: int | None = None) -> dict:
     """Time 8 equal runs on the local pool and one after another; return the numbers.
 
@@ -48,7 +58,9 @@ def run(*, repeats: int = 3, epochs: int = 500, n_jobs: int | None = None) -> di
         ``runs``, ``workers``, ``serial_s`` and ``pool_s`` (median wall seconds for all
         8), ``speedup`` (serial_s / pool_s), ``efficiency`` (speedup / workers),
         ``seconds_per_run``, ``identical`` (the pool's numbers equal the serial ones) and
-        ``pool_overhead_s`` (median wall time of the pool on 8 runs of one epoch: starting
+        ``serial_cpu_s`` / ``pool_cpu_s`` (CPU seconds of this process / of the pool's
+        workers: equal work, so on a loaded machine the wall-time ratio is not the pool's
+        fault), ``pool_overhead_s`` (median wall time of the pool on 8 runs of one epoch: starting
         and stopping the worker processes) and ``load_before`` (the 1-minute load average
         before timing: a busy machine has no spare cores for the pool).
     """
@@ -57,16 +69,18 @@ def run(*, repeats: int = 3, epochs: int = 500, n_jobs: int | None = None) -> di
     fixed = {"hidden": [64, 64], "epochs": epochs, "batch_size": 32, "lr": 0.05}
     config = expand_grid({}, fixed)[0]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    serial, pool, overhead = [], [], []
+    serial, pool, overhead, serial_cpu, pool_cpu = [], [], [], [], []
     identical = True
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu("self")
         rows = [run_one(config, seed, data) for seed in range(N_RUNS)]
         serial.append(time.perf_counter() - start)
+        serial_cpu.append(_cpu("self") - cpu)
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu("children")
         result = lw.sweep({}, data, fixed=fixed, seeds=N_RUNS, n_jobs=workers, verbose=False)
         pool.append(time.perf_counter() - start)
+        pool_cpu.append(_cpu("children") - cpu)
         identical &= [r["val_loss"] for r in result.table] == [r["val_loss"] for r in rows]
         identical &= all(r["status"] == "ok" for r in result.table)
 
@@ -86,6 +100,8 @@ def run(*, repeats: int = 3, epochs: int = 500, n_jobs: int | None = None) -> di
         "efficiency": serial_s / pool_s / workers,
         "identical": identical,
         "pool_overhead_s": statistics.median(overhead),
+        "serial_cpu_s": statistics.median(serial_cpu),
+        "pool_cpu_s": statistics.median(pool_cpu),
         "load_before": load,
     }
 
