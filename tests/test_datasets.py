@@ -243,16 +243,32 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
         ds.load("iris")
 
 
-def test_imports_only_numpy_and_stdlib():
-    tree = ast.parse(Path(ds.__file__).read_text(encoding="utf-8"))
+def _imports_from_outside_the_package(path: Path) -> set[str]:
+    """Top-level names of the module-level imports of ``path``, less those of
+    layerwise.datasets' own modules (absolute, or relative to the package)."""
     top = set()
-    for node in tree.body:  # module-level imports only; sklearn is imported inside a function
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:  # sklearn: inside a function
         if isinstance(node, ast.Import):
-            top |= {alias.name.split(".")[0] for alias in node.names}
+            for alias in node.names:
+                if not (alias.name + ".").startswith("layerwise.datasets."):
+                    top.add(alias.name.split(".")[0])
         elif isinstance(node, ast.ImportFrom):
-            top.add((node.module or "").split(".")[0])
-    assert top <= {"__future__", "csv", "math", "os", "collections", "dataclasses", "typing",
-                   "numpy"}, top  # fmt: skip
+            module = node.module or ""
+            if node.level == 1 or (
+                node.level == 0 and (module + ".").startswith("layerwise.datasets.")
+            ):
+                continue
+            top.add("." * node.level + module.split(".")[0])
+    return top
+
+
+def test_imports_only_numpy_and_stdlib():
+    modules = sorted(Path(ds.__file__).parent.glob("*.py"))
+    assert Path(ds.__file__).name == "__init__.py" and len(modules) > 1, modules
+    allowed = {"__future__", "csv", "math", "os", "collections", "dataclasses", "typing", "numpy"}
+    for path in modules:
+        top = _imports_from_outside_the_package(path)
+        assert top <= allowed, (path.name, top - allowed)
     code = (
         "import sys, layerwise; before = set(sys.modules);"
         "import layerwise.datasets as d; d.load('moons');"
