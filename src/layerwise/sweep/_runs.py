@@ -6,6 +6,7 @@ Everything here is picklable and importable by a worker process: a worker receiv
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import itertools
@@ -55,6 +56,7 @@ def config_keys() -> list[str]:
     return ["task", *_MODEL_KEYS, *(k for k in fit_keys if k not in _MODEL_KEYS)]
 
 
+@functools.cache
 def _float_keys() -> set[str]:
     """Settings that are real numbers (``lr``, ...): 1 and 1.0 are one value for them."""
     params = inspect.signature(fit).parameters
@@ -91,7 +93,7 @@ def _canonical(key: str, value: Any, where: str) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _canonical(str(k), v, where) for k, v in sorted(value.items())}
     raise TypeError(
-        f"{where}: {key!r} must be a number, a string, None or a list of them (a sweep's "
+        f"{where}: {key!r} must be a number, a string, None, or a list or dict of them (a sweep's "
         f"settings are written to CSV and hashed), got {type(value).__name__} {value!r}"
     )
 
