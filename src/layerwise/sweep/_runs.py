@@ -6,6 +6,7 @@ Everything here is picklable and importable by a worker process: a worker receiv
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -346,7 +347,12 @@ def run_one(config: Mapping[str, Any], seed: int, data: Any) -> dict[str, Any]:
     DivergenceError
         When the loss becomes NaN or infinite (its ``history`` holds the epochs before).
     """
-    from threadpoolctl import threadpool_limits
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # without it runs use BLAS's default threads: exact only per backend
+
+        def threadpool_limits(limits):
+            return contextlib.nullcontext()
 
     data = prepare_data(data)
     config = dict(config)
