@@ -54,3 +54,20 @@ def test_core_imports_only_numpy_the_stdlib_and_the_core(module):
             assert sub not in UPPER, f"{module}.py imports {name} at module level"
         else:
             assert top == "numpy" or top in sys.stdlib_module_names, f"{module}.py imports {name}"
+
+
+def test_star_import_needs_no_optional_extra():
+    # with scikit-learn, torch, onnx, dask and starlette unimportable, as without the extras
+    blocked = ["sklearn", "torch", "onnx", "onnxruntime", "dask", "distributed", "starlette"]
+    code = (
+        "import sys\n"
+        f"for name in {blocked!r}:\n"
+        "    sys.modules[name] = None\n"
+        "from layerwise import *\n"
+        "import layerwise\n"
+        "missing = [n for n in layerwise.__all__ if n not in globals()]\n"
+        "print(missing)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

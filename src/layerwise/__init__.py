@@ -24,10 +24,14 @@ from layerwise.io import load, save
 from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential, mlp
 from layerwise.regularization import BatchNorm, Dropout
-from layerwise.training import DivergenceError, History, fit
 from layerwise.sweep import SweepResult, sweep  # dask is imported only inside sweep
+from layerwise.training import DivergenceError, History, fit
 
 __version__ = "0.1.0"
+
+# MLPClassifier, MLPRegressor (scikit-learn) and export (torch, onnx) are attributes loaded
+# on first use (see __getattr__ below), like plot (matplotlib). They stay out of __all__ so
+# that `from layerwise import *` never needs an optional extra.
 
 __all__ = [
     "BatchNorm",
@@ -36,14 +40,11 @@ __all__ = [
     "DivergenceError",
     "History",
     "Layer",
-    "MLPClassifier",
-    "MLPRegressor",
     "Sequential",
     "SweepResult",
     "activations",
     "callbacks",
     "datasets",
-    "export",
     "fit",
     "gradient_check",
     "initializers",
@@ -56,8 +57,8 @@ __all__ = [
     "regularization",
     "save",
     "schedules",
-    "sweep",
     "surgery",
+    "sweep",
 ]
 
 
