@@ -656,3 +656,15 @@ def test_a_changed_model_saves_loads_and_resumes_bit_for_bit(tmp_path):
     a = model.fit(X, y, loss="mse", epochs=3, verbose=False)
     b = loaded.fit(X, y, loss="mse", epochs=3, verbose=False)
     assert a.loss == b.loss
+
+
+def test_history_of_the_next_fit_records_a_change_made_between_fits():
+    X, y = lw.datasets.load("moons", n_samples=60, seed=0)
+    model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=0)
+    first = model.fit(X, y, loss="bce", lr=0.1, epochs=5, verbose=False)
+    model.widen(0, 6)
+    second = model.fit(X, y, loss="bce", lr=0.1, epochs=5, verbose=False)
+    assert first.events == []
+    assert [e["epoch"] for e in second.events] == [5]
+    assert "widen layer 0" in second.events[0]["change"]
+    assert second.epoch[0] == 6

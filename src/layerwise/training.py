@@ -64,7 +64,9 @@ class History:
     lr : list of float
         Learning rate used in each epoch.
     events : list of dict
-        Changes of the network during training: ``{"epoch": int, "change": str}``.
+        Changes of the network during this run, and those made between the previous
+        ``fit`` and this one: ``{"epoch": int, "change": str}``, the change coming after
+        that epoch.
     params : dict
         The settings of the run (loss, optimizer, lr, batch size, ...).
     """
@@ -297,7 +299,8 @@ def fit(
         cb.set_context(model, history)
         cb.on_train_begin({})
     last_draw = 0.0
-    start_events = len(model.events)
+    # changes made since the last epoch before this call (between two fits) belong here too
+    first_epoch = model.epochs_trained
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for _ in range(epochs):
@@ -380,7 +383,7 @@ def fit(
                     break
             if not all(np.isfinite(p).all() for p in model.parameters().values()):
                 _diverged(model, params, snapshots[1], model.epochs_trained, history, opt.lr)
-        history.events = model.events[start_events:]
+        history.events = [e for e in model.events if e["epoch"] >= first_epoch]
         for cb in cbs:
             cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
     finally:
