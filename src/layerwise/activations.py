@@ -55,6 +55,9 @@ class Activation:
 
     name: str = ""
     nonnegative: bool = False
+    # the scratch buffers ("tmp", "mask") that forward_into/backward_inplace use; the
+    # fallbacks below use none
+    scratch: tuple[str, ...] = ()
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -128,6 +131,7 @@ class Sigmoid(Activation):
     """
 
     name = "sigmoid"
+    scratch = ("tmp", "mask")
     nonnegative = True
 
     def forward(self, Z):
@@ -181,6 +185,7 @@ class ReLU(Activation):
     """``f(z) = max(z, 0)``, ``f'(z) = 1 if z > 0 else 0`` (0 at the kink, as PyTorch)."""
 
     name = "relu"
+    scratch = ("mask",)
     nonnegative = True
 
     def forward(self, Z):
@@ -206,6 +211,7 @@ class LeakyReLU(Activation):
     """``f(z) = z if z > 0 else 0.01 z``; ``f'(z) = 1 if z > 0 else 0.01``."""
 
     name = "leaky_relu"
+    scratch = ("mask",)
     slope = 0.01
 
     def forward(self, Z):
@@ -233,6 +239,7 @@ class ELU(Activation):
     """``f(z) = z if z > 0 else e^z - 1`` (alpha 1); ``f'(z) = 1 if z > 0 else e^z``."""
 
     name = "elu"
+    scratch = ("mask",)
 
     def forward(self, Z):
         return np.where(Z > 0, Z, np.expm1(np.minimum(Z, 0))).astype(Z.dtype, copy=False)
@@ -263,6 +270,7 @@ class Softplus(Activation):
     """
 
     name = "softplus"
+    scratch = ("tmp", "mask")
     nonnegative = True
 
     def forward(self, Z):

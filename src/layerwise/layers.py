@@ -87,12 +87,11 @@ class Workspace:
 class _DenseBuffers(NamedTuple):
     Z: np.ndarray
     A: np.ndarray
-    tmp: np.ndarray  # float scratch, shared by the layers of this shape
-    mask: np.ndarray  # bool scratch, shared likewise
+    tmp: np.ndarray | None  # float scratch shared by the layers of this shape, if used
+    mask: np.ndarray | None  # bool scratch, likewise
     dW: np.ndarray
     db: np.ndarray
-    dA_prev: np.ndarray
-    ones: np.ndarray  # (n,) of ones, for db
+    ones: np.ndarray  # (n,) of ones for db, shared by every layer
 
 
 def _column_sums(dZ: np.ndarray, ones: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -286,11 +285,13 @@ class Dense(Layer):
         n_in, units, dt = self.n_in, self._units, self.W.dtype
 
         def make() -> _DenseBuffers:
-            shape = (n, units)
+            shape, scratch = (n, units), self.activation.scratch
             return _DenseBuffers(
-                np.empty(shape, dt), np.empty(shape, dt), ws.get(None, "tmp", shape, dt),
-                ws.get(None, "mask", shape, np.bool_), np.empty((n_in, units), dt),
-                np.empty(units, dt), np.empty((n, n_in), dt), np.ones(n, dt),
+                np.empty(shape, dt), np.empty(shape, dt),
+                ws.get(None, "tmp", shape, dt) if "tmp" in scratch else None,
+                ws.get(None, "mask", shape, np.bool_) if "mask" in scratch else None,
+                np.empty((n_in, units), dt), np.empty(units, dt),
+                ws.group(None, ("ones", n, dt), lambda: np.ones(n, dt)),
             )  # fmt: skip
 
         return ws.group(self, (n, n_in, units, dt), make)
@@ -315,7 +316,10 @@ class Dense(Layer):
         if self.l2:
             dW += cache.W * (2.0 * self.l2)
         db = _column_sums(dZ, buf.ones, out=buf.db)
-        dA_prev = np.matmul(dZ, cache.W.T, out=buf.dA_prev) if need_dA_prev else None
+        dA_prev = None
+        if need_dA_prev:  # the first layer's is never needed: not even allocated
+            out = ws.get(self, "dA_prev", cache.A_prev.shape, dZ.dtype)
+            dA_prev = np.matmul(dZ, cache.W.T, out=out)
         return dA_prev, Grads(dW, db)
 
     def get_config(self):

@@ -371,7 +371,9 @@ class Sequential:
             if i == last:
                 A = cache.A
                 if loss.fuses_with(layer.activation):
-                    dZ = loss.fused_gradient_into(A, Y, ws.get(loss, "dZ", A.shape, A.dtype))
+                    # the output's Z is dead once A is known (the fused step never reads
+                    # it): dZ takes its memory
+                    dZ = loss.fused_gradient_into(A, Y, cache.Z)
                     dA, grads[i] = self._backward_layer(layer, None, cache, ws, i, dZ)
                     continue
                 dA = loss.gradient(A, Y)
