@@ -282,19 +282,20 @@ class Dense(Layer):
     # The same two steps with a Workspace (fit's loop): every array comes from and goes
     # back to buffers reused across batches; the arithmetic is that of forward/backward.
     def _buffers(self, ws: Workspace, n: int) -> _DenseBuffers:
+        key = (n, self.n_in, self._units, self.W.dtype, self.activation.scratch)
+        buf = ws._arrays.get((id(self), key))  # the hot path: one lookup per layer and step
+        return buf if buf is not None else ws.group(self, key, lambda: self._new_buffers(ws, n))
+
+    def _new_buffers(self, ws: Workspace, n: int) -> _DenseBuffers:
         n_in, units, dt = self.n_in, self._units, self.W.dtype
-
-        def make() -> _DenseBuffers:
-            shape, scratch = (n, units), self.activation.scratch
-            return _DenseBuffers(
-                np.empty(shape, dt), np.empty(shape, dt),
-                ws.get(None, "tmp", shape, dt) if "tmp" in scratch else None,
-                ws.get(None, "mask", shape, np.bool_) if "mask" in scratch else None,
-                np.empty((n_in, units), dt), np.empty(units, dt),
-                ws.group(None, ("ones", n, dt), lambda: np.ones(n, dt)),
-            )  # fmt: skip
-
-        return ws.group(self, (n, n_in, units, dt), make)
+        shape, scratch = (n, units), self.activation.scratch
+        return _DenseBuffers(
+            np.empty(shape, dt), np.empty(shape, dt),
+            ws.get(None, "tmp", shape, dt) if "tmp" in scratch else None,
+            ws.get(None, "mask", shape, np.bool_) if "mask" in scratch else None,
+            np.empty((n_in, units), dt), np.empty(units, dt),
+            ws.group(None, ("ones", n, dt), lambda: np.ones(n, dt)),
+        )  # fmt: skip
 
     def forward_ws(self, A_prev, ws: Workspace, *, training=False, rng=None):
         """:meth:`forward` into ``ws``'s buffers (valid until the next batch)."""

@@ -29,8 +29,9 @@ __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
 def _clip_probs(A: np.ndarray) -> np.ndarray:
     # log(0) = -inf: keep probabilities one machine epsilon inside (0, 1), the finest
     # margin the dtype can represent near 1, so a saturated output gives a large finite loss.
+    # (maximum then minimum: np.clip's values, without its Python-level dispatch)
     eps = np.finfo(A.dtype).eps
-    return np.clip(A, eps, 1.0 - eps)
+    return np.minimum(np.maximum(A, eps), 1.0 - eps)
 
 
 class Loss:
@@ -138,7 +139,7 @@ class BCE(Loss):
 
     def value(self, A, Y):
         P = _clip_probs(A)
-        return -float(np.sum(Y * np.log(P) + (1.0 - Y) * np.log1p(-P))) / A.size
+        return -float((Y * np.log(P) + (1.0 - Y) * np.log1p(-P)).sum()) / A.size
 
     def gradient(self, A, Y):
         P = _clip_probs(A)
