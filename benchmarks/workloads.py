@@ -28,7 +28,7 @@ class Workload:
     samples: int  # samples per unit
     n_weights: int
     runners: dict[str, Runner] = field(default_factory=dict)
-    memory: dict[str, Callable[[], None]] = field(default_factory=dict)
+    memory: dict[str, Callable[[], Runner]] = field(default_factory=dict)  # runner factories
     bound_bytes: int = 0
     bound_parts: dict[str, int] = field(default_factory=dict)
     rounds: int = 9
@@ -243,8 +243,9 @@ def training_workload(
 
     # memory: fresh copies, one epoch (or the run's epochs for full batch), traced
     mem_epochs = epochs_per_run if batch_size is None else 1
-    w.memory["layerwise"] = lambda: fit_fn(model.copy(), mem_epochs)()
-    w.memory["numpy loop"] = lambda: ref_fn(*_weights(model), {}, mem_epochs)()
+    # factories: the copies are made before tracing starts, the runner is traced
+    w.memory["layerwise"] = lambda: fit_fn(model.copy(), mem_epochs)
+    w.memory["numpy loop"] = lambda: ref_fn(*_weights(model), {}, mem_epochs)
     bsz = n if batch_size is None else batch_size
     itemsize = np.dtype(dtype).itemsize
     w.bound_bytes, w.bound_parts = _bound(
