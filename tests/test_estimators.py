@@ -32,7 +32,9 @@ _FLOAT32_SUBSET_REASON = (
 
 
 def _expected_failures(estimator):
-    if estimator.dtype == "float32":
+    # the classifier's outputs are probabilities below 1, where one ulp (6e-8) is within the
+    # check's tolerance, so it passes; only the float32 regressor's larger outputs exceed it
+    if estimator.dtype == "float32" and isinstance(estimator, lw.MLPRegressor):
         return {"check_methods_subset_invariance": _FLOAT32_SUBSET_REASON}
     return {}
 
