@@ -63,14 +63,19 @@ def _positive(kind: type, name: str):
     return parse
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"--test-size must be in [0, 1), got {text!r}")
-    return value
+def _fraction(name: str):
+    """An argparse type: a number in [0, 1), the error naming the option ``name``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not 0.0 <= value < 1.0:
+            raise argparse.ArgumentTypeError(f"{name} must be in [0, 1), got {text!r}")
+        return value
+
+    return parse
 
 
 def _data_arg(text: str) -> str:

@@ -74,6 +74,23 @@ def _grow_option(text: str) -> dict[str, Any]:
     return spec
 
 
+def _add_run_arguments(p: argparse.ArgumentParser, *, out_help: str) -> None:
+    """Batching, validation split, output folder and progress options of train and compare."""
+    p.add_argument(
+        "--batch-size",
+        type=_positive(int, "--batch-size"),
+        help="mini-batch size (default: the whole training set)",
+    )
+    p.add_argument(
+        "--test-size",
+        type=_fraction("--test-size"),
+        default=0.2,
+        help="fraction held out for validation (default 0.2; 0 for none)",
+    )
+    p.add_argument("--out", type=Path, help=out_help)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``layerwise train``; other modules' flags are added here too."""
     _add_data_arguments(p)
@@ -84,19 +101,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--epochs", type=_positive(int, "--epochs"), default=200, help="epochs (default 200)"
     )
-    p.add_argument(
-        "--batch-size",
-        type=_positive(int, "--batch-size"),
-        help="mini-batch size (default: the whole training set)",
-    )
-    p.add_argument(
-        "--test-size",
-        type=_fraction,
-        default=0.2,
-        help="fraction held out for validation (default 0.2; 0 for none)",
-    )
-    p.add_argument("--out", type=Path, help="run folder (default runs/<data>-<time>)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_arguments(p, out_help="run folder (default runs/<data>-<time>)")
     p.add_argument(
         "--grow",
         nargs="?",
@@ -116,16 +121,6 @@ def _schedule_option(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"--dropout must be in [0, 1), got {text!r}")
-    return value
 
 
 def _nonnegative(text: str) -> float:
@@ -154,7 +149,10 @@ def _add_training_control_arguments(p: argparse.ArgumentParser) -> None:
         "cosine[:warmup_epochs=5] (T_max = --epochs) | plateau:patience=5,factor=0.5",
     )
     p.add_argument(
-        "--dropout", type=_rate, default=0.0, help="dropout rate after each hidden layer"
+        "--dropout",
+        type=_fraction("--dropout"),
+        default=0.0,
+        help="dropout rate after each hidden layer",
     )
     p.add_argument(
         "--l2", type=_nonnegative, default=0.0, help="L2 penalty l2*sum(W^2) on every Dense layer"
@@ -317,19 +315,7 @@ def _add_compare_arguments(p: argparse.ArgumentParser) -> None:
         help="one or more learning rates, e.g. --lr 0.01 0.005 (default 0.05)",
     )
     p.add_argument("--epochs", type=_positive(int, "--epochs"), default=200)
-    p.add_argument(
-        "--batch-size",
-        type=_positive(int, "--batch-size"),
-        help="mini-batch size (default: the whole training set)",
-    )
-    p.add_argument(
-        "--test-size",
-        type=_fraction,
-        default=0.2,
-        help="fraction held out for validation (default 0.2; 0 for none)",
-    )
-    p.add_argument("--out", type=Path, help="folder (default runs/compare-<data>-<time>)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_run_arguments(p, out_help="folder (default runs/compare-<data>-<time>)")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
