@@ -668,3 +668,14 @@ def test_history_of_the_next_fit_records_a_change_made_between_fits():
     assert [e["epoch"] for e in second.events] == [5]
     assert "widen layer 0" in second.events[0]["change"]
     assert second.epoch[0] == 6
+
+
+def test_signatures_follow_the_design_contract():
+    # DESIGN.md: model.widen(i, units, noise=0.0) and model.deepen(i): positional calls work
+    X, _ = lw.datasets.load("moons", n_samples=30, seed=0)
+    model = lw.mlp(2, [4], 1, activation="relu", seed=0, dtype="float64")
+    before = model.predict(X)
+    model.widen(0, 6, 0.0)
+    model.deepen(0, "identity")
+    np.testing.assert_allclose(model.predict(X), before, rtol=0, atol=1e-12)
+    assert [layer.units for layer in model.layers] == [6, 6, 1]

@@ -170,7 +170,7 @@ class Sequential:
         self._record(f"remove layer {i} ({layer.name})")
         return layer
 
-    def widen(self, i: int, units: int, *, noise: float = 0.0) -> Sequential:
+    def widen(self, i: int, units: int, noise: float = 0.0) -> Sequential:
         """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net).
 
         New neurons copy existing ones; the next Dense layer's weights are shared among the
@@ -181,7 +181,7 @@ class Sequential:
         _surgery.widen(self, i, units, noise=noise)
         return self
 
-    def deepen(self, i: int, *, activation: Any = None) -> Sequential:
+    def deepen(self, i: int, activation: Any = None) -> Sequential:
         """Insert after Dense hidden layer ``i`` a layer with ``W = I``, ``b = 0``, keeping the
         function; its activation is layer i's unless given, and must be one that leaves
         layer i's outputs unchanged (``"identity"``; ``"relu"`` after a non-negative
