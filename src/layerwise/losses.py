@@ -240,6 +240,17 @@ class CCE(Loss):
         Y = super().prepare_targets(y_arr, units, dtype)
         if Y.size and Y.min() < 0:
             raise ValueError("loss 'cce' needs one-hot or probability rows; y has negatives")
+        # the fused gradient A - Y is exact only for rows that sum to 1 (else it is
+        # A * sum(Y) - Y): refuse multi-hot or unnormalised rows rather than train on a
+        # gradient that is not that of the loss
+        sums = Y.sum(axis=1, dtype=np.float64)
+        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
+        if bad.size:
+            raise ValueError(
+                f"loss 'cce' needs one-hot or probability rows that sum to 1; row {bad[0]} of "
+                f"y sums to {sums[bad[0]]:g}. For several labels per sample use a sigmoid "
+                "output with loss='bce'; for soft labels divide each row by its sum"
+            )
         return Y
 
 
