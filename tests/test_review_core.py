@@ -48,3 +48,31 @@ def test_cce_probability_rows_still_match_torch():
     for g, w, bb in zip(grads, W, b):
         np.testing.assert_allclose(g.dW, w.grad.numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(g.db, bb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- a network changed by a callback in the middle of an epoch -----------------------
+
+
+class _WidenThenBlowUp(lw.callbacks.Callback):
+    """After the first batch of epoch 2: widen layer 0, then set a learning rate that
+    makes the next steps diverge."""
+
+    def on_batch_end(self, batch, logs):
+        if batch == 0 and self.model.epochs_trained == 1:
+            self.model.widen(0, 6)
+            self.widened = [p.copy() for p in self.model.parameters().values()]
+            self.model.optimizer.lr = 1e30
+
+
+def test_divergence_after_a_mid_epoch_widen_restores_the_widened_network():
+    model = lw.mlp(3, [4], 1, seed=0, dtype="float64")
+    cb = _WidenThenBlowUp()
+    with pytest.raises(lw.DivergenceError):
+        model.fit(X, X[:, 0], epochs=5, batch_size=5, shuffle=False, callbacks=[cb],
+                  verbose=False)  # fmt: skip
+    # the last finite weights are those right after the widening (before it, the network
+    # had another shape); before the fix the model kept weights of about 5e29
+    params = list(model.parameters().values())
+    assert [p.shape for p in params] == [w.shape for w in cb.widened]
+    for p, w in zip(params, cb.widened):
+        np.testing.assert_array_equal(p, w)

@@ -310,10 +310,7 @@ def fit(
                 logs: dict[str, Any] = {"lr": opt.lr}
                 for cb in cbs:
                     cb.on_epoch_begin(epoch, logs)
-                current = [getattr(l, p) for l in model.layers for p in l.param_names]
-                if len(params) != len(current) or any(
-                    p is not q for p, q in zip(params, current)
-                ):  # a callback changed the network: follow its new arrays
+                if _changed(model, params):  # a callback changed the network: follow it
                     params = list(model.parameters().values())
                     snapshots = ([p.copy() for p in params], [p.copy() for p in params])
                     ws.clear()
@@ -346,6 +343,11 @@ def fit(
                     if cbs:
                         for cb in cbs:
                             cb.on_batch_end(bi, {"loss": batch_loss, "size": len(Xb)})
+                        if _changed(model, params):
+                            # changed mid-epoch: the divergence guard must restore the new
+                            # arrays, and the old snapshots no longer fit them
+                            params = list(model.parameters().values())
+                            snapshots = ([p.copy() for p in params], [p.copy() for p in params])
                 model.epochs_trained = epoch
                 history.epoch.append(epoch)
                 history.loss.append(total / n)
@@ -390,6 +392,12 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+def _changed(model, params) -> bool:
+    """Whether the model's parameter arrays are no longer ``params`` (surgery replaced them)."""
+    current = [getattr(l, p) for l in model.layers for p in l.param_names]
+    return len(params) != len(current) or any(p is not q for p, q in zip(params, current))
 
 
 def _resolve_optimizer(model, optimizer, lr) -> _optimizers.Optimizer:
