@@ -76,3 +76,24 @@ def test_divergence_after_a_mid_epoch_widen_restores_the_widened_network():
     assert [p.shape for p in params] == [w.shape for w in cb.widened]
     for p, w in zip(params, cb.widened):
         np.testing.assert_array_equal(p, w)
+
+
+# --- caches and grads made before a change of shape ------------------------------------
+
+
+@pytest.mark.parametrize("stale", ["caches", "grads"])
+def test_stale_caches_or_grads_after_widen_are_refused_clearly(stale):
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    _, caches = model.forward(X)
+    if stale == "caches":
+        model.widen(0, 6)
+        with pytest.raises(ValueError, match="changed shape.*forward"):
+            model.update(model.backward(caches, Y_BIN, "bce"), lr=0.1)
+    else:
+        grads = model.backward(caches, Y_BIN, "bce")
+        model.widen(0, 6)
+        before = [p.copy() for p in model.parameters().values()]
+        with pytest.raises(ValueError, match="changed shape.*forward"):
+            model.update(grads, lr=0.1)
+        for p, q in zip(model.parameters().values(), before):
+            np.testing.assert_array_equal(p, q)  # nothing half-updated

@@ -334,6 +334,14 @@ class Sequential:
                 f"got {len(caches)} caches for {len(self.layers)} layers; pass the caches "
                 "returned by model.forward on the current model"
             )
+        for i, (layer, cache) in enumerate(zip(self.layers, caches)):
+            W = getattr(cache, "W", None)
+            if isinstance(layer, Dense) and W is not None and W.shape != layer.W.shape:
+                raise ValueError(
+                    f"caches[{i}] holds W of shape {W.shape} but layer {i} now has "
+                    f"{layer.W.shape}: the network changed shape since forward; run "
+                    "model.forward again"
+                )
         Y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
         return self._backward(caches, Y, loss)
 
@@ -393,7 +401,15 @@ class Sequential:
         lr = check_positive(lr, "lr")
         if len(grads) != len(self.layers):
             raise ValueError(f"got {len(grads)} grads for {len(self.layers)} layers")
-        for _key, p, g in self.param_grads(grads):
+        pgs = list(self.param_grads(grads))
+        for key, p, g in pgs:  # all checked before any is applied: no half-done update
+            if np.shape(g) != p.shape:
+                raise ValueError(
+                    f"the gradient of {key} has shape {np.shape(g)} but the parameter has "
+                    f"{p.shape}: the network changed shape since forward; run model.forward "
+                    "and model.backward again"
+                )
+        for _key, p, g in pgs:
             p -= lr * g
 
     def param_grads(self, grads: list[Any]) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
