@@ -97,3 +97,38 @@ def test_stale_caches_or_grads_after_widen_are_refused_clearly(stale):
             model.update(grads, lr=0.1)
         for p, q in zip(model.parameters().values(), before):
             np.testing.assert_array_equal(p, q)  # nothing half-updated
+
+
+# --- arguments at the public boundary ---------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [-1, np.int64(-3)])
+def test_negative_seed_is_named(seed):
+    with pytest.raises(ValueError, match=r"seed must be .*>= 0.*got -\d"):
+        lw.mlp(3, [4], 1, seed=seed)
+
+
+def test_metrics_as_one_string_is_one_metric():
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    history = model.fit(X, Y_BIN, loss="bce", epochs=1, metrics="accuracy", verbose=False)
+    assert list(history.metrics) == ["accuracy"]
+    A = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0).predict(X)
+    assert history.metrics["accuracy"][0] == np.mean((A[:, 0] > 0.5) == (Y_BIN > 0.5))
+
+
+def test_callbacks_that_are_not_callbacks_are_named():
+    model = lw.mlp(3, [4], 1, seed=0)
+    with pytest.raises(TypeError, match="callbacks must be .*got int"):
+        model.fit(X, Y_BIN, epochs=1, callbacks=5, verbose=False)
+
+
+def test_validation_targets_of_the_wrong_length_name_x_val_and_y_val():
+    model = lw.mlp(3, [4], 1, seed=0)
+    with pytest.raises(ValueError, match="X_val has 20 samples but y_val has 5"):
+        model.fit(X, Y_BIN, epochs=1, validation_data=(X, Y_BIN[:5]), verbose=False)
+
+
+def test_ragged_y_is_named():
+    model = lw.mlp(3, [4], 1, seed=0)
+    with pytest.raises(ValueError, match="y could not be read as an array"):
+        model.fit(X, [[0.0], [1.0, 2.0]] * 10, epochs=1, verbose=False)

@@ -81,6 +81,8 @@ class Sequential:
         if isinstance(seed, np.random.Generator):
             self.rng = seed
         elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+            if seed is not None and seed < 0:
+                raise ValueError(f"seed must be an integer >= 0 (or None), got {seed}")
             self.rng = np.random.default_rng(seed)
         else:
             raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
@@ -304,7 +306,13 @@ class Sequential:
 
     def prepare_targets(self, y: Any, loss: _losses.Loss, n_samples: int) -> np.ndarray:
         """Validate y against the output layer; return it as (n_samples, output_dim)."""
-        y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+        try:
+            y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"y could not be read as an array ({exc}); give a 1-D array of targets or a "
+                "2-D array with one row per sample"
+            ) from exc
         if y_arr.ndim == 0 or y_arr.shape[0] != n_samples:
             got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
             raise ValueError(f"X has {n_samples} samples but y has {got}; they must match")

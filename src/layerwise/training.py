@@ -23,7 +23,7 @@ from layerwise import metrics as _metrics
 from layerwise import optimizers as _optimizers
 from layerwise import schedules as _schedules
 from layerwise._files import atomic_write
-from layerwise._validation import check_positive, check_X
+from layerwise._validation import check_positive, check_same_length, check_X
 from layerwise.callbacks import Callback
 from layerwise.layers import Workspace
 
@@ -127,7 +127,13 @@ def _check_callbacks(callbacks: Iterable[Callback] | Callback | None) -> list[Ca
         return []
     if isinstance(callbacks, Callback):
         return [callbacks]
-    out = list(callbacks)
+    try:
+        out = list(callbacks)
+    except TypeError:
+        raise TypeError(
+            f"callbacks must be a list of lw.callbacks.Callback objects, got "
+            f"{type(callbacks).__name__} {callbacks!r}"
+        ) from None
     for cb in out:
         if not isinstance(cb, Callback):
             raise TypeError(
@@ -143,6 +149,7 @@ def _split_validation(model, X, Y, validation_data, validation_split):
         if not isinstance(validation_data, Sequence) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv = check_X(validation_data[0], model.dtype, name="X_val", n_features=X.shape[1])
+        check_same_length(Xv, validation_data[1], names=("X_val", "y_val"))
         return X, Y, Xv, model.prepare_targets(validation_data[1], model._fit_loss, len(Xv))
     if validation_split:
         if not isinstance(validation_split, float | int) or not 0 < validation_split < 1:
@@ -161,6 +168,8 @@ def _split_validation(model, X, Y, validation_data, validation_split):
 def _metric_fns(loss, metrics):
     if metrics is None:
         metrics = ("accuracy",) if loss.classification else ("r2", "mae")
+    elif isinstance(metrics, str):  # one name, not its letters
+        metrics = (metrics,)
     fns = {"accuracy": _metrics.accuracy, "r2": _metrics.r2, "mae": _metrics.mae}
     for m in metrics:
         if m not in fns:
