@@ -141,6 +141,11 @@ def _load_data(args: argparse.Namespace) -> dict[str, Any]:
             raise CLIError("--n-samples and --noise apply to synthetic data sets only")
         X, y, info = lw.datasets.load_csv(args.data, target=args.target, return_info=True)
         task, classes = info.task, info.classes
+        if classes is not None and len(classes) < 2:
+            raise CLIError(
+                f"{args.data}: target column {info.target!r} has one class "
+                f"({classes[0]!r}); a classifier needs at least 2 classes"
+            )
         about = {
             "data": os.path.abspath(args.data),
             "target": info.target,

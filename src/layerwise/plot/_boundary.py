@@ -49,7 +49,8 @@ def decision_boundary(
     X : array-like of shape (n_samples, 2)
         The points, in the units the figure should show (before scaling).
     y : array-like of shape (n_samples,)
-        Class labels (or targets), used to colour the points.
+        Class labels (or targets), used to colour the points. Text labels are taken as
+        classes 0, 1, ... in sorted order, as :func:`layerwise.datasets.load_csv` codes them.
     ax, path
         As in :func:`loss_curves`.
     resolution : int, default 200
@@ -80,6 +81,8 @@ def decision_boundary(
     plt = _pyplot()
     act = model.layers[-1].activation.name if hasattr(model.layers[-1], "activation") else ""
     labels = y.ravel() if y.ndim == 1 or y.shape[1] == 1 else y.argmax(axis=1)
+    if labels.dtype.kind not in "biuf":  # text labels: codes in sorted order, as load_csv
+        labels = np.unique(labels, return_inverse=True)[1]
     pred_points = np.asarray(model.predict(scaler.transform(X) if scaler is not None else X))
     acc = None
     if act == "sigmoid" and out.shape[1] == 1:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def _as_runs(histories: Mapping[Any, History] | History, what: str) -> dict[str, History]:
     if isinstance(histories, History):
+        if not len(histories):
+            raise ValueError(f"{what} is empty: train for at least one epoch")
         return {"": histories}
     if not isinstance(histories, Mapping) or not histories:
         raise TypeError(
@@ -57,10 +59,16 @@ def _settings(runs: Sequence[History], skip: Sequence[str] = ()) -> str:
     return ", ".join(parts)
 
 
-def _log_axis(ax: Axes) -> None:
-    """Log y axis; within about a decade, label the ticks as plain numbers (0.6, not 6e-1)."""
+def _log_axis(ax: Axes) -> bool:
+    """Log y axis; within about a decade, label the ticks as plain numbers (0.6, not 6e-1).
+
+    Returns False, leaving the axis linear, when no curve has a positive value (a loss of
+    exactly 0 at every epoch): matplotlib would warn and draw an empty panel.
+    """
     from matplotlib import ticker
 
+    if not any(np.any(np.asarray(line.get_ydata(), dtype=float) > 0) for line in ax.lines):
+        return False
     ax.set_yscale("log")
     ax.grid(True, which="minor", alpha=0.15)
     low, high = ax.get_ylim()
@@ -69,6 +77,7 @@ def _log_axis(ax: Axes) -> None:
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(plain)
         ax.tick_params(axis="y", which="minor", labelsize=7)
+    return True
 
 
 def _series(h: History, metric: str, val: bool) -> tuple[list[float], list[float]]:
@@ -153,13 +162,14 @@ def loss_curves(
             ax.plot(epochs[: len(valid)], valid, color=color, linestyle="--", linewidth=1.4,
                     label=f"{name}validation")  # fmt: skip
     _mark_events(ax, list(runs.values()))
+    scale = ""
     if logy:
-        _log_axis(ax)
+        scale = ", log scale" if _log_axis(ax) else " (no positive values: linear scale)"
     ax.set_xlabel("epoch")
     first = next(iter(runs.values()))
     loss_name = first.params.get("loss")
     ylabel = f"loss ({loss_name})" if metric == "loss" and loss_name else metric
-    ax.set_ylabel(ylabel + (", log scale" if logy else ""))
+    ax.set_ylabel(ylabel + scale)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     settings = _settings(list(runs.values()))

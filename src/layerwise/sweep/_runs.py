@@ -178,6 +178,8 @@ def expand_grid(
         raise ValueError(f"{both} given in both grid and fixed; put each setting in one")
     axes: list[list[Any]] = []
     for key, values in grid.items():
+        if isinstance(values, np.ndarray) and values.ndim == 1:  # np.logspace(...) and the like
+            values = values.tolist()
         if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
             raise ValueError(
                 f"grid[{key!r}] must be a non-empty list of values, got {values!r}"
