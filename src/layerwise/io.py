@@ -112,6 +112,8 @@ def save(
     ------
     TypeError
         ``model`` is not a Sequential, or metadata/history is not JSON-able.
+    ValueError
+        ``scaler`` was fitted on another number of features than the model takes.
     FileNotFoundError, PermissionError, IsADirectoryError
         The folder of ``path`` is missing or not writable, or ``path`` is a folder.
     """
@@ -122,6 +124,12 @@ def save(
     metadata = metadata if metadata is not None else getattr(model, "metadata", None)
     if scaler is not None and not isinstance(scaler, StandardScaler):
         raise TypeError(f"scaler must be a StandardScaler or None, got {type(scaler).__name__}")
+    n_scaled = scaler.n_features_in_ if scaler is not None else 0
+    if n_scaled and model.input_dim is not None and n_scaled != model.input_dim:
+        raise ValueError(
+            f"scaler was fitted on {n_scaled} features but the model takes {model.input_dim}; "
+            "save the scaler the model was trained with"
+        )
     if history is not None and not isinstance(history, History):
         raise TypeError(f"history must be a History or None, got {type(history).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
