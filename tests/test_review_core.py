@@ -132,3 +132,29 @@ def test_ragged_y_is_named():
     model = lw.mlp(3, [4], 1, seed=0)
     with pytest.raises(ValueError, match="y could not be read as an array"):
         model.fit(X, [[0.0], [1.0, 2.0]] * 10, epochs=1, verbose=False)
+
+
+# --- an optimizer named by fit ------------------------------------------------------------
+
+
+def test_fit_sgd_after_nesterov_is_plain_sgd_and_momentum_twice_continues():
+    torch = pytest.importorskip("torch")
+    model = lw.mlp(3, [4], 1, seed=0, dtype="float64")
+    model.fit(X, X[:, 0], optimizer="nesterov", lr=0.05, epochs=2, verbose=False)
+    before = [p.copy() for p in model.parameters().values()]
+    # oracle: one full-batch step of plain SGD (torch) from the same weights
+    W = [torch.tensor(layer.W, requires_grad=True) for layer in model.layers]
+    b = [torch.tensor(layer.b, requires_grad=True) for layer in model.layers]
+    out = torch.relu(torch.tensor(X) @ W[0] + b[0]) @ W[1] + b[1]
+    ((out[:, 0] - torch.tensor(X[:, 0])) ** 2).mean().backward()
+    model.fit(X, X[:, 0], optimizer="sgd", lr=0.05, epochs=1, verbose=False)
+    expected = [t.detach().numpy() - 0.05 * t.grad.numpy() for pair in zip(W, b) for t in pair]
+    for p, e, q in zip(model.parameters().values(), expected, before):
+        np.testing.assert_allclose(p, e, rtol=1e-12, atol=1e-14)
+        assert not np.array_equal(p, q)
+    assert model.optimizer.momentum == 0.0
+    # the same name and rate twice continues with the optimizer's state, as for "adam"
+    model.fit(X, X[:, 0], optimizer="momentum", lr=0.05, epochs=1, verbose=False)
+    opt = model.optimizer
+    model.fit(X, X[:, 0], optimizer="momentum", lr=0.05, epochs=1, verbose=False)
+    assert model.optimizer is opt

@@ -425,14 +425,20 @@ def _resolve_optimizer(model, optimizer, lr) -> _optimizers.Optimizer:
                     opt.schedule.base_lr = lr
     elif isinstance(optimizer, str):
         lr = 0.01 if lr is None else lr
+        fresh = _optimizers.get(optimizer, lr=lr)
         base = None
         if current is not None:
             base = current.schedule.base_lr if current.schedule is not None else current.lr
-        key = optimizer.strip().lower()
-        if current is not None and key == current.name and base == lr:
+        # the same kind with the same settings (not only the same class name: "sgd" after
+        # "nesterov" must drop the momentum, and "momentum" twice must keep its buffers)
+        if (
+            type(current) is type(fresh)
+            and base == lr
+            and {**current.hyperparameters(), "lr": lr} == fresh.hyperparameters()
+        ):
             opt = current  # a repeated fit continues with the optimizer's state
         else:
-            opt = _optimizers.get(optimizer, lr=lr)
+            opt = fresh
     else:
         opt = _optimizers.get(optimizer)
     model.optimizer = opt
