@@ -228,3 +228,15 @@ def test_mse_regression_reaches_least_squares():
         model.fit(X, y, loss="mse", lr=0.2, epochs=500, verbose=False)
     np.testing.assert_allclose(model.layers[0].W[:, 0], coef[:3], atol=1e-8)
     np.testing.assert_allclose(model.layers[0].b[0], coef[3], atol=1e-8)
+
+
+def test_accuracy_of_a_multi_label_bce_output_counts_every_decision():
+    # two independent labels per sample: accuracy is the share of correct yes/no decisions,
+    # measured (as every training metric) on the outputs before the epoch's update
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    Y = np.stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0], axis=1).astype(float)
+    build = lambda: lw.mlp(3, [8], 2, activation="tanh", output_activation="sigmoid", seed=0)  # noqa: E731
+    expected = np.mean((build().predict(X) > 0.5) == (Y > 0.5))
+    history = build().fit(X, Y, loss="bce", lr=0.5, epochs=1, verbose=False)
+    assert history.metrics["accuracy"][0] == pytest.approx(expected, abs=1e-12)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["accuracy", "r2", "mae"]
+__all__ = ["accuracy", "binary_accuracy", "r2", "mae"]
 
 
 def accuracy(A: np.ndarray, Y: np.ndarray) -> float:
@@ -12,6 +12,11 @@ def accuracy(A: np.ndarray, Y: np.ndarray) -> float:
     if A.shape[1] == 1:
         return float(np.mean((A[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
     return float(np.mean(A.argmax(axis=1) == Y.argmax(axis=1)))
+
+
+def binary_accuracy(A: np.ndarray, Y: np.ndarray) -> float:
+    """Fraction of correct ``> 0.5`` decisions over all elements (bce, multi-label too)."""
+    return float(np.mean((A > 0.5) == (Y > 0.5)))
 
 
 def r2(A: np.ndarray, Y: np.ndarray) -> float:

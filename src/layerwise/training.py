@@ -170,7 +170,9 @@ def _metric_fns(loss, metrics):
         metrics = ("accuracy",) if loss.classification else ("r2", "mae")
     elif isinstance(metrics, str):  # one name, not its letters
         metrics = (metrics,)
-    fns = {"accuracy": _metrics.accuracy, "r2": _metrics.r2, "mae": _metrics.mae}
+    # bce's outputs are independent yes/no decisions (several per row when multi-label)
+    acc = _metrics.binary_accuracy if loss.name == "bce" else _metrics.accuracy
+    fns = {"accuracy": acc, "r2": _metrics.r2, "mae": _metrics.mae}
     for m in metrics:
         if m not in fns:
             raise ValueError(f"unknown metric {m!r}; valid: {', '.join(fns)}")
