@@ -123,3 +123,24 @@ def test_save_refuses_a_scaler_of_another_width(tmp_path):
     assert not path.exists()
     lw.save(model, path, scaler=lw.datasets.StandardScaler().fit(np.arange(6.0).reshape(3, 2)))
     assert lw.load(path).scaler.n_features_in_ == 2
+
+
+@pytest.mark.parametrize("labels", [[1, 2], [-1, 1], [0, 0], [3, 3]])
+def test_sweep_refuses_integer_labels_no_run_can_use(labels):
+    # Labels {1, 2} or {-1, 1} made every run fail with the same bce error, one row per
+    # run; a single class "trained" to a meaningless accuracy. Refused before any run.
+    from layerwise.sweep._runs import prepare_data
+
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.array(labels * 10)
+    with pytest.raises(ValueError, match=r"labels.*0, 1"):
+        prepare_data((X, y))
+
+
+def test_sweep_still_takes_labels_from_zero():
+    from layerwise.sweep._runs import prepare_data
+
+    X = np.arange(60.0).reshape(30, 2)
+    assert prepare_data((X, np.arange(30) % 2)).task == "binary"
+    assert prepare_data((X, np.arange(30) % 3)).task == "multiclass"
+    assert prepare_data((X, np.arange(30) % 2 == 1)).task == "binary"

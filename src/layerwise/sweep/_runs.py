@@ -248,7 +248,17 @@ class SweepData:
 
 def _infer_task(y: np.ndarray) -> str:
     if y.dtype.kind in "biu":
-        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
+        classes = np.unique(y)
+        # checked here, before any run: otherwise every run would fail with the same bce
+        # error (labels {1, 2}), or "learn" a single class
+        if len(classes) < 2 or classes[0] < 0 or (len(classes) == 2 and classes[1] != 1):
+            shown = ", ".join(str(c) for c in classes[:5]) + (", ..." if len(classes) > 5 else "")
+            raise ValueError(
+                f"data: integer labels mean classification and must be 0, 1, ... (at least "
+                f"two classes), got {shown}; recode them with np.unique(y, "
+                "return_inverse=True)[1], or give float targets for regression"
+            )
+        return "binary" if len(classes) <= 2 else "multiclass"
     return "regression"
 
 
