@@ -144,3 +144,17 @@ def test_sweep_still_takes_labels_from_zero():
     assert prepare_data((X, np.arange(30) % 2)).task == "binary"
     assert prepare_data((X, np.arange(30) % 3)).task == "multiclass"
     assert prepare_data((X, np.arange(30) % 2 == 1)).task == "binary"
+
+
+def test_a_csv_that_is_not_utf8_gets_an_error_naming_the_file(tmp_path, capsys):
+    # It used to be a bare "'utf-8' codec can't decode byte 0xe9 in position 13" that
+    # named neither the file nor the fix.
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,b,label\n1,2,caf\xe9\n3,4,th\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1\.csv.*UTF-8"):
+        lw.datasets.load_csv(path)
+    lw.save(lw.mlp(2, [3], 1, seed=0), tmp_path / "m.npz")
+    status = cli.main(["predict", str(tmp_path / "m.npz"), str(path)])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert "latin1.csv" in err and "UTF-8" in err

@@ -68,10 +68,13 @@ def _read_features(path: str, model: lw.Sequential, columns: list[str] | None) -
 
     meta = getattr(model, "metadata", {}) or {}
     names, target = columns or meta.get("feature_names"), meta.get("target")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = [h.strip() for h in next(reader, [])]
-        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip() for h in next(reader, [])]
+            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not UTF-8 text ({e.reason}); save it as UTF-8") from None
     if not header:
         raise ValueError(f"{path}: line 1: the file is empty; a header row is required")
     n = model.input_dim

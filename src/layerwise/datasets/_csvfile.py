@@ -108,15 +108,18 @@ def load_csv(
     where = os.fspath(path)
     if not os.path.exists(where):
         raise FileNotFoundError(f"{where}: no such file")
-    with open(where, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{where}: line 1: the file is empty; a header row is required")
-        header = [h.strip() for h in header]
-        if not any(header):
-            raise ValueError(f"{where}: line 1: the header row is empty")
-        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    try:
+        with open(where, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"{where}: line 1: the file is empty; a header row is required")
+            header = [h.strip() for h in header]
+            if not any(header):
+                raise ValueError(f"{where}: line 1: the header row is empty")
+            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{where}: not UTF-8 text ({e.reason}); save it as UTF-8") from None
     for j, h in enumerate(header):
         if not h or header.index(h) != j:
             problem = "duplicate column name" if h else "empty column name"
