@@ -142,7 +142,7 @@ def _check_callbacks(callbacks: Iterable[Callback] | Callback | None) -> list[Ca
     return out
 
 
-def _split_validation(model, X, Y, validation_data, validation_split):
+def _split_validation(model, loss, X, Y, validation_data, validation_split):
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_data is not None:
@@ -150,7 +150,7 @@ def _split_validation(model, X, Y, validation_data, validation_split):
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv = check_X(validation_data[0], model.dtype, name="X_val", n_features=X.shape[1])
         check_same_length(Xv, validation_data[1], names=("X_val", "y_val"))
-        return X, Y, Xv, model.prepare_targets(validation_data[1], model._fit_loss, len(Xv))
+        return X, Y, Xv, model.prepare_targets(validation_data[1], loss, len(Xv))
     if validation_split:
         if not isinstance(validation_split, float | int) or not 0 < validation_split < 1:
             raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
@@ -252,7 +252,6 @@ def fit(
         When the loss becomes NaN or infinite; the model keeps its last finite weights.
     """
     loss_obj = model.output_loss(loss)
-    model._fit_loss = loss_obj
     X = model.check_input(X)
     Y = model.prepare_targets(y, loss_obj, len(X))
     epochs = check_positive(epochs, "epochs", integer=True)
@@ -277,7 +276,7 @@ def fit(
             )
         schedule.attach(opt)
     schedule = opt.schedule
-    X, Y, Xv, Yv = _split_validation(model, X, Y, validation_data, validation_split)
+    X, Y, Xv, Yv = _split_validation(model, loss_obj, X, Y, validation_data, validation_split)
     metric_fns = _metric_fns(loss_obj, metrics)
     cbs = _check_callbacks(callbacks)
     history = History(
