@@ -302,3 +302,19 @@ def test_failed_fit_leaves_the_model_untouched():
     for p, q in zip(model.parameters().values(), before, strict=True):
         np.testing.assert_array_equal(p, q)
     assert model.epochs_trained == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: lw.Dense(4, l2=-0.1), ValueError, r"l2 must be in \[0, inf\), got -0.1"),
+        (lambda: lw.Dense(4, l2=float("inf")), ValueError, r"l2 must be in \[0, inf\)"),
+        (lambda: lw.Dense(4, l2="big"), TypeError, "l2 must be a number, got str"),
+        (lambda: lw.schedules.StepLR(2, gamma=0), ValueError, r"gamma must be in \(0, 1\]"),
+        (lambda: lw.schedules.ReduceLROnPlateau(patience=1.5), TypeError, "patience must be an"),
+        (lambda: lw.optimizers.Adam(eps=float("nan")), ValueError, "eps must be in"),
+    ],
+)
+def test_hyperparameter_ranges_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -96,3 +97,26 @@ def check_index(i: Any, n: int, what: str = "layer index") -> int:
             f"{what} {i} is out of range: the model has {n} layer(s) (valid: 0..{n - 1})"
         )
     return int(i) % n
+
+
+def check_range(
+    value: Any, name: str, low: float, high: float = math.inf, *,
+    low_open: bool = False, high_open: bool = True, integer: bool = False,
+) -> float | int:  # fmt: skip
+    """A number (or integer) in the interval from ``low`` to ``high``.
+
+    The bounds are closed unless ``low_open``/``high_open``. A non-number is a TypeError,
+    a number outside (or NaN) a ValueError; both name the argument, the value and the
+    interval.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integer else "a number"
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__} {value!r}")
+    v = int(value) if integer else float(value)
+    above = v > low if low_open else v >= low
+    below = v < high if high_open else v <= high
+    if not (above and below) or math.isnan(v):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value!r}")
+    return v

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
+from layerwise._validation import check_positive, check_range
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "Workspace", "get_layer_class", "register_layer"]
 
@@ -180,14 +181,6 @@ class Layer:
         return ""
 
 
-def _check_positive_int(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{what} must be a positive integer, got {type(value).__name__} {value!r}")
-    if value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value}")
-    return int(value)
-
-
 class Dense(Layer):
     """A fully connected layer: ``A = activation(A_prev @ W + b)``.
 
@@ -228,12 +221,8 @@ class Dense(Layer):
         l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self._units = _check_positive_int(units, "units")
-        if isinstance(l2, bool) or not isinstance(l2, int | float | np.floating) or not l2 >= 0:
-            raise ValueError(f"l2 must be a number >= 0, got {l2!r}")
-        if not np.isfinite(l2):
-            raise ValueError(f"l2 must be finite, got {l2!r}")
-        self.l2 = float(l2)
+        self._units = check_positive(units, "units", integer=True)
+        self.l2 = check_range(l2, "l2", 0.0)  # [0, inf): finite
         self.activation = activations.get(activation)
         self.init = initializers.get(init) if init is not None else None
         self.W: np.ndarray | None = None

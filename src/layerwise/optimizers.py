@@ -37,13 +37,12 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from layerwise._validation import check_positive
+from layerwise._validation import check_positive, check_range
 
 __all__ = [
     "Optimizer",
@@ -58,18 +57,6 @@ __all__ = [
 ]
 
 ParamGrad = tuple[str, np.ndarray, np.ndarray]
-
-
-def _check_range(value: Any, name: str, low: float, high: float, *, high_open: bool = True):
-    """A real number in [low, high) (or [low, high]); the error names it and the range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    ok = low <= value < high if high_open else low <= value <= high
-    if not ok or math.isnan(value):
-        closing = ")" if high_open else "]"
-        raise ValueError(f"{name} must be in [{low:g}, {high:g}{closing}, got {value!r}")
-    return value
 
 
 class Optimizer:
@@ -191,9 +178,9 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(lr)
-        self.momentum = _check_range(momentum, "momentum", 0.0, 1.0)
-        self.dampening = _check_range(dampening, "dampening", 0.0, 1.0, high_open=False)
-        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.momentum = check_range(momentum, "momentum", 0.0, 1.0)
+        self.dampening = check_range(dampening, "dampening", 0.0, 1.0, high_open=False)
+        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
@@ -257,10 +244,10 @@ class RMSprop(Optimizer):
         centered: bool = False,
     ) -> None:
         super().__init__(lr)
-        self.alpha = _check_range(alpha, "alpha", 0.0, 1.0)
-        self.eps = _check_range(eps, "eps", 0.0, math.inf)
-        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
-        self.momentum = _check_range(momentum, "momentum", 0.0, 1.0)
+        self.alpha = check_range(alpha, "alpha", 0.0, 1.0)
+        self.eps = check_range(eps, "eps", 0.0, math.inf)
+        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.momentum = check_range(momentum, "momentum", 0.0, 1.0)
         self.centered = bool(centered)
 
     def _update(self, key, p, g, state):
@@ -332,11 +319,11 @@ class Adam(Optimizer):
         if not isinstance(betas, tuple | list) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (
-            _check_range(betas[0], "betas[0]", 0.0, 1.0),
-            _check_range(betas[1], "betas[1]", 0.0, 1.0),
+            check_range(betas[0], "betas[0]", 0.0, 1.0),
+            check_range(betas[1], "betas[1]", 0.0, 1.0),
         )
-        self.eps = _check_range(eps, "eps", 0.0, math.inf)
-        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.eps = check_range(eps, "eps", 0.0, math.inf)
+        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
         self.amsgrad = bool(amsgrad)
 
     def _update(self, key, p, g, state):
@@ -437,12 +424,12 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
     ) -> None:
         super().__init__(lr)
-        self.lr_decay = _check_range(lr_decay, "lr_decay", 0.0, math.inf)
-        self.weight_decay = _check_range(weight_decay, "weight_decay", 0.0, math.inf)
-        self.initial_accumulator_value = _check_range(
+        self.lr_decay = check_range(lr_decay, "lr_decay", 0.0, math.inf)
+        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
+        self.initial_accumulator_value = check_range(
             initial_accumulator_value, "initial_accumulator_value", 0.0, math.inf
         )
-        self.eps = _check_range(eps, "eps", 0.0, math.inf)
+        self.eps = check_range(eps, "eps", 0.0, math.inf)
 
     def _update(self, key, p, g, state):
         g = _decay(g, p, self.weight_decay)

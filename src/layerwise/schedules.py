@@ -34,7 +34,7 @@ import math
 import numbers
 from typing import Any
 
-from layerwise._validation import check_positive
+from layerwise._validation import check_positive, check_range
 
 __all__ = [
     "Schedule",
@@ -46,18 +46,6 @@ __all__ = [
     "from_spec",
     "names",
 ]
-
-
-def _check_nonneg(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
-
-
-def _check_fraction(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 < value <= 1:
-        raise ValueError(f"{name} must be in (0, 1], got {value!r}")
-    return float(value)
 
 
 class Schedule:
@@ -133,7 +121,7 @@ class StepLR(Schedule):
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         super().__init__()
         self.step_size = check_positive(step_size, "step_size", integer=True)
-        self.gamma = _check_fraction(gamma, "gamma")
+        self.gamma = check_range(gamma, "gamma", 0.0, 1.0, low_open=True, high_open=False)
 
     def lr_at(self, epoch):
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -155,7 +143,7 @@ class ExponentialLR(Schedule):
 
     def __init__(self, gamma: float) -> None:
         super().__init__()
-        self.gamma = _check_fraction(gamma, "gamma")
+        self.gamma = check_range(gamma, "gamma", 0.0, 1.0, low_open=True, high_open=False)
 
     def lr_at(self, epoch):
         return self.base_lr * self.gamma**epoch
@@ -186,7 +174,7 @@ class CosineAnnealing(Schedule):
     def __init__(self, T_max: int, eta_min: float = 0.0, warmup_epochs: int = 0) -> None:
         super().__init__()
         self.T_max = check_positive(T_max, "T_max", integer=True)
-        self.eta_min = _check_nonneg(eta_min, "eta_min")
+        self.eta_min = check_range(eta_min, "eta_min", 0.0)
         if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, numbers.Integral):
             raise TypeError(f"warmup_epochs must be an integer, got {warmup_epochs!r}")
         if not 0 <= warmup_epochs < self.T_max:
@@ -254,14 +242,14 @@ class ReduceLROnPlateau(Schedule):
         if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
             raise ValueError(f"factor must be in (0, 1), got {factor!r}")
         self.factor = float(factor)
-        self.patience = _check_count(patience, "patience")
-        self.threshold = _check_nonneg(threshold, "threshold")
+        self.patience = check_range(patience, "patience", 0, integer=True)
+        self.threshold = check_range(threshold, "threshold", 0.0)
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
         self.threshold_mode = threshold_mode
-        self.cooldown = _check_count(cooldown, "cooldown")
-        self.min_lr = _check_nonneg(min_lr, "min_lr")
-        self.eps = _check_nonneg(eps, "eps")
+        self.cooldown = check_range(cooldown, "cooldown", 0, integer=True)
+        self.min_lr = check_range(min_lr, "min_lr", 0.0)
+        self.eps = check_range(eps, "eps", 0.0)
         self.best: float | None = None
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -334,12 +322,6 @@ class ReduceLROnPlateau(Schedule):
         self.best = state.get("best")
         self.num_bad_epochs = int(state.get("num_bad_epochs", 0))
         self.cooldown_counter = int(state.get("cooldown_counter", 0))
-
-
-def _check_count(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return int(value)
 
 
 def resolve_mode(mode: str, monitor: str) -> str:
