@@ -295,8 +295,7 @@ def fit(
     )
     n = len(X)
     bs = n if batch_size is None else min(batch_size, n)
-    params = list(model.parameters().values())
-    snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+    params, snapshots = _watch(model)
     ws = Workspace()  # batch buffers, reused by every batch of the same size
     show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
     bar = None
@@ -321,8 +320,7 @@ def fit(
                 for cb in cbs:
                     cb.on_epoch_begin(epoch, logs)
                 if _changed(model, params):  # a callback changed the network: follow it
-                    params = list(model.parameters().values())
-                    snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+                    params, snapshots = _watch(model)
                     ws.clear()
                 for dst, src in zip(snapshots[0], params):
                     np.copyto(dst, src)
@@ -356,8 +354,7 @@ def fit(
                         if _changed(model, params):
                             # changed mid-epoch: the divergence guard must restore the new
                             # arrays, and the old snapshots no longer fit them
-                            params = list(model.parameters().values())
-                            snapshots = ([p.copy() for p in params], [p.copy() for p in params])
+                            params, snapshots = _watch(model)
                 model.epochs_trained = epoch
                 history.epoch.append(epoch)
                 history.loss.append(total / n)
@@ -402,6 +399,13 @@ def fit(
         if bar is not None:
             bar.close()
     return history
+
+
+def _watch(model) -> tuple[list[np.ndarray], tuple[list[np.ndarray], list[np.ndarray]]]:
+    """The parameter arrays and two snapshots of them, the divergence guard's last two
+    epoch starts (the newest is ``snapshots[0]``)."""
+    params = list(model.parameters().values())
+    return params, ([p.copy() for p in params], [p.copy() for p in params])
 
 
 def _changed(model, params) -> bool:
