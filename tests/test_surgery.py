@@ -679,3 +679,25 @@ def test_signatures_follow_the_design_contract():
     model.deepen(0, "identity")
     np.testing.assert_allclose(model.predict(X), before, rtol=0, atol=1e-12)
     assert [layer.units for layer in model.layers] == [6, 6, 1]
+
+
+def test_widen_with_split_keeps_the_function_and_lets_the_copies_learn_apart():
+    X, y = lw.datasets.load("moons", n_samples=80, seed=1)
+    model = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=0,
+                   dtype="float64")  # fmt: skip
+    model.fit(X, y, loss="bce", lr=0.5, epochs=20, verbose=False)
+    before, W_next = model.predict(X), model.layers[1].W.copy()
+    src = lw.surgery.widen(model, 0, 9, split=0.5)
+    np.testing.assert_allclose(model.predict(X), before, rtol=0, atol=1e-12)
+    rows = model.layers[1].W
+    for k in range(3):  # the copies' outgoing rows add back up to the original row
+        np.testing.assert_allclose(rows[src == k].sum(axis=0), W_next[k], rtol=1e-12)
+    copied = next(k for k in range(3) if np.count_nonzero(src == k) > 1)
+    a, b = np.flatnonzero(src == copied)[:2]
+    assert rows[a, 0] != rows[b, 0]  # unequal shares
+    model.fit(X, y, loss="bce", lr=0.5, epochs=5, verbose=False)
+    W = model.layers[0].W
+    assert not np.allclose(W[:, a], W[:, b])  # different gradients: they learn apart
+    equal = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=0)
+    with pytest.raises(ValueError, match=r"split must be in \[0, 1\)"):
+        equal.widen(0, 5, split=1.0)

@@ -172,15 +172,16 @@ class Sequential:
         self._record(f"remove layer {i} ({layer.name})")
         return layer
 
-    def widen(self, i: int, units: int, noise: float = 0.0) -> Sequential:
+    def widen(self, i: int, units: int, noise: float = 0.0, *, split: float = 0.0) -> Sequential:
         """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net).
 
         New neurons copy existing ones; the next Dense layer's weights are shared among the
         copies, so with ``noise=0`` outputs are unchanged. ``noise`` (relative to the std of
-        the layer's weights) breaks the copies' symmetry. Optimizer state follows the
-        copies. See :func:`layerwise.surgery.widen`; returns the model.
+        the layer's weights) breaks the copies' symmetry; ``split`` (in [0, 1)) breaks it
+        without changing the function, by sharing the outgoing weights unequally. Optimizer
+        state follows the copies. See :func:`layerwise.surgery.widen`; returns the model.
         """
-        _surgery.widen(self, i, units, noise=noise)
+        _surgery.widen(self, i, units, noise=noise, split=split)
         return self
 
     def deepen(self, i: int, activation: Any = None) -> Sequential:

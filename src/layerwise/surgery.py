@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._validation import check_index
+from layerwise._validation import check_index, check_range
 from layerwise.layers import Dense, Layer
 
 __all__ = ["widen", "deepen", "resize", "freeze", "unfreeze", "match_input", "preserves"]
@@ -169,7 +169,7 @@ def _set_units(model: Any, i: int, j: int, src: np.ndarray, W, b, W_next) -> Non
 
 
 # ---------------------------------------------------------------------------- operations
-def widen(model: Any, i: int, units: int, *, noise: float = 0.0) -> np.ndarray:
+def widen(model: Any, i: int, units: int, *, noise: float = 0.0, split: float = 0.0) -> np.ndarray:
     """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2WiderNet).
 
     Each new neuron copies an existing one chosen at random (from ``model.rng``): its
@@ -191,6 +191,12 @@ def widen(model: Any, i: int, units: int, *, noise: float = 0.0) -> np.ndarray:
         Standard deviation, relative to the std of layer i's ``W``, of Gaussian noise added
         to the new neurons' incoming weights, to break the symmetry between copies. The
         function then changes slightly.
+    split : float in [0, 1), default 0.0
+        Break the symmetry without changing the function: the copies of a neuron share its
+        outgoing row in random proportions ``1 + split * U(-1, 1)`` (normalised to sum to
+        1) instead of equally. Their outputs stay equal, so the next layer receives exactly
+        what it did, but their gradients now differ and they learn apart. With ``noise=0``
+        and ``split=0`` the copies stay identical for ever.
 
     Returns
     -------
@@ -220,6 +226,7 @@ def widen(model: Any, i: int, units: int, *, noise: float = 0.0) -> np.ndarray:
         or not (np.isfinite(noise) and noise >= 0)
     ):
         raise ValueError(f"widen: noise must be a finite number >= 0, got {noise!r}")
+    split = check_range(split, "widen: split", 0.0, 1.0)
     j = _next_dense(model, i, "widen")
     if units == old:
         return np.arange(old)
@@ -228,9 +235,13 @@ def widen(model: Any, i: int, units: int, *, noise: float = 0.0) -> np.ndarray:
     if noise > 0:
         scale = float(noise) * (float(layer.W.std()) or 1.0)
         W[:, old:] += (scale * model.rng.standard_normal((W.shape[0], units - old))).astype(W.dtype)
-    counts = np.bincount(src, minlength=old)[src]
     W_next = model.layers[j].W[src]
-    W_next /= counts[:, None].astype(W_next.dtype)
+    if split > 0:  # random shares of each group of copies, summing to 1
+        share = 1.0 + split * model.rng.uniform(-1.0, 1.0, units)
+        share /= np.bincount(src, weights=share, minlength=old)[src]
+        W_next *= share[:, None].astype(W_next.dtype)
+    else:  # equal shares
+        W_next /= np.bincount(src, minlength=old)[src][:, None].astype(W_next.dtype)
     _set_units(model, i, j, src, np.ascontiguousarray(W), b, W_next)
     model._record(f"widen layer {i}: {old} -> {units} units")
     return src

@@ -13,9 +13,8 @@ import layerwise as lw
 from layerwise.playground.validate import PlaygroundError
 
 __all__ = ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "set_activation"]
-__all__ += ["split_copies"]
 
-SPLIT_SPREAD = 0.5  # the copies of a widened neuron share its outgoing weights 50 +- 25 %
+SPLIT_SPREAD = 0.5  # shares of a widened neuron's outgoing weights: 1 +- 0.5, normalised
 
 
 def _need(model: lw.Sequential, name: str) -> None:
@@ -25,42 +24,20 @@ def _need(model: lw.Sequential, name: str) -> None:
         )
 
 
-def add_neuron(
-    model: lw.Sequential, i: int, *, max_units: int, rng: np.random.Generator
-) -> tuple[str, bool]:
-    """Widen hidden layer ``i`` by one neuron (Net2WiderNet, then :func:`split_copies`)."""
+def add_neuron(model: lw.Sequential, i: int, *, max_units: int) -> tuple[str, bool]:
+    """Widen hidden layer ``i`` by one neuron (Net2WiderNet, function-preserving).
+
+    The copies share the outgoing weights unequally (``split``), so they learn apart while
+    the loss stays where it was (``noise`` would perturb the incoming weights and move it).
+    """
     _need(model, "widen")
     units = model.layers[i].units
     if units >= max_units:
         raise PlaygroundError(
             f"layer {i} already has {units} neurons, the most the playground allows ({max_units})"
         )
-    model.widen(i, units + 1, noise=0.0)
-    split_copies(model, i, rng)
+    model.widen(i, units + 1, split=SPLIT_SPREAD)
     return f"widen layer {i}: {units} -> {units + 1} neurons", True
-
-
-def split_copies(model: lw.Sequential, i: int, rng: np.random.Generator) -> None:
-    """Break the symmetry between a widened neuron and its copies, keeping the function.
-
-    Copies have identical incoming weights and bias, so identical outputs ``a``; any shares
-    ``p_k`` (summing to 1) of their combined outgoing weights ``w`` give the same
-    ``sum_k p_k a w = a w``. Unequal shares give them unequal gradients, so they learn
-    apart. (``widen(noise>0)`` perturbs the incoming weights instead, which changes the
-    loss at once: the page promises that adding a neuron does not.)
-    """
-    layer, nxt = model.layers[i], model.layers[i + 1]
-    cols = np.vstack([layer.W, layer.b[None, :]])
-    _, group = np.unique(cols, axis=1, return_inverse=True)
-    group = np.asarray(group).reshape(-1)
-    for g in np.unique(group):
-        members = np.flatnonzero(group == g)
-        if len(members) < 2:
-            continue
-        total = nxt.W[members].sum(axis=0)
-        share = 1.0 + SPLIT_SPREAD * rng.uniform(-1.0, 1.0, len(members))
-        share /= share.sum()
-        nxt.W[members] = (share[:, None] * total[None, :]).astype(nxt.W.dtype)
 
 
 def remove_neuron(model: lw.Sequential, i: int) -> tuple[str, bool]:

@@ -14,8 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import layerwise as lw
 from layerwise.playground import edits, export, pictures, views
 from layerwise.playground import validate as v
@@ -75,7 +73,6 @@ class Session:
         self.version = 0
         self.mode = "paused"  # "training" or "comparing"
         self.message: dict[str, Any] | None = None
-        self.rng = np.random.default_rng(seed)
         self.data_cfg: dict[str, Any] = {
             "dataset": "circles",
             "noise": 0.1,
@@ -328,7 +325,7 @@ class Session:
             before = self._losses(self.model)
             m, L = self.model, LIMITS
             if action == "add_neuron":
-                change, preserving = edits.add_neuron(m, i, max_units=L["max_units"], rng=self.rng)
+                change, preserving = edits.add_neuron(m, i, max_units=L["max_units"])
             elif action == "remove_neuron":
                 change, preserving = edits.remove_neuron(m, i)
             elif action == "add_layer":
