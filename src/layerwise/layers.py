@@ -303,8 +303,8 @@ class Dense(Layer):
         else:
             dZ = fused_dZ
         dW = np.matmul(cache.A_prev.T, dZ, out=buf.dW)
-        if self.l2:
-            dW += cache.W * (2.0 * self.l2)
+        if self.l2:  # the same product as backward_linear's, into a reused array
+            dW += np.multiply(cache.W, 2.0 * self.l2, out=ws.get(self, "l2", dW.shape, dW.dtype))
         db = _column_sums(dZ, buf.ones, out=buf.db)
         dA_prev = None
         if need_dA_prev:  # the first layer's is never needed: not even allocated
