@@ -120,3 +120,45 @@ def check_range(
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ValueError(f"{name} must be in {interval}, got {value!r}")
     return v
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (Linux: MemAvailable; else physical)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 1 << 34  # 16 GiB when the system will not say
+
+
+def check_allocation(n_elements: Any, dtype: Any, what: str, *, fraction: float = 0.5) -> None:
+    """Refuse, before allocating, an array of ``n_elements`` of ``dtype`` that would take
+    more than ``fraction`` of the memory available now.
+
+    Raises ValueError naming ``what``, the size asked for and the limit, instead of letting
+    NumPy raise MemoryError (or the kernel's OOM killer end the process) later.
+    """
+    nbytes = int(n_elements) * np.dtype(dtype).itemsize
+    limit = int(available_memory() * fraction)
+    if nbytes > limit:
+        raise ValueError(
+            f"{what} needs {_human(nbytes)} ({int(n_elements):,} values of "
+            f"{np.dtype(dtype).name}), more than the {_human(limit)} this machine can give "
+            "it now; choose smaller sizes"
+        )
+
+
+def _human(nbytes: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if nbytes < 1024 or unit == "TiB":
+            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes} B"

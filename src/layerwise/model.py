@@ -172,7 +172,17 @@ class Sequential:
         self._record(f"remove layer {i} ({layer.name})")
         return layer
 
-    def widen(self, i: int, units: int, noise: float = 0.0, *, split: float = 0.0) -> Sequential:
+    def widen(
+        self,
+        i: int,
+        units: int,
+        noise: float = 0.0,
+        *,
+        init: str = "copy",
+        split: float = 0.0,
+        data: Any = None,
+        loss: Any = None,
+    ) -> Sequential:
         """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net).
 
         New neurons copy existing ones; the next Dense layer's weights are shared among the
@@ -181,8 +191,16 @@ class Sequential:
         without changing the function, by sharing the outgoing weights unequally. Optimizer
         state follows the copies. See :func:`layerwise.surgery.widen`; returns the model.
         """
-        _surgery.widen(self, i, units, noise=noise, split=split)
+        _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
         return self
+
+    def prune(self, i: int, units: int, *, data: Any) -> float:
+        """Keep the ``units`` most useful neurons of Dense hidden layer ``i`` and refit the
+        next layer by least squares on ``data`` (X of shape (n, n_features), or a pair
+        (X, y) whose X is used). Returns the relative change of the output on ``data``.
+        See :func:`layerwise.surgery.prune`.
+        """
+        return _surgery.prune(self, i, units, data=data)
 
     def deepen(self, i: int, activation: Any = None) -> Sequential:
         """Insert after Dense hidden layer ``i`` a layer with ``W = I``, ``b = 0``, keeping the
@@ -510,6 +528,11 @@ class Sequential:
                 + [rule, f"total parameters: {total}"]
             )
         )
+
+    def _repr_html_(self) -> str:
+        from layerwise import _display  # a leaf module: imports nothing of layerwise
+
+        return _display.model_html(self)
 
     def __repr__(self) -> str:
         inside = ", ".join(repr(layer) for layer in self.layers)

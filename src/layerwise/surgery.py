@@ -169,7 +169,17 @@ def _set_units(model: Any, i: int, j: int, src: np.ndarray, W, b, W_next) -> Non
 
 
 # ---------------------------------------------------------------------------- operations
-def widen(model: Any, i: int, units: int, *, noise: float = 0.0, split: float = 0.0) -> np.ndarray:
+def widen(
+    model: Any,
+    i: int,
+    units: int,
+    *,
+    noise: float = 0.0,
+    init: str = "copy",
+    split: float = 0.0,
+    data: Any = None,
+    loss: Any = None,
+) -> np.ndarray:
     """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2WiderNet).
 
     Each new neuron copies an existing one chosen at random (from ``model.rng``): its
@@ -419,3 +429,11 @@ def freeze(model: Any, i: int) -> None:
 def unfreeze(model: Any, i: int) -> None:
     """Let layer ``i`` learn again (its optimizer state resumes where it was frozen)."""
     _set_trainable(model, i, True)
+
+
+def prune(model: Any, i: int, units: int, *, data: Any) -> float:
+    """Keep the ``units`` most useful neurons of hidden layer ``i``; refit the next layer.
+
+    Not built yet (issue 16).
+    """
+    raise NotImplementedError("prune is being built (issue 16)")

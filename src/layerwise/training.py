@@ -82,6 +82,11 @@ class History:
     def __len__(self) -> int:
         return len(self.loss)
 
+    def _repr_html_(self) -> str:
+        from layerwise import _display  # a leaf module: imports nothing of layerwise
+
+        return _display.history_html(self)
+
     def columns(self) -> dict[str, list[Any]]:
         """Every per-epoch series by column name, in CSV order."""
         cols: dict[str, list[Any]] = {"epoch": self.epoch, "loss": self.loss}
