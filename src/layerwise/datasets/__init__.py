@@ -35,12 +35,16 @@ from layerwise.datasets._preprocessing import (
 from layerwise.datasets._real import _load_real
 from layerwise.datasets._registry import DatasetInfo, info, names, task
 from layerwise.datasets._synthetic import _GENERATORS
+from layerwise.datasets._target import MAX_CLASSES, check_n_classes, infer_task
 
 __all__ = [
     "CSVInfo",
     "DatasetInfo",
+    "MAX_CLASSES",
     "StandardScaler",
+    "check_n_classes",
     "from_one_hot",
+    "infer_task",
     "info",
     "load",
     "load_csv",
