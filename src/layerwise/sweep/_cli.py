@@ -14,7 +14,7 @@ from typing import Any
 __all__ = ["configure_parser", "run_cli"]
 
 _EPILOG = """example:
-  layerwise sweep --data moons --hidden 4 16,8 32,16,8 --lr 0.1 0.01 0.005 --seeds 3 \\
+  layerwise sweep moons --hidden 4 16,8 32,16,8 --lr 0.1 0.01 0.005 --seeds 3 \\
       --epochs 200 --out runs/sweep
 Every combination of the values given is trained with every seed; results.csv, one
 history per run, curves.png and heatmap.png go to --out."""
@@ -26,19 +26,22 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.epilog = _EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add = parser.add_argument
-    add("--data", required=True, help="a data set name (moons, iris, ...) or a CSV file")
+    # the vocabulary and defaults of `layerwise train` (tests/test_cli.py compares them)
+    add("data", nargs="?", help="a data set name (moons, iris, ...) or a CSV file")
+    add("--data", dest="data_option", metavar="DATA", help="the same as DATA")
     add(
         "--hidden",
         nargs="+",
-        default=["16"],
+        default=["16,8"],
         metavar="W[,W...]",
-        help="hidden layouts, widths joined by commas: 4 16,8 (0 for none; default 16)",
+        help="hidden layouts, widths joined by commas: 4 16,8 ('none' or 0: no hidden "
+        "layer; default 16,8)",
     )
-    add("--lr", nargs="+", default=["0.01"], metavar="LR", help="learning rates (default 0.01)")
-    add("--activation", nargs="+", metavar="NAME", help="hidden activations (default relu)")
+    add("--lr", nargs="+", default=["0.05"], metavar="LR", help="learning rates (default 0.05)")
+    add("--activation", nargs="+", metavar="NAME", help="hidden activations (default tanh)")
     add("--optimizer", nargs="+", metavar="NAME", help="optimizers (default sgd)")
     add("--batch-size", nargs="+", metavar="N", help="batch sizes; 'full' for full batch")
-    add("--epochs", nargs="+", default=["100"], metavar="N", help="epochs (default 100)")
+    add("--epochs", nargs="+", default=["200"], metavar="N", help="epochs (default 200)")
     add("--seeds", default="1", metavar="N", help="seeds per configuration (default 1)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS")
@@ -127,10 +130,15 @@ def run_cli(args: argparse.Namespace) -> int:
         top = _int(args.top, "--top")
         local_cluster = _int(args.local_cluster, "--local-cluster") if args.local_cluster else None
         jobs = _int(args.jobs, "--jobs") if args.jobs else None
-        data = _data(args.data)
+        if args.data and args.data_option and args.data != args.data_option:
+            raise _Usage(f"give the data once: DATA is {args.data!r}, --data {args.data_option!r}")
+        if not (args.data or args.data_option):
+            raise _Usage("give the data: a data set name or a CSV file, e.g. 'moons'")
+        data = _data(args.data or args.data_option)
         dask = bool(args.dask or local_cluster)
         result = sweep(
-            grid, data, seeds=seeds, backend="dask" if dask else "local",
+            grid, data, fixed={} if args.activation else {"activation": "tanh"}, seeds=seeds,
+            backend="dask" if dask else "local",
             scheduler=args.dask, local_cluster=local_cluster, n_jobs=jobs, out=args.out,
             resume=args.resume, metric=args.metric,
             verbose=False if args.quiet else "auto",
