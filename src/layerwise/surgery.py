@@ -44,10 +44,11 @@ from typing import Any
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._validation import check_index, check_range
+from layerwise._validation import check_allocation, check_index, check_range, check_same_length
 from layerwise.layers import Dense, Layer
 
-__all__ = ["widen", "deepen", "resize", "freeze", "unfreeze", "match_input", "preserves"]
+__all__ = ["widen", "deepen", "resize", "prune", "refit", "gradmax_matrix", "freeze", "unfreeze"]
+__all__ += ["match_input", "preserves"]
 __all__ += ["output_activation", "preserving_activation"]
 
 # Activations that are the identity on [0, inf): after a layer whose outputs are all >= 0,
@@ -169,77 +170,149 @@ def _set_units(model: Any, i: int, j: int, src: np.ndarray, W, b, W_next) -> Non
 
 
 # ---------------------------------------------------------------------------- operations
-def widen(
-    model: Any,
-    i: int,
-    units: int,
-    *,
-    noise: float = 0.0,
-    init: str = "copy",
-    split: float = 0.0,
-    data: Any = None,
-    loss: Any = None,
-) -> np.ndarray:
-    """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2WiderNet).
+INITS = ("copy", "gradmax", "random", "zeros")
 
-    Each new neuron copies an existing one chosen at random (from ``model.rng``): its
-    incoming weights ``W[:, k]`` and bias ``b[k]``. The next Dense layer's incoming rows of a
-    neuron copied ``c`` times (itself included) are divided by ``c``, so the copies together
-    send exactly what the neuron sent alone: with ``noise=0`` the outputs are unchanged.
+# Bias of a fresh neuron (zero incoming weights) whose activation's slope at 0 is far below
+# its slope just above 0 (relu: 0 vs 1, leaky_relu: 0.01 vs 1): there a neuron with zero
+# incoming weights and zero bias would sit on the kink and get no gradient (relu: never).
+# Any value on the linear side works; the next layer's bias absorbs f(b0) exactly.
+_KINK_BIAS = 1e-3
 
-    Parameters
-    ----------
-    model : Sequential
-        Built; changed in place.
-    i : int
-        A Dense hidden layer (not the output layer). Layers between it and the next Dense
-        layer may be parameter-free (Dropout) or per-unit (BatchNorm: its per-unit parameters
-        and running statistics are copied along).
-    units : int
-        New width, >= the current one (equal: nothing changes).
-    noise : float, default 0.0
-        Standard deviation, relative to the std of layer i's ``W``, of Gaussian noise added
-        to the new neurons' incoming weights, to break the symmetry between copies. The
-        function then changes slightly.
-    split : float in [0, 1), default 0.0
-        Break the symmetry without changing the function: the copies of a neuron share its
-        outgoing row in random proportions ``1 + split * U(-1, 1)`` (normalised to sum to
-        1) instead of equally. Their outputs stay equal, so the next layer receives exactly
-        what it did, but their gradients now differ and they learn apart. With ``noise=0``
-        and ``split=0`` the copies stay identical for ever.
 
-    Returns
-    -------
-    src : ndarray of int, shape (units,)
-        ``src[c]`` is the old neuron that neuron c is (or copies); ``src[:old] = arange(old)``.
-
-    Notes
-    -----
-    Optimizer state follows the copies: the new columns of ``W``/``b`` and the new rows of
-    the next ``W`` take the state of their source. For the next layer's rows that is the
-    right scale (their gradient equals the source row's gradient); for the incoming weights
-    the gradient of each copy is the source's divided by ``c``, so momentum and first
-    moments start ``c`` times too large and fade at the optimizer's decay rate.
-    """
-    i = _hidden_dense(model, i, "widen")
-    units = _check_units(units, "widen")
-    layer = model.layers[i]
-    old = layer.units
-    if units < old:
+def _check_init(init: Any, noise: float, split: float, data: Any, loss: Any) -> str:
+    if not isinstance(init, str):
+        raise TypeError(f"widen: init must be one of {INITS}, got {type(init).__name__} {init!r}")
+    if init not in INITS:
+        raise ValueError(f"widen: init must be one of {INITS}, got {init!r}")
+    if init != "copy" and (noise > 0 or split > 0):
         raise ValueError(
-            f"widen: units={units} is fewer than the {old} neurons of layer {i}; widen only "
-            f"grows a layer (to shrink it use resize({i}, {units}))"
+            f"widen: noise={noise!r} and split={split!r} apply to init='copy' only; new "
+            f"neurons of init={init!r} start with zero incoming weights (pass noise=0, split=0)"
         )
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, numbers.Real)
-        or not (np.isfinite(noise) and noise >= 0)
-    ):
-        raise ValueError(f"widen: noise must be a finite number >= 0, got {noise!r}")
-    split = check_range(split, "widen: split", 0.0, 1.0)
-    j = _next_dense(model, i, "widen")
-    if units == old:
-        return np.arange(old)
+    if init == "gradmax":
+        if not (isinstance(data, tuple) and len(data) == 2):
+            got = "nothing" if data is None else f"{type(data).__name__}"
+            raise ValueError(
+                f"widen: init='gradmax' needs data=(X, y), a batch to take the gradient on; "
+                f"got {got}"
+            )
+        if loss is None:
+            raise ValueError("widen: init='gradmax' needs loss=... (the training loss, e.g. 'cce')")
+    elif data is not None or loss is not None:
+        raise ValueError(
+            f"widen: data and loss are used by init='gradmax' only; with init={init!r} leave "
+            "them out"
+        )
+    return init
+
+
+def _fresh_bias(act: _activations.Activation) -> float:
+    """The bias of a neuron with zero incoming weights: 0, or ``_KINK_BIAS`` where the
+    activation is (nearly) flat at 0 and steep just above it."""
+    z = np.array([[0.0, _KINK_BIAS]])
+    slope = act.backward(np.ones_like(z), z, act.forward(z))[0]
+    return _KINK_BIAS if slope[0] < 0.5 * slope[1] else 0.0
+
+
+def _value_and_slope(act: _activations.Activation, b0: float) -> tuple[float, float]:
+    z = np.array([[b0]])
+    a = act.forward(z)
+    return float(a[0, 0]), float(act.backward(np.ones_like(z), z, a)[0, 0])
+
+
+def _check_fresh(model: Any, i: int, j: int, init: str) -> None:
+    """Fresh neurons need an elementwise activation and nothing with arrays between layer
+    i and the next Dense layer (a BatchNorm would normalise their constant output)."""
+    act = model.layers[i].activation
+    if isinstance(act, _activations.Softmax):
+        raise ValueError(
+            f"widen: init={init!r} cannot keep the function of a softmax hidden layer (a new "
+            "neuron changes every other neuron's output); use init='copy'"
+        )
+    for k in range(i + 1, j):
+        if _unit_arrays(model.layers[k]):
+            raise ValueError(
+                f"widen: init={init!r} needs no layer with arrays between layer {i} and the "
+                f"next Dense layer, but layer {k} is a {type(model.layers[k]).__name__}; use "
+                "init='copy'"
+            )
+
+
+def gradmax_matrix(model: Any, i: int, data: tuple, loss: Any) -> np.ndarray:
+    """``M = A_prev^T dZ_next`` of hidden Dense layer ``i`` on ``data = (X, y)``.
+
+    ``A_prev`` (n, n_in) is layer i's input, ``dZ_next`` (n, n_next) the gradient of the mean
+    ``loss`` with respect to the next Dense layer's pre-activation. ``M`` (n_in, n_next) is
+    the gradient a direct linear map from layer i's input to the next pre-activation would
+    get at zero (the auxiliary layer of Evci et al.). It is computed with the model's own
+    ``forward``/``backward`` on a copy of the layers that has ``n_next`` extra neurons in
+    layer i: zero incoming weights, outgoing weights the identity, the next bias compensating
+    their constant output, so the copy computes the same function and the extra neurons'
+    incoming gradient is ``f'(b0) M``. The model itself is not changed.
+    """
+    i = _hidden_dense(model, i, "gradmax_matrix")
+    j = _next_dense(model, i, "gradmax_matrix")
+    _check_fresh(model, i, j, "gradmax")
+    X = model.check_input(data[0], name="widen: data X")
+    loss = model.output_loss(loss)
+    check_same_length(X, data[1], names=("data X", "data y"))
+    model.prepare_targets(data[1], loss, len(X))  # a clear error for bad y, before any work
+    probe = copy.copy(model)
+    probe.layers = [copy.deepcopy(layer) for layer in model.layers]
+    layer, nxt = probe.layers[i], probe.layers[j]
+    n_next, dt = nxt.units, model.dtype
+    b0 = _fresh_bias(layer.activation)
+    f0, slope = _value_and_slope(layer.activation, b0)
+    layer.set_weights(
+        np.hstack([layer.W, np.zeros((layer.n_in, n_next), dt)]),
+        np.concatenate([layer.b, np.full(n_next, b0, dt)]),
+    )
+    nxt.set_weights(np.vstack([nxt.W, np.eye(n_next, dtype=dt)]), nxt.b - dt.type(f0))
+    _, caches = probe.forward(X)
+    grads = probe.backward(caches, data[1], loss)
+    return grads[i].dW[:, -n_next:].astype(np.float64) / slope
+
+
+def _gradmax_rows(M: np.ndarray, k: int, c: float, rng: np.random.Generator) -> np.ndarray:
+    """The k outgoing rows (k, n_next) that maximise ``||M V^T||_F`` under ``||V||_2 <= c'``:
+    ``c`` times the top-k right singular vectors of M (k <= n_next), or, when k > n_next,
+    ``c sqrt(k / n_next) Q Vt`` with Q (k, n_next) random orthonormal columns (every
+    direction used, rows all different, root-mean-square row norm c)."""
+    n_next = M.shape[1]
+    Vt = np.linalg.svd(M, full_matrices=True)[2]  # rows by decreasing singular value
+    if k <= n_next:
+        return c * Vt[:k]
+    Q = np.linalg.qr(rng.standard_normal((k, n_next)))[0]
+    return c * np.sqrt(k / n_next) * (Q @ Vt)
+
+
+def _widen_fresh(model: Any, i: int, j: int, units: int, init: str, data, loss) -> np.ndarray:
+    """New neurons with zero incoming weights and bias b0; outgoing rows by ``init``; the
+    next bias absorbs their constant output ``f(b0)``."""
+    layer, nxt = model.layers[i], model.layers[j]
+    old, k, dt = layer.units, units - layer.units, model.dtype
+    b0 = _fresh_bias(layer.activation)
+    f0 = _value_and_slope(layer.activation, b0)[0]
+    c = float(np.linalg.norm(nxt.W, axis=1).mean()) or 1.0
+    if init == "zeros":
+        V = np.zeros((k, nxt.units))
+    elif init == "random":
+        G = model.rng.standard_normal((k, nxt.units))
+        V = c * G / np.linalg.norm(G, axis=1, keepdims=True)
+    else:
+        V = _gradmax_rows(gradmax_matrix(model, i, data, loss), k, c, model.rng)
+    W = np.hstack([layer.W, np.zeros((layer.n_in, k), dt)])
+    b = np.concatenate([layer.b, np.full(k, b0, dt)])
+    b_next = (nxt.b - f0 * V.sum(axis=0)).astype(dt)
+    src = np.concatenate([np.arange(old), np.full(k, -1)])
+    _set_units(model, i, j, src, W, b, np.vstack([nxt.W, V.astype(dt)]))
+    nxt.set_weights(nxt.W, b_next)
+    return src
+
+
+def _widen_copy(model: Any, i: int, j: int, units: int, noise: float, split: float):
+    """Net2WiderNet: new neurons copy old ones; copies share the outgoing rows."""
+    layer, old = model.layers[i], model.layers[i].units
     src = np.concatenate([np.arange(old), model.rng.integers(0, old, units - old)])
     W, b = layer.W[:, src], layer.b[src]
     if noise > 0:
@@ -253,7 +326,148 @@ def widen(
     else:  # equal shares
         W_next /= np.bincount(src, minlength=old)[src][:, None].astype(W_next.dtype)
     _set_units(model, i, j, src, np.ascontiguousarray(W), b, W_next)
-    model._record(f"widen layer {i}: {old} -> {units} units")
+    return src
+
+
+def widen(
+    model: Any,
+    i: int,
+    units: int,
+    *,
+    noise: float = 0.0,
+    init: str = "copy",
+    split: float = 0.0,
+    data: Any = None,
+    loss: Any = None,
+) -> np.ndarray:
+    r"""Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function.
+
+    ``init`` chooses the new neurons:
+
+    ``"copy"`` (Net2WiderNet, Chen et al. 2016)
+        Each new neuron copies an existing one chosen at random (from ``model.rng``): its
+        incoming weights ``W[:, k]`` and bias ``b[k]``. The next Dense layer's rows of a
+        neuron copied ``c`` times (itself included) are divided by ``c`` (or shared unequally,
+        ``split``), so the copies together send exactly what the neuron sent alone.
+    ``"gradmax"`` (Evci et al., *GradMax*, ICLR 2022)
+        Zero incoming weights; outgoing weights chosen on the batch ``data = (X, y)`` so that
+        the new incoming weights get the largest gradient (derivation below).
+    ``"random"``
+        Zero incoming weights; outgoing rows in random directions (Gaussian, from
+        ``model.rng``), each of norm ``c`` (the same norm as gradmax's rows).
+    ``"zeros"``
+        Zero incoming and zero outgoing weights.
+
+    For every init but copy, the new neurons' bias is ``b0 = 0``, except for activations
+    that are flat at 0 and steep just above (relu, leaky_relu: ``f'(0)`` is 0 and 0.01 by
+    PyTorch's convention), where ``b0 = 1e-3``: with zero incoming weights and ``b0 = 0`` a
+    relu neuron would sit on its kink, get zero gradient and never learn (the GradMax
+    authors use a relu whose slope at 0 is 1 for the same reason). A new neuron's output is
+    then the constant ``f(b0)`` on every sample (0.5 for sigmoid, log 2 for softplus, 1e-3
+    for relu), and the next layer's bias absorbs it: ``b_next -= f(b0) * W_out_new.sum(0)``,
+    so the outputs are unchanged to rounding (about 1e-15 in float64) for every activation.
+
+    GradMax derivation. Let ``A_prev`` (n, n_in) be layer i's input on the batch, ``dZ``
+    (n, n_next) the gradient of the mean loss with respect to the next Dense layer's
+    pre-activation, and ``V = W_out_new`` (k, n_next) the new neurons' rows in the next
+    ``W``. With zero incoming weights ``U`` (n_in, k) the new pre-activations are ``b0``, so
+    nothing upstream of the next layer changes and
+
+    .. math:: \partial L / \partial U = A_{prev}^T \big( (dZ\, V^T) \odot f'(b_0) \big)
+              = f'(b_0)\, M V^T, \qquad M = A_{prev}^T dZ \quad (n_{in}, n_{next}).
+
+    ``||M V^T||_F^2 = tr(V M^T M V^T) = sum_r s_r^2 ||V v_r||^2`` with ``M = sum_r s_r u_r
+    v_r^T``. Under a Frobenius bound ``||V||_F <= c`` the maximum puts every row along
+    ``v_1`` (k copies of one direction: the neurons would be redundant), so, as in the
+    paper, we bound the spectral norm, ``||V||_2 <= c``. Then ``V^T V <= c^2 I`` and, by
+    Ky Fan's inequality, ``tr(M^T M V^T V) <= c^2 (s_1^2 + ... + s_k^2)``, reached by
+    ``V = c [v_1, ..., v_k]^T``: the rows are the top-k right singular vectors of M, each of
+    norm ``c``. When ``k > n_next`` (more new neurons than directions) the bound
+    ``c^2 ||M||_F^2`` is reached by any ``V`` with ``V^T V = c^2 I``; we take ``V = c
+    sqrt(k / n_next) Q V_t`` with ``Q`` (k, n_next) random orthonormal columns, so every
+    row differs (identical rows would stay identical for ever) and their root-mean-square
+    norm is ``c``. The norm: ``c`` is the mean L2 norm of the existing rows of the next
+    ``W`` (the authors' ``scale_method='mean_norm'`` with scale 1). The gradient of the new
+    incoming weights right after growth is then ``f'(b0) c ||M_k||`` in norm, the largest
+    any outgoing weights of that spectral norm give. The batch is ``data``: pass the last
+    training batch, or a larger sample (the sum in M grows more stable). Singular vectors
+    are defined up to sign; the sign does not change the gradient's norm.
+
+    Parameters
+    ----------
+    model : Sequential
+        Built; changed in place.
+    i : int
+        A Dense hidden layer (not the output layer). Layers between it and the next Dense
+        layer may be parameter-free (Dropout) or, for ``init="copy"`` only, per-unit
+        (BatchNorm: its per-unit parameters and running statistics are copied along).
+    units : int
+        New width, >= the current one (equal: nothing changes).
+    noise : float, default 0.0
+        ``init="copy"`` only. Standard deviation, relative to the std of layer i's ``W``, of
+        Gaussian noise added to the copies' incoming weights (the function then changes).
+    init : {"copy", "gradmax", "random", "zeros"}, default "copy"
+    split : float in [0, 1), default 0.0
+        ``init="copy"`` only. The copies of a neuron share its outgoing row in random
+        proportions ``1 + split * U(-1, 1)`` (normalised to sum to 1) instead of equally:
+        the function is kept, but their gradients differ and they learn apart.
+    data : tuple (X, y), optional
+        ``init="gradmax"`` only (and required there): X (n, n_features), y as for ``fit``.
+    loss : str or Loss, optional
+        ``init="gradmax"`` only (and required there): the loss of training.
+
+    Returns
+    -------
+    src : ndarray of int, shape (units,)
+        ``src[:old] = arange(old)``; for a copy ``src[c]`` is the old neuron it copies, for
+        a fresh neuron (every other init) -1.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For any bad argument, and before allocating more than half the free memory; a
+        refused call leaves the model unchanged.
+
+    Notes
+    -----
+    Optimizer state: the old weights keep theirs; a fresh neuron's weights start at zero.
+    A copy's weights take the state of their source: exact for the next layer's rows (their
+    gradient equals the source row's); for the incoming weights each copy's gradient is the
+    source's divided by ``c``, so momentum and first moments start ``c`` times too large and
+    fade at the optimizer's decay rate.
+    """
+    i = _hidden_dense(model, i, "widen")
+    units = _check_units(units, "widen")
+    layer = model.layers[i]
+    old = layer.units
+    if units < old:
+        raise ValueError(
+            f"widen: units={units} is fewer than the {old} neurons of layer {i}; widen only "
+            f"grows a layer (to shrink it use resize({i}, {units}) or prune({i}, {units}, "
+            "data=X))"
+        )
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"widen: noise must be a finite number >= 0, got {noise!r}")
+    split = check_range(split, "widen: split", 0.0, 1.0)
+    init = _check_init(init, noise, split, data, loss)
+    j = _next_dense(model, i, "widen")
+    nxt = model.layers[j]
+    check_allocation(
+        units * (layer.n_in + nxt.units + 1), model.dtype, f"widen: layer {i} at {units} units"
+    )
+    if init != "copy":
+        _check_fresh(model, i, j, init)
+    if units == old:
+        return np.arange(old)
+    if init == "copy":
+        src = _widen_copy(model, i, j, units, float(noise), split)
+    else:
+        src = _widen_fresh(model, i, j, units, init, data, loss)
+    model._record(f"widen layer {i}: {old} -> {units} units" + f" ({init})" * (init != "copy"))
     return src
 
 
@@ -431,9 +645,104 @@ def unfreeze(model: Any, i: int) -> None:
     _set_trainable(model, i, True)
 
 
-def prune(model: Any, i: int, units: int, *, data: Any) -> float:
-    """Keep the ``units`` most useful neurons of hidden layer ``i``; refit the next layer.
+def _data_X(model: Any, data: Any, op: str) -> np.ndarray:
+    """X from ``data``: an array (n, n_features), or a tuple (X, y) whose X is used."""
+    if data is None:
+        raise ValueError(f"{op}: data is required: X of shape (n, n_features), or (X, y)")
+    if isinstance(data, tuple):
+        if len(data) != 2:
+            raise ValueError(f"{op}: data as a tuple must be (X, y), got {len(data)} items")
+        data = data[0]
+    return model.check_input(data, name=f"{op}: data")
 
-    Not built yet (issue 16).
+
+def refit(A: np.ndarray, keep: np.ndarray, W: np.ndarray, b: np.ndarray):
+    """The next layer's weights for the kept columns of ``A`` that best reproduce its
+    pre-activation ``Z = A W + b``, in the least-squares sense.
+
+    Solves ``min ||[A_keep, 1] [W'; b'] - Z||_F`` over ``W'`` (units, n_next) and ``b'``
+    (n_next,), with ``A`` (n, old) the next layer's input on the data, ``keep`` the indices
+    of the kept neurons, ``W`` (old, n_next) and ``b`` (n_next,) its current weights. Among
+    the solutions (there are many when ``[A_keep, 1]`` has dependent columns: dead neurons,
+    fewer samples than neurons) it takes the one closest to the current weights, by solving
+    for the change with the minimum-norm ``numpy.linalg.lstsq``. Computed in float64.
+
+    Returns
+    -------
+    W_new : ndarray (units, n_next)
+    b_new : ndarray (n_next,)
     """
-    raise NotImplementedError("prune is being built (issue 16)")
+    A, W, b = (np.asarray(x, dtype=np.float64) for x in (A, W, b))
+    D = np.column_stack([A[:, keep], np.ones(len(A))])
+    W0 = np.vstack([W[keep], b])
+    residual = (A @ W + b) - D @ W0
+    delta = np.linalg.lstsq(D, residual, rcond=None)[0]
+    new = W0 + delta
+    return new[:-1], new[-1]
+
+
+def prune(model: Any, i: int, units: int, *, data: Any) -> float:
+    """Keep the ``units`` most useful neurons of Dense hidden layer ``i``; refit the next
+    Dense layer by least squares so that its pre-activation changes as little as possible.
+
+    On ``data``, neuron k of layer i sends ``a_k w_k^T`` to the next layer (``a_k`` (n,) its
+    output, ``w_k`` its row of the next ``W``). Its constant part goes into the refitted
+    bias, so the neurons are ranked by ``||a_k - mean(a_k)|| * ||w_k||``, the size of what
+    only they carry, and the top ``units`` are kept, in their original order. The next
+    layer's weights and bias are then refitted on the kept outputs (see :func:`refit`): the
+    dropped neurons' contribution is carried, as far as a linear map can, by the kept ones.
+    Plain :func:`resize` keeps rows by weight norm alone and refits nothing.
+
+    Parameters
+    ----------
+    model : Sequential
+        Built; changed in place.
+    i : int
+        A Dense hidden layer (not the output layer). Layers between it and the next Dense
+        layer may be parameter-free (Dropout) or per-unit (BatchNorm, pruned along).
+    units : int
+        Neurons to keep, 1 <= units <= the current width (equal: nothing changes).
+    data : ndarray (n, n_features), or tuple (X, y)
+        Inputs the ranking and the refit are computed on (of a tuple only X is used):
+        the training set, or a large sample of it. Inference mode (no dropout).
+
+    Returns
+    -------
+    float
+        The relative change of the network's output on ``data``,
+        ``||out_after - out_before||_F / ||out_before||_F`` (0.0 when nothing changed).
+
+    Notes
+    -----
+    The refit is exact (change 0) when the dropped neurons' outputs are affine combinations
+    of the kept ones' on ``data``. Optimizer state: the kept neurons keep theirs; the next
+    layer's refitted weights and bias keep theirs too (same shape, new values). With fewer
+    samples than kept neurons the fit can be exact on ``data`` and poor elsewhere.
+    """
+    i = _hidden_dense(model, i, "prune")
+    units = _check_units(units, "prune")
+    layer = model.layers[i]
+    old = layer.units
+    if units > old:
+        raise ValueError(
+            f"prune: units={units} is more than the {old} neurons of layer {i}; prune only "
+            f"shrinks a layer (to grow it use widen({i}, {units}))"
+        )
+    j = _next_dense(model, i, "prune")
+    X = _data_X(model, data, "prune")
+    if units == old:
+        return 0.0
+    before, caches = model.forward(X)
+    before = before.astype(np.float64)
+    nxt = model.layers[j]
+    A = caches[j].A_prev.astype(np.float64)
+    score = np.linalg.norm(A - A.mean(axis=0), axis=0) * np.linalg.norm(nxt.W, axis=1)
+    keep = np.sort(np.argsort(-score, kind="stable")[:units])
+    W_next, b_next = refit(A, keep, nxt.W, nxt.b)
+    dt = model.dtype
+    _set_units(model, i, j, keep, layer.W[:, keep], layer.b[keep], W_next.astype(dt))
+    nxt.set_weights(nxt.W, b_next.astype(dt))
+    model._record(f"prune layer {i}: {old} -> {units} units")
+    change = np.linalg.norm(model.forward(X)[0] - before)
+    scale = np.linalg.norm(before)
+    return float(change / scale) if scale > 0 else float(change)
