@@ -59,7 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"layerwise {lw.__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", parser_class=_Parser)
+    _add_demo(sub)
+    _add_training(sub)
+    _add_tools(sub)
+    _add_plugins(sub)
+    return parser
 
+
+def _add_demo(sub) -> None:
     p = sub.add_parser(
         "demo",
         help="the seed's experiment: learning rates 0.01 and 0.005",
@@ -70,12 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", type=Path, default=Path("runs/demo"), help="output folder (default runs/demo)"
     )
-    p.add_argument("--data", type=_choice(["flower", "moons"], "--data"), default="flower")
-    p.add_argument("--epochs", type=_positive(int, "--epochs"), default=5000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--data",
+        type=_choice(["flower", "moons"], "--data"),
+        default="flower",
+        help="flower (default) or moons",
+    )
+    p.add_argument(
+        "--epochs",
+        type=_positive(int, "--epochs"),
+        default=5000,
+        help="full-batch epochs of each run (default 5000)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of data and weights (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_demo)
 
+
+def _add_training(sub) -> None:
     p = sub.add_parser(
         "train",
         help="train a network on a data set or CSV and save the run",
@@ -114,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_gradcheck, hidden=[4])
 
+
+def _add_tools(sub) -> None:
     p = sub.add_parser(
         "predict",
         help="predict a CSV with a saved model",
@@ -137,7 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Layers, training state and metadata of a saved model.",
     )
     p.add_argument("model", type=_existing_file, help="a model file saved by layerwise")
-    p.add_argument("--json", action="store_true", help="print the stored description as JSON")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the stored description as JSON (the history summarised)",
+    )
+    p.add_argument("--history", action="store_true", help="with --json: every epoch of the history")
     p.set_defaults(func=_cmd_info)
 
     p = sub.add_parser(
@@ -149,9 +175,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--onnx", type=Path, required=True, help="the .onnx file to write")
     p.add_argument("--opset", type=_positive(int, "--opset"), help="ONNX opset version")
     p.set_defaults(func=_cmd_export)
-
-    _add_plugins(sub)
-    return parser
 
 
 def _add_plugins(sub) -> None:

@@ -13,15 +13,30 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
+from layerwise import tasks
 from layerwise._files import atomic_write
+from layerwise._validation import check_allocation
 
-_TASK_DEFAULTS = {
-    "binary": ("sigmoid", "bce"),
-    "multiclass": ("softmax", "cce"),
-    "regression": ("identity", "mse"),
-}
-_OUTPUT_FOR_LOSS = {"bce": "sigmoid", "cce": "softmax", "mse": "identity"}
-_LOSS_FOR_OUTPUT = {"sigmoid": "bce", "softmax": "cce"}
+try:  # the task rules of scikit-learn's type_of_target, with a class limit
+    from layerwise.datasets._target import MAX_CLASSES, check_n_classes, infer_task
+except ImportError:  # pragma: no cover - only while datasets/_target.py is not there
+    MAX_CLASSES = 1000
+
+    def infer_task(y):  # integers with many distinct values are a quantity
+        values = np.unique(np.asarray(y))
+        if len(values) > 20 and len(values) > 0.05 * len(np.asarray(y)):
+            return "regression"
+        return "binary" if len(values) <= 2 else "multiclass"
+
+    def check_n_classes(n_classes, *, limit=MAX_CLASSES, what="y"):
+        if limit is not None and n_classes > limit:
+            raise ValueError(f"{what} has {n_classes:,} classes, more than the limit {limit:,}")
+        return n_classes
+
+
+#: The defaults of one training run, the same for train, compare and sweep (tested).
+DEFAULTS: dict[str, Any] = {"hidden": [16, 8], "activation": "tanh", "lr": 0.05, "epochs": 200}
+_OUTPUT_FOR_LOSS = {loss: act for act, loss in tasks.TASKS.values()}
 
 
 class CLIError(Exception):
@@ -110,14 +125,28 @@ def _choice(valid: list[str], name: str):
 
 # ---------------------------------------------------------------------------- data
 def _add_data_arguments(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """DATA (or ``--data DATA``, the spelling of ``sweep``) and the options that shape it."""
+    what = f"a data set ({', '.join(lw.datasets.names())}) or a CSV file with a header row"
     p.add_argument(
-        "data",
-        type=_data_arg,
-        nargs=None if required else "?",
-        default=None if required else "moons",
-        help=f"a data set ({', '.join(lw.datasets.names())}) or a CSV file with a header row",
+        "data", type=_data_arg, nargs="?", help=what + ("" if required else " (default moons)")
     )
+    p.add_argument(
+        "--data", dest="data_option", type=_data_arg, metavar="DATA", help="the same as DATA"
+    )
+    p.set_defaults(data_required=required)
     p.add_argument("--target", help="CSV only: the target column (default: the last one)")
+    p.add_argument(
+        "--task",
+        choices=["classification", "regression"],
+        help="default: inferred from the target as scikit-learn's type_of_target does "
+        "(labels, or integers with few distinct values: classification; others: regression)",
+    )
+    p.add_argument(
+        "--max-classes",
+        type=_positive(int, "--max-classes"),
+        default=MAX_CLASSES,
+        help=f"refuse a classification with more classes than this (default {MAX_CLASSES})",
+    )
     p.add_argument(
         "--n-samples", type=_positive(int, "--n-samples"), help="synthetic sets: number of samples"
     )
@@ -125,36 +154,83 @@ def _add_data_arguments(p: argparse.ArgumentParser, *, required: bool = True) ->
     p.add_argument("--seed", type=int, default=0, help="seed of data, split and weights (0)")
 
 
+def _data_name(args: argparse.Namespace) -> str:
+    """The data set of DATA or ``--data``: one of them, not both (moons when optional)."""
+    given = [d for d in (args.data, getattr(args, "data_option", None)) if d is not None]
+    if len(given) == 2 and given[0] != given[1]:
+        raise CLIError(f"give the data once: DATA is {given[0]!r} and --data is {given[1]!r}")
+    if not given and getattr(args, "data_required", True):
+        raise CLIError("give the data: a data set name or a CSV file, e.g. 'moons'")
+    args.data = given[0] if given else "moons"
+    return args.data
+
+
 def _load_data(args: argparse.Namespace) -> dict[str, Any]:
     """Read the data set or CSV named by ``args.data``; returns X, y, task and a description."""
-    if args.data in lw.datasets.names() and not os.path.isfile(args.data):
-        if args.target is not None:
-            raise CLIError("--target applies to CSV files only")
-        X, y = lw.datasets.load(
-            args.data, n_samples=args.n_samples, noise=args.noise, seed=args.seed
-        )
-        task = lw.datasets.task(args.data)
-        about: dict[str, Any] = {"data": args.data, "n_samples": len(X), "noise": args.noise}
+    name = _data_name(args)
+    if name in lw.datasets.names() and not os.path.isfile(name):
+        X, y, task, about = _load_named(args)
         classes = list(range(int(y.max()) + 1)) if task != "regression" else None
     else:
         if args.n_samples is not None or args.noise is not None:
             raise CLIError("--n-samples and --noise apply to synthetic data sets only")
-        X, y, info = lw.datasets.load_csv(args.data, target=args.target, return_info=True)
+        X, y, info = lw.datasets.load_csv(
+            name, target=args.target, task=args.task or "auto", return_info=True
+        )
         task, classes = info.task, info.classes
+        if args.task is None and classes is not None and _is_quantity(classes, y):
+            y, task, classes = np.asarray(classes, dtype=np.float64)[y], "regression", None
         if classes is not None and len(classes) < 2:
             raise CLIError(
-                f"{args.data}: target column {info.target!r} has one class "
+                f"{name}: target column {info.target!r} has one class "
                 f"({classes[0]!r}); a classifier needs at least 2 classes"
             )
         about = {
-            "data": os.path.abspath(args.data),
+            "data": os.path.abspath(name),
             "target": info.target,
             "feature_names": info.feature_names,
         }
     if classes is not None:
+        what = f"{name}: the target" + (f" {about['target']!r}" if "target" in about else "")
+        try:
+            check_n_classes(len(classes), limit=args.max_classes, what=what)
+        except ValueError:
+            raise CLIError(
+                f"{what} has {len(classes):,} classes, more than --max-classes "
+                f"{args.max_classes:,}; if it is a quantity, give --task regression, or raise "
+                "--max-classes if you mean that many classes"
+            ) from None
         about["classes"] = classes
     about["task"] = task
     return {"X": X, "y": y, "task": task, "n_classes": len(classes or []), "about": about}
+
+
+def _is_quantity(classes: list[Any], y: np.ndarray) -> bool:
+    """Integer labels read as classes that ``infer_task`` calls a regression (a price)."""
+    if not all(isinstance(c, int | float) for c in classes):
+        return False
+    return infer_task(np.asarray(classes)[y]) == "regression"
+
+
+def _load_named(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str, dict[str, Any]]:
+    """A built-in data set, with ``--task`` applied; refuses sizes beyond memory first."""
+    if args.target is not None:
+        raise CLIError("--target applies to CSV files only")
+    info = lw.datasets.info(args.data)
+    if args.n_samples is not None:
+        check_allocation(
+            args.n_samples * (info.n_features + 1), np.float64, f"--n-samples {args.n_samples}"
+        )
+    X, y = lw.datasets.load(args.data, n_samples=args.n_samples, noise=args.noise, seed=args.seed)
+    task = lw.datasets.task(args.data)
+    if args.task == "regression" and task != "regression":
+        y, task = y.astype(np.float64), "regression"
+    elif args.task == "classification" and task == "regression":
+        raise CLIError(
+            f"--task classification: {args.data} has continuous targets; use a data set "
+            "with labels (moons, iris, ...) or leave --task out"
+        )
+    return X, y, task, {"data": args.data, "n_samples": len(X), "noise": args.noise}
 
 
 def _split_and_scale(data: dict[str, Any], test_size: float, seed: int) -> dict[str, Any]:
@@ -180,10 +256,10 @@ def _split_and_scale(data: dict[str, Any], test_size: float, seed: int) -> dict[
 
 def _resolve_output(args: argparse.Namespace, task: str) -> None:
     """Fill in --output-activation and --loss from each other or from the task."""
-    out, loss = _TASK_DEFAULTS[task]
+    out, loss = tasks.output_for(task)
     if args.loss is None:
         args.loss = (
-            _LOSS_FOR_OUTPUT.get(args.output_activation, "mse")
+            tasks.loss_for_output(args.output_activation)
             if (args.output_activation is not None)
             else loss
         )
@@ -217,26 +293,30 @@ def _activation(text: str) -> str:
 
 
 def _add_model_arguments(p: argparse.ArgumentParser, *, several: bool = False) -> None:
+    default = _hidden_text(DEFAULTS["hidden"])
     if several:
         p.add_argument(
             "--hidden",
             type=_hidden,
             nargs="+",
-            default=[[16, 8]],
-            help="one or more layouts, e.g. --hidden 4 16,8 (default 16,8)",
+            default=[DEFAULTS["hidden"]],
+            metavar="W[,W...]",
+            help=f"one or more layouts, e.g. --hidden 4 16,8 none (default {default})",
         )
     else:
         p.add_argument(
             "--hidden",
             type=_hidden,
-            default=[16, 8],
-            help="hidden layer widths, comma-separated (default 16,8; 'none': no hidden layer)",
+            default=DEFAULTS["hidden"],
+            metavar="W[,W...]",
+            help=f"hidden layer widths, comma-separated (default {default}; "
+            "'none' or 0: no hidden layer)",
         )
     p.add_argument(
         "--activation",
         type=_activation,
-        default="tanh",
-        help="activation of the hidden layers (default tanh)",
+        default=DEFAULTS["activation"],
+        help=f"activation of the hidden layers (default {DEFAULTS['activation']})",
     )
     p.add_argument(
         "--output-activation",
@@ -260,7 +340,25 @@ def _verbose(args: argparse.Namespace) -> bool | str:
     return False if args.quiet else "auto"  # "auto": a bar only when stderr is a terminal
 
 
-def _build_model(args: argparse.Namespace, n_features: int, out_dim: int) -> lw.Sequential:
+def _check_size(args: argparse.Namespace, n_rows: int, n_features: int, out_dim: int) -> None:
+    """Refuse, before building it, a network whose training would not fit in memory."""
+    widths = [n_features, *args.hidden, out_dim]
+    n_params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+    rows = min(n_rows, getattr(args, "batch_size", None) or n_rows)
+    # weights, gradients and two optimizer moments; Z, A and dA of every layer per batch row
+    check_allocation(
+        4 * n_params + 3 * rows * sum(widths[1:]),
+        args.dtype,
+        f"a network of hidden widths {_hidden_text(args.hidden)} on {rows:,} rows per batch",
+    )
+
+
+def _build_model(
+    args: argparse.Namespace, n_features: int, out_dim: int, *, n_rows: int = 1
+) -> lw.Sequential:
+    """The network of ``args`` (hidden, activation, l2, dropout), after :func:`_check_size`
+    for ``n_rows`` training rows."""
+    _check_size(args, n_rows, n_features, out_dim)
     model = lw.mlp(
         n_features,
         args.hidden,
@@ -299,7 +397,7 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    skip = {"func", "command", "debug"}
+    skip = {"func", "command", "debug", "data_option", "data_required"}
     return {
         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in skip
     }

@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 import numpy as np
 
 import layerwise as lw
+from layerwise import tasks
 from layerwise._files import atomic_write
 from layerwise.cli._common import (
-    _LOSS_FOR_OUTPUT,
+    CLIError,
     _build_model,
     _final,
     _fmt,
@@ -34,7 +36,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         loss = args.loss or model.metadata.get("settings", {}).get("loss")
         if loss is None:
             out = model.layers[-1].describe()
-            loss = _LOSS_FOR_OUTPUT.get(out, "mse")
+            loss = tasks.loss_for_output(out)
         args.loss = loss
         y = _targets(data["y"][: args.rows], args, model.output_dim)
     else:
@@ -150,30 +152,56 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- info, export
+def _printable(text: str) -> str:
+    """``text`` with control and other unprintable characters escaped (``\\x1b``), so that
+    a crafted file cannot send escape sequences to the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def _summarised(obj: Any) -> Any:
+    """``obj`` with every list of more than 10 numbers (a history) replaced by its length,
+    first, last and lowest values."""
+    if isinstance(obj, dict):
+        return {k: _summarised(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        numbers = [v for v in obj if isinstance(v, int | float) and not isinstance(v, bool)]
+        if len(obj) > 10 and len(numbers) == len(obj):
+            return {"n": len(obj), "first": obj[0], "last": obj[-1], "min": min(obj)}
+        return [_summarised(v) for v in obj]
+    return obj
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     model = lw.load(args.model)
     if args.json:
         header = lw.io.read_header(args.model)
         header.pop("rng_state", None)
-        print(json.dumps(header, indent=2, default=str))
+        if not args.history:
+            header = _summarised(header)
+        print(json.dumps(header, indent=2, default=str))  # escapes control characters
         return 0
-    print(model.summary())
-    print(f"epochs trained: {model.epochs_trained}")
+    if args.history:
+        raise CLIError("--history goes with --json (the full history, epoch by epoch)")
+    lines = [model.summary(), f"epochs trained: {model.epochs_trained}"]
     if model.optimizer is not None:
-        print(f"optimizer: {model.optimizer!r} after {model.optimizer.iterations} steps")
-    print(f"scaler: {'standard scaler' if model.scaler is not None else 'none'}")
-    if model.history is not None and len(model.history):
-        f = _final(model.history)
-        print(f"final loss: {_fmt(f['loss'])} (validation {_fmt(f['val_loss'])})")
+        lines.append(f"optimizer: {model.optimizer!r} after {model.optimizer.iterations} steps")
+    scaler = getattr(model, "scaler", None)
+    lines.append(f"scaler: {'standard scaler' if scaler is not None else 'none'}")
+    history = getattr(model, "history", None)
+    if history is not None and len(history):
+        f = _final(history)
+        lines.append(f"final loss: {_fmt(f['loss'])} (validation {_fmt(f['val_loss'])})")
     if model.events:
-        print(
-            "changes of shape: "
-            + "; ".join(f"epoch {e['epoch']}: {e['change']}" for e in model.events)
-        )
-    if model.metadata:
-        print("metadata:")
-        for key, value in model.metadata.items():
-            print(f"  {key}: {json.dumps(value, default=str)}")
+        changes = (f"epoch {e.get('epoch', '?')}: {e.get('change', e)}" for e in model.events)
+        lines.append("changes of shape: " + "; ".join(changes))
+    metadata = getattr(model, "metadata", None)
+    if metadata:
+        lines.append("metadata:")
+        for key, value in metadata.items():
+            lines.append(f"  {key}: {json.dumps(value, default=str)}")
+    print("\n".join(_printable(line) for part in lines for line in part.split("\n")))
     return 0
 
 

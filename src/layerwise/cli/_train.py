@@ -12,6 +12,7 @@ import numpy as np
 import layerwise as lw
 from layerwise._files import atomic_write
 from layerwise.cli._common import (
+    DEFAULTS,
     CLIError,
     _add_data_arguments,
     _add_model_arguments,
@@ -91,16 +92,26 @@ def _add_run_arguments(p: argparse.ArgumentParser, *, out_help: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _add_epochs_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--epochs",
+        type=_positive(int, "--epochs"),
+        default=DEFAULTS["epochs"],
+        help=f"passes over the training set (default {DEFAULTS['epochs']})",
+    )
+
+
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     """Every option of ``layerwise train``; other modules' flags are added here too."""
     _add_data_arguments(p)
     _add_model_arguments(p)
     p.add_argument(
-        "--lr", type=_positive(float, "--lr"), default=0.05, help="learning rate (default 0.05)"
+        "--lr",
+        type=_positive(float, "--lr"),
+        default=DEFAULTS["lr"],
+        help=f"learning rate (default {DEFAULTS['lr']:g})",
     )
-    p.add_argument(
-        "--epochs", type=_positive(int, "--epochs"), default=200, help="epochs (default 200)"
-    )
+    _add_epochs_argument(p)
     _add_run_arguments(p, out_help="run folder (default runs/<data>-<time>)")
     p.add_argument(
         "--grow",
@@ -249,7 +260,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if getattr(args, "resume", None):
         model = _resume(args, data["X"].shape[1], kwargs)
     else:
-        model = _build_model(args, data["X"].shape[1], out_dim)
+        model = _build_model(args, data["X"].shape[1], out_dim, n_rows=len(data["y_train"]))
     model.scaler = data["scaler"]  # so that checkpoints hold it too
     y_train = _targets(data["y_train"], args, out_dim)
     if data["X_test"] is not None:
@@ -311,10 +322,10 @@ def _add_compare_arguments(p: argparse.ArgumentParser) -> None:
         "--lr",
         type=_positive(float, "--lr"),
         nargs="+",
-        default=[0.05],
-        help="one or more learning rates, e.g. --lr 0.01 0.005 (default 0.05)",
+        default=[DEFAULTS["lr"]],
+        help=f"one or more learning rates, e.g. --lr 0.01 0.005 (default {DEFAULTS['lr']:g})",
     )
-    p.add_argument("--epochs", type=_positive(int, "--epochs"), default=200)
+    _add_epochs_argument(p)
     _add_run_arguments(p, out_help="folder (default runs/compare-<data>-<time>)")
 
 
@@ -333,7 +344,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     for hidden in layouts:
         args.hidden = hidden
         # one set of initial weights per layout: every learning rate starts from the same point
-        base = _build_model(args, data["X"].shape[1], out_dim)
+        base = _build_model(args, data["X"].shape[1], out_dim, n_rows=len(y_train))
         for lr in rates:
             args.lr = lr
             if len(layouts) == 1:
