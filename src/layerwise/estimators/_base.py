@@ -1,0 +1,306 @@
+"""What MLPClassifier and MLPRegressor share: parameters, validation, initialisation, the
+loss and its gradient through the layerwise network, and ``fit``."""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from layerwise import activations as _activations
+from layerwise._validation import check_allocation
+from layerwise.estimators import _net, _solvers
+from layerwise.model import Sequential
+
+STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "momentum", "nesterov")
+# the hidden activations: sklearn's four (its "logistic" is our "sigmoid") and layerwise's
+ACTIVATIONS = {"logistic"} | (set(_activations.names()) - {"softmax"})
+
+_PARAMETERS: dict = {
+    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+    "activation": [StrOptions(ACTIVATIONS)],
+    "solver": [StrOptions({"lbfgs", *STOCHASTIC})],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+    "power_t": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "epsilon": [Interval(Real, 0, None, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+    "max_fun": [Interval(Integral, 1, None, closed="left")],
+    # layerwise's additions
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "dtype": [None, StrOptions({"float32", "float64"}), type],
+}
+
+
+def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
+    """``sample_weight`` as a finite, non-negative array of shape (n_samples,) in X's dtype."""
+    if sample_weight is None:
+        return None
+    n = X.shape[0]
+    if isinstance(sample_weight, Real):
+        return np.full(n, sample_weight, dtype=X.dtype)
+    sw = np.asarray(sample_weight, dtype=X.dtype)
+    if sw.shape != (n,):
+        raise ValueError(
+            f"sample_weight must have shape ({n},), one weight per sample of X, got shape "
+            f"{sw.shape}"
+        )
+    if not np.isfinite(sw).all() or (sw < 0).any():
+        raise ValueError("sample_weight must hold finite, non-negative numbers")
+    return sw
+
+
+class BaseMLP(BaseEstimator):
+    """Shared code; the subclasses define ``__init__`` (scikit-learn's signatures)."""
+
+    _parameter_constraints: dict = _PARAMETERS
+
+    # ------------------------------------------------------------------ settings
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, Integral | np.integer) or s <= 0:
+                raise ValueError(
+                    f"hidden_layer_sizes must be > 0, got {sizes}: give one positive integer "
+                    "width per hidden layer, such as (100,) or (64, 32)"
+                )
+        return [int(s) for s in sizes]
+
+    def _dtype(self, X: Any) -> np.dtype:
+        if self.dtype is None:
+            return X.dtype
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            dtype = None
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}")
+        return dtype
+
+    def _check_data(self, X: Any, y: Any, incremental: bool, reset: bool):
+        X, y = self._validate_input(X, y, incremental, reset=reset)
+        return X.astype(self._dtype(X), copy=False), y
+
+    # ------------------------------------------------------------------ initialisation
+    def _initialize(self, y: np.ndarray, layer_units: list[int], dtype: np.dtype) -> None:
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self._out_activation()
+        self.coefs_, self.intercepts_ = [], []
+        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True):
+            W, b = self._init_coef(fan_in, fan_out, dtype)
+            self.coefs_.append(W)
+            self.intercepts_.append(b)
+        self.__dict__.pop("_net", None)
+        _net.build(self)
+        self._best_params = [a.copy() for a in self.coefs_ + self.intercepts_]
+        if self.solver in STOCHASTIC:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_, self.best_validation_score_ = [], -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = self.best_validation_score_ = None
+
+    def _init_coef(self, fan_in: int, fan_out: int, dtype: np.dtype):
+        # Glorot uniform with scikit-learn's factor (2 for logistic, 6 otherwise), drawn
+        # from the same RandomState in the same order: the same random_state gives
+        # scikit-learn's initial weights
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        W = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+        b = self._random_state.uniform(-bound, bound, fan_out)
+        return W.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+    # ------------------------------------------------------------------ the network
+    @property
+    def model_(self) -> Sequential:
+        """The layerwise network: its Dense layers hold ``coefs_[i]`` and ``intercepts_[i]``
+        (the same arrays). Change it in place (``model_.widen(0, 64)``) and the next
+        ``partial_fit`` or ``fit(warm_start=True)`` trains the changed network."""
+        check_is_fitted(self, "coefs_")
+        return _net.sync(self)
+
+    def _forward_pass_fast(self, X: Any, check_input: bool = True) -> np.ndarray:
+        if check_input:
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], reset=False,
+                dtype=(np.float64, np.float32),
+            )  # fmt: skip
+        if self.dtype is not None:
+            X = X.astype(self._dtype(X), copy=False)
+        out, _ = _net.forward(_net.sync(self), X)
+        return np.exp(out) if self.out_activation_ == "exp" else out
+
+    def _backprop(self, X, y, sample_weight):
+        """``(loss, coef_grads, intercept_grads)`` of scikit-learn's objective on (X, y):
+        the mean loss plus ``alpha / 2 * sum ||W||^2`` over the summed sample weight."""
+        net = _net.sync(self)
+        out, caches = _net.forward(net, X, training=True)
+        if self.out_activation_ == "exp":
+            out = np.exp(out)
+        name = self.loss
+        if name == "log_loss" and self.out_activation_ == "logistic":
+            name = "binary_log_loss"
+        sw_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        loss = (
+            float(_solvers.LOSSES[name](y, out, sample_weight))
+            + (0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs_))
+            / sw_sum
+        )
+        # The gradient of each canonical pair (sigmoid + log loss, softmax + log loss,
+        # identity + squared error, exp + Poisson) with respect to the output Z is out - y.
+        delta = out - y
+        if sample_weight is not None:
+            delta *= sample_weight.reshape(-1, 1)
+        delta /= sw_sum
+        grads = _net.backward(net, caches, delta.astype(out.dtype, copy=False))
+        coef_grads = [g.dW + W * (self.alpha / sw_sum) for g, W in zip(grads, self.coefs_)]
+        return loss, coef_grads, [g.db for g in grads]
+
+    def _loss_grad_lbfgs(self, packed, X, y, sample_weight, *buffers):
+        """Loss and flat gradient at the flat parameters ``packed`` (scikit-learn's
+        signature; its preallocated ``buffers`` are not needed)."""
+        _solvers.unpack(packed, self.coefs_ + self.intercepts_)
+        loss, coef_grads, intercept_grads = self._backprop(X, y, sample_weight)
+        return loss, _solvers.pack(coef_grads + intercept_grads)
+
+    def _step(self, coef_grads, intercept_grads) -> None:
+        params = [
+            *((f"W{i}", W, g) for i, (W, g) in enumerate(zip(self.coefs_, coef_grads))),
+            *((f"b{i}", b, g) for i, (b, g) in enumerate(zip(self.intercepts_, intercept_grads))),
+        ]
+        self._optimizer.optimizer.step(params)
+
+    # ------------------------------------------------------------------ fit
+    def _before_fit(self, y, classes) -> None:
+        """The classifier's partial_fit: take ``classes`` on the first call."""
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        self._validate_params()
+        sizes = self._hidden_sizes()
+        before = copy.deepcopy(self.__dict__)
+        try:
+            if incremental:
+                self._before_fit(y, classes)
+            first = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+            self._fit_checked(X, y, sample_weight, incremental, sizes, first)
+        except BaseException:
+            # a refused or failed fit leaves the estimator as it was before the call
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        return self
+
+    def _fit_checked(self, X, y, sample_weight, incremental, sizes, first):
+        if self.early_stopping and incremental:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True; set early_stopping=False "
+                "or call fit"
+            )
+        X, y = self._check_data(X, y, incremental, reset=first)
+        sample_weight = check_sample_weight(sample_weight, X)
+        y = y.reshape(-1, 1) if y.ndim == 1 else y
+        units = [X.shape[1], *sizes, y.shape[1]]
+        n_params = sum(a * b + b for a, b in zip(units[:-1], units[1:], strict=True))
+        check_allocation(n_params, X.dtype, f"hidden_layer_sizes={tuple(sizes)}")
+        self._random_state = check_random_state(self.random_state)
+        if first:
+            self._initialize(y, units, X.dtype)
+        elif y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y.shape[1]} output(s) but the fitted network has {self.n_outputs_}; "
+                "give targets of the same shape as before, or warm_start=False"
+            )
+        if self.solver in STOCHASTIC:
+            _solvers.fit_stochastic(self, X, y, sample_weight, incremental)
+        else:
+            _solvers.fit_lbfgs(self, X, y, sample_weight)
+        if not all(np.isfinite(a).all() for a in self.coefs_ + self.intercepts_):
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                "large values and need to be preprocessed (for example with StandardScaler)."
+            )
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to X (n_samples, n_features) and y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels (or an indicator matrix) for the classifier, numbers for the
+            regressor.
+        sample_weight : array-like of shape (n_samples,), default None
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self) -> bool:
+        if self.solver not in STOCHASTIC:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                "not stochastic."
+            )
+        return True
+
+    # ------------------------------------------------------------------ scores
+    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val) -> None:
+        if early_stopping:
+            score = self._score(X_val, y_val, sample_weight=sw_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = [a.copy() for a in self.coefs_ + self.intercepts_]
+        else:
+            last = self.loss_curve_[-1]
+            if last > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            self.best_loss_ = min(self.best_loss_, last)
+
+    def _score_with_function(self, X, y, sample_weight, score_function) -> float:
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return float(score_function(y, y_pred, sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

@@ -1,0 +1,107 @@
+"""The network of an estimator: a layerwise Sequential over ``coefs_``/``intercepts_``.
+
+scikit-learn's fitted MLP *is* its lists ``coefs_`` and ``intercepts_`` (a user may assign
+them, or items of them, before a ``partial_fit``); ours is a :class:`layerwise.Sequential`
+whose Dense layers hold those very arrays. :func:`sync` keeps the two views one object:
+after a change of shape made on the network (``model_.widen(0, 64)``) the lists follow it,
+after an assignment to the lists the network follows them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from layerwise.layers import Dense
+from layerwise.model import Sequential
+from layerwise.regularization import Dropout
+
+# scikit-learn's activation names -> layerwise's ("logistic" is our "sigmoid"); the other
+# layerwise hidden activations are accepted by their own names
+HIDDEN = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+# scikit-learn's out_activation_ -> the output layer's activation; "exp" (Poisson) has no
+# layerwise activation: the output layer is linear and the estimator applies exp itself
+OUTPUT = {"identity": "identity", "logistic": "sigmoid", "softmax": "softmax", "exp": "identity"}
+
+
+def dense_layers(net: Sequential) -> list[Dense]:
+    return [layer for layer in net.layers if isinstance(layer, Dense)]
+
+
+def _bound(est: Any) -> list[np.ndarray]:
+    return [a for pair in zip(est.coefs_, est.intercepts_, strict=True) for a in pair]
+
+
+def build(est: Any) -> Sequential:
+    """A new network whose Dense layers hold ``est.coefs_[i]`` and ``est.intercepts_[i]``."""
+    coefs, intercepts = est.coefs_, est.intercepts_
+    hidden = HIDDEN.get(est.activation, est.activation)
+    dropout = float(getattr(est, "dropout", 0.0) or 0.0)
+    layers: list[Any] = []
+    for i, W in enumerate(coefs):
+        last = i == len(coefs) - 1
+        layers.append(Dense(np.shape(W)[1], OUTPUT[est.out_activation_] if last else hidden))
+        if dropout and not last:
+            layers.append(Dropout(dropout))
+    # a draw only when dropout needs one, so that the weights and the shuffling follow
+    # scikit-learn's RandomState sequence draw for draw
+    seed = int(est._random_state.randint(np.iinfo(np.int32).max)) if dropout else 0
+    dtype = np.asarray(coefs[0]).dtype if coefs else np.float64
+    net = Sequential(layers, input_dim=np.shape(coefs[0])[0], seed=seed, dtype=np.dtype(dtype).name)
+    for layer, W, b in zip(dense_layers(net), coefs, intercepts, strict=True):
+        layer.set_weights(np.asarray(W), np.asarray(b))
+    est.coefs_ = [layer.W for layer in dense_layers(net)]
+    est.intercepts_ = [layer.b for layer in dense_layers(net)]
+    est._net, est._net_arrays = net, _bound(est)
+    return net
+
+
+def sync(est: Any) -> Sequential:
+    """The network of ``est``, made to agree with ``coefs_``/``intercepts_`` (whichever
+    of the two changed since the last call wins)."""
+    net = est.__dict__.get("_net")
+    if net is None:
+        return build(est)
+    dense = dense_layers(net)
+    now = [a for layer in dense for a in (layer.W, layer.b)]
+    if len(now) != len(est._net_arrays) or any(
+        a is not b for a, b in zip(now, est._net_arrays, strict=True)
+    ):
+        # the network was changed in place (surgery): the lists follow it
+        est.coefs_ = [layer.W for layer in dense]
+        est.intercepts_ = [layer.b for layer in dense]
+        est.n_layers_ = len(dense) + 1
+        est._net_arrays = _bound(est)
+        return net
+    listed = _bound(est) if len(est.coefs_) == len(est.intercepts_) else []
+    if len(listed) != len(now) or any(a is not b for a, b in zip(listed, now, strict=True)):
+        return build(est)  # coefs_/intercepts_ (or items of them) were assigned
+    return net
+
+
+def forward(net: Sequential, X: Any, *, training: bool = False):
+    """``(A, caches)`` of every layer, by each layer's own ``forward`` (sparse X works:
+    the first layer's ``X @ W`` is a sparse-dense product)."""
+    A, caches = X, []
+    for layer in net.layers:
+        A, cache = layer.forward(A, training=training, rng=net.rng)
+        caches.append(cache)
+    return A, caches
+
+
+def backward(net: Sequential, caches: list[Any], delta: np.ndarray) -> list[Any]:
+    """Grads of every Dense layer (in order) from ``delta``, the loss gradient with respect
+    to the output layer's Z (sklearn's canonical ``out - Y``, already weighted and scaled)."""
+    grads: list[Any] = []
+    dA = None
+    for i in range(len(net.layers) - 1, -1, -1):
+        layer, cache = net.layers[i], caches[i]
+        need = i > 0
+        if dA is None:
+            dA, g = layer.backward_linear(delta, cache, need_dA_prev=need)
+        else:
+            dA, g = layer.backward(dA, cache, need_dA_prev=need)
+        if isinstance(layer, Dense):
+            grads.append(g)
+    return grads[::-1]
