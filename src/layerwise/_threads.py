@@ -1,23 +1,102 @@
-"""BLAS threads for a training run, chosen by measurement (see issue 17).
+"""BLAS threads for a training run, chosen by measurement (issue 17).
 
-The interface the training loop relies on (keep it)::
+On a busy machine OpenBLAS's threads spin while they wait for a core that is not free: the
+MNIST-shaped fit took 3.3x as long at two threads as at one with one core kept busy, while on
+a quiet machine two threads were 1.4x faster. No fixed count is right, so ``fit`` measures::
 
     chooser = ThreadChooser(threads)      # threads: None (choose by measurement) or int >= 1
     with chooser:                         # limits applied inside, the user's restored after
         for each batch:
-            chooser.before_batch()        # may switch the thread count
+            chooser.before_batch()        # one clock call
             ... forward, backward, step ...
-            chooser.after_batch()         # times the batch
-    chooser.describe()                    # {"threads", "reason"}: for History.params
+            chooser.after_batch()         # times the batch; may switch the count, rarely
+    chooser.describe()                    # {"threads", "reason", ...}: for History.params
 
-This first version applies nothing: it keeps whatever BLAS does outside fit.
+Choosing: the first two batches are timed as they come; batches under ``SMALL_BATCH_S`` are
+left alone (too small for BLAS to thread at all: nothing to gain, nothing to pay). Otherwise
+``TRIAL_ROUNDS`` batches each run at one thread and at every available core, alternating, and
+the count with the lower median is kept (more threads only when clearly faster). The choice is
+measured again every ``RECHECK_S`` seconds, and as soon as ``SLOW_RUN`` batches in a row take
+``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed.
+
+A caller's own choice always wins and is only recorded: ``threads=k`` (applied for the run),
+a thread variable in the environment (``OMP_NUM_THREADS``...), or BLAS held below its process
+default by a ``threadpoolctl.threadpool_limits`` around the call (as sweeps do).
+
+The thread count changes the last bits of a matrix product, so a measured choice is
+reproducible bit for bit only at the same counts: pass ``threads=1`` for runs that must be.
 """
 
 from __future__ import annotations
 
+import numbers
+import os
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ThreadChooser"]
+__all__ = ["ThreadChooser", "available_cores"]
+
+# the variables BLAS and OpenMP libraries read at start-up; any of them set means the user chose
+ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "GOTO_NUM_THREADS",
+)
+# Measured (docs/performance.md): below ~0.2 ms a batch's matrix products are under
+# OpenBLAS's own threading threshold (m*n*k <= 262144), so the count changes nothing.
+SMALL_BATCH_S = 2e-4
+TRIAL_ROUNDS = 3  # batches per candidate in one measurement: a median of 3 shrugs off one outlier
+PREFER_FEWER = 1.1  # more threads must be 10% faster: one thread is kinder to a busy machine
+RECHECK_S = 3.0  # a load that goes away is seen within this many seconds
+SLOW_FACTOR = 1.5  # a batch this much slower than the chosen count's median counts as slow
+SLOW_RUN = 3  # this many slow batches in a row: measure again now
+
+
+def available_cores() -> int:
+    """The number of cores this process may run on (its affinity mask, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _blas_controller() -> Any:
+    """threadpoolctl's controller of the BLAS libraries loaded now, or None without it."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # a core dependency; an old environment may still lack it
+        return None
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _counts(controller: Any) -> list[int]:
+    return [] if controller is None else [lc.get_num_threads() for lc in controller.lib_controllers]
+
+
+# The process default, captured when layerwise is imported (training imports this module):
+# a count below it inside fit means the caller limited BLAS around the call.
+_CONTROLLER = _blas_controller()
+_DEFAULTS = _counts(_CONTROLLER)
+
+
+def _check_threads(threads: Any) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(
+            f"threads must be an int or None, got {type(threads).__name__} {threads!r}; "
+            "pass a number of BLAS threads such as threads=1, or None to choose by measurement"
+        )
+    if threads < 1:
+        raise ValueError(
+            f"threads must be at least 1, got {threads}; pass a number of BLAS threads such "
+            "as threads=1, or None to choose by measurement"
+        )
+    return int(threads)
 
 
 class ThreadChooser:
@@ -26,26 +105,182 @@ class ThreadChooser:
     Parameters
     ----------
     threads : int or None
-        None: chosen by measurement; an int: exactly that many threads.
+        None: chosen by measurement (unless the caller fixed it another way, see the module
+        docstring); an int >= 1: exactly that many threads for the run.
+    clock : callable, optional
+        Returns seconds as a float; ``time.perf_counter`` unless a test injects another.
+    cores : int, optional
+        The largest count tried; the process's available cores by default.
+    environ : mapping, optional
+        Where the thread variables are looked up; ``os.environ`` by default.
+
+    Attributes
+    ----------
+    threads : int or None
+        The count applied now (None when BLAS could not be seen).
+    reason : str
+        Why: the caller's choice, the measurement, or why nothing was chosen.
+    checks : int
+        How many measurements ran (the first and every re-check).
     """
 
-    def __init__(self, threads: int | None = None) -> None:
-        self.requested = threads
-        self.threads: int | None = threads
-        self.reason = "not managed" if threads is None else "set by the caller"
+    def __init__(
+        self,
+        threads: int | None = None,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        cores: int | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.requested = _check_threads(threads)
+        self.threads: int | None = self.requested
+        self.reason = "not started"
+        self.checks = 0
+        self.timings: dict[int, float] = {}  # the last measurement: count -> median seconds
+        self._clock = clock
+        self._cores = available_cores() if cores is None else int(cores)
+        self._environ = os.environ if environ is None else environ
+        self._controller = _CONTROLLER
+        self._saved: list[int] = []
+        self._timing = False  # True while batches are timed (the "choose" mode)
+        self._t0 = 0.0
+        self._plan: list[int] = []  # counts still to try in the running measurement
+        self._samples: dict[int, list[float]] = {}
+        self._ref = 0.0  # the chosen count's median batch time
+        self._slow = 0
+        self._next_check = 0.0
+        self._seen: list[float] = []  # the first batches, timed as they come
+
+    # -- entering and leaving: apply the caller's choice or decide to measure ----------------
 
     def __enter__(self) -> ThreadChooser:
+        counts = _counts(self._controller)
+        self._saved = counts
+        self.threads = min(counts) if counts else None
+        if not counts:
+            self.reason = "no BLAS thread pool found (is threadpoolctl installed?): left as is"
+        elif self.requested is not None:
+            self._apply(self.requested)
+            self.reason = f"set by the caller (threads={self.requested})"
+        elif env := [f"{k}={self._environ[k]}" for k in ENV_VARS if self._environ.get(k)]:
+            self.reason = f"set by the environment ({', '.join(env)}): left as is"
+        elif any(c < d for c, d in zip(counts, _DEFAULTS)):
+            self.reason = (
+                f"held to {self.threads} outside fit (threadpool_limits?), below the process "
+                f"default {max(_DEFAULTS)}: left as is"
+            )
+        elif self._cores < 2:
+            self.reason = "one core available: nothing to choose"
+        else:
+            self.reason = "measuring"
+            self._timing = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        return None
+        self._timing = False
+        if _counts(self._controller) != self._saved:  # the caller's counts, as they were
+            for lc, n in zip(self._controller.lib_controllers, self._saved):
+                lc.set_num_threads(n)
+
+    def _apply(self, n: int) -> None:
+        for lc in self._controller.lib_controllers:
+            lc.set_num_threads(n)
+        self.threads = n
+
+    # -- per batch: two clock calls, and a decision only at the end of a measurement --------
 
     def before_batch(self) -> None:
-        """Called before each batch step; may change the thread count."""
+        """Called before each batch step: starts its clock."""
+        if self._timing:
+            self._t0 = self._clock()
 
     def after_batch(self) -> None:
-        """Called after each batch step; records its time."""
+        """Called after each batch step: times it, and may change the count for the next."""
+        if not self._timing:
+            return
+        now = self._clock()
+        dt = now - self._t0
+        if self._plan:
+            self._samples.setdefault(self.threads, []).append(dt)
+            self._plan.pop()
+            if self._plan:
+                self._apply(self._plan[-1])
+            else:
+                self._decide(now)
+        elif self._ref == 0.0:
+            self._size_up(dt, now)
+        elif now >= self._next_check:
+            self._measure()
+        elif dt > SLOW_FACTOR * self._ref:
+            self._slow += 1
+            if self._slow >= SLOW_RUN:
+                self._measure()
+        else:
+            self._slow = 0
+
+    def _size_up(self, dt: float, now: float) -> None:
+        """The first two batches: too small to matter, or worth a measurement."""
+        self._seen.append(dt)
+        if len(self._seen) < 2:
+            return
+        fastest = min(self._seen)
+        if fastest < SMALL_BATCH_S:
+            self._timing = False
+            self.reason = (
+                f"batches of {fastest * 1e6:.0f} us, too small to gain from threads: left at "
+                f"{self.threads}"
+            )
+        else:
+            self._measure()
+
+    def _measure(self) -> None:
+        # alternate, one thread first: the plan is popped from its end
+        self._plan = [self._cores, 1] * TRIAL_ROUNDS
+        self._samples = {}
+        self._slow = 0
+        self.checks += 1
+        self._apply(self._plan[-1])
+
+    def _decide(self, now: float) -> None:
+        med = {n: sorted(ts)[len(ts) // 2] for n, ts in self._samples.items()}
+        self.timings = med
+        one, many = med[1], med[self._cores]
+        best = self._cores if many * PREFER_FEWER < one else 1
+        self._apply(best)
+        self._ref = med[best]
+        self._next_check = now + RECHECK_S
+        self.reason = (
+            f"measured: {one * 1e3:.3g} ms per batch at 1 thread, {many * 1e3:.3g} ms at "
+            f"{self._cores}"
+        )
+
+    # -- reporting ------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:
-        """The choice and why, for ``History.params``."""
-        return {"threads": self.threads, "reason": self.reason}
+        """The choice and why, for ``History.params["threads"]`` (JSON-ready).
+
+        Returns
+        -------
+        dict
+            ``threads`` (the count at the end, or None), ``reason`` (a sentence),
+            ``checks`` (measurements made) and ``ms_per_batch`` (the last measurement's
+            median per count, keys as strings; empty when nothing was measured).
+        """
+        return {
+            "threads": self.threads,
+            "reason": self.reason,
+            "checks": self.checks,
+            "ms_per_batch": {str(n): round(t * 1e3, 4) for n, t in sorted(self.timings.items())},
+        }
+
+    def postfix(self) -> dict[str, str]:
+        """A short entry for the progress bar, e.g. ``{"threads": "1 (measured)"}``."""
+        if self.requested is not None:
+            how = "set"
+        elif self.reason.startswith("measured"):
+            how = "measured"
+        elif self._timing:
+            how = "measuring"
+        else:
+            how = "as is"
+        return {"threads": f"{self.threads} ({how})"}

@@ -1,0 +1,290 @@
+"""ThreadChooser: BLAS threads chosen by measurement, without timing anything.
+
+The chooser reads time through an injected clock; these tests advance a fake clock by a
+cost that depends on the thread count applied, so each scenario (a quiet machine, a busy
+one, a load that comes and goes) is exact. What is applied is read back from BLAS itself
+through threadpoolctl, the oracle for "the count in effect" and "restored after".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import layerwise as lw
+from layerwise import _threads
+from layerwise._threads import ThreadChooser
+
+MS = 1e-3
+
+
+def blas_counts() -> list[int]:
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def train(chooser: ThreadChooser, clock: FakeClock, cost, batches: int, start: int = 0):
+    """Run ``batches`` fake batches; ``cost(threads, i)`` is the seconds batch ``i`` takes."""
+    seen = []
+    for i in range(start, start + batches):
+        chooser.before_batch()
+        clock.t += cost(chooser.threads, i)
+        seen.append(chooser.threads)
+        chooser.after_batch()
+    return seen
+
+
+def make(**kw) -> tuple[ThreadChooser, FakeClock]:
+    clock = FakeClock()
+    return ThreadChooser(None, clock=clock, cores=2, environ={}, **kw), clock
+
+
+def busy(threads, i):  # one core taken: two threads wait for it
+    return 3 * MS if threads == 1 else 9 * MS
+
+
+def quiet(threads, i):
+    return 3 * MS if threads == 1 else 2 * MS
+
+
+def test_a_busy_machine_gets_one_thread_and_the_timings_are_recorded():
+    chooser, clock = make()
+    before = blas_counts()
+    with chooser:
+        seen = train(chooser, clock, busy, 20)
+        assert blas_counts() == [1] * len(before)  # applied to BLAS itself, not just noted
+    # two batches sized up, then 1, 2, 1, 2, 1, 2, then the choice
+    assert seen[:8] == [before[0], before[0], 1, 2, 1, 2, 1, 2]
+    assert set(seen[8:]) == {1}
+    assert chooser.describe() == {
+        "threads": 1,
+        "reason": "measured: 3 ms per batch at 1 thread, 9 ms at 2",
+        "checks": 1,
+        "ms_per_batch": {"1": 3.0, "2": 9.0},
+    }
+    assert chooser.postfix() == {"threads": "1 (measured)"}
+    assert blas_counts() == before
+    json.dumps(chooser.describe())  # History.params is saved as JSON
+
+
+def test_a_quiet_machine_gets_every_core():
+    chooser, clock = make()
+    with chooser:
+        seen = train(chooser, clock, quiet, 20)
+    assert set(seen[8:]) == {2}
+    assert chooser.describe()["threads"] == 2
+
+
+def test_more_threads_must_be_clearly_faster():
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, lambda n, i: 3 * MS if n == 1 else 2.9 * MS, 20)
+    assert chooser.threads == 1
+
+
+def test_a_median_shrugs_off_one_outlier():
+    chooser, clock = make()
+    # the first one-thread trial batch (batch 2) is hit by something else: 50 ms
+    with chooser:
+        train(chooser, clock, lambda n, i: 50 * MS if i == 2 else quiet(n, i), 20)
+    assert chooser.threads == 2
+    assert chooser.describe()["ms_per_batch"] == {"1": 3.0, "2": 2.0}
+
+
+def test_small_batches_are_left_alone_and_pay_no_measurement():
+    chooser, clock = make()
+    before = blas_counts()
+    with chooser:
+        seen = train(chooser, clock, lambda n, i: 50e-6 if n == before[0] else 10e-6, 50)
+    assert set(seen) == {before[0]}  # never switched, though another count would be faster
+    assert chooser.checks == 0
+    assert chooser.reason.startswith("batches of 50 us, too small")
+    assert chooser.postfix()["threads"].endswith("(as is)")
+
+
+def test_a_load_that_arrives_is_seen_from_slow_batches():
+    chooser, clock = make()
+    with chooser:
+        seen = train(chooser, clock, quiet, 20)
+        assert chooser.threads == 2
+        seen = train(chooser, clock, busy, 20, start=20)  # the other process starts
+    # three slow batches at 2 threads, then a new measurement, then one thread
+    assert seen[:3] == [2, 2, 2] and seen[3:9] == [1, 2, 1, 2, 1, 2]
+    assert set(seen[9:]) == {1}
+    assert chooser.checks == 2
+
+
+def test_a_load_that_goes_away_is_seen_by_the_periodic_recheck():
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, busy, 20)
+        assert chooser.threads == 1
+        # one-thread batches do not slow down when the load leaves: only the re-check sees it
+        n = int(_threads.RECHECK_S / (3 * MS)) + 20
+        seen = train(chooser, clock, quiet, n, start=20)
+    assert chooser.threads == 2 and chooser.checks == 2
+    assert seen.count(1) == len(seen) - seen.count(2)
+    assert seen[-10:] == [2] * 10
+
+
+def test_one_noisy_batch_does_not_trigger_a_measurement():
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, quiet, 20)
+        train(chooser, clock, lambda n, i: 20 * MS if i % 10 == 0 else quiet(n, i), 100, 20)
+    assert chooser.checks == 1
+
+
+def test_threads_argument_is_applied_and_restored():
+    before = blas_counts()
+    clock = FakeClock()
+    with ThreadChooser(1, clock=clock, cores=2, environ={"OMP_NUM_THREADS": "2"}) as chooser:
+        assert blas_counts() == [1] * len(before)
+        seen = train(chooser, clock, busy, 20)
+    assert set(seen) == {1} and chooser.checks == 0
+    assert chooser.describe()["reason"] == "set by the caller (threads=1)"
+    assert chooser.postfix() == {"threads": "1 (set)"}
+    assert blas_counts() == before
+
+
+def test_restored_after_an_exception_mid_measurement():
+    before = blas_counts()
+    chooser, clock = make()
+    with pytest.raises(RuntimeError), chooser:
+        train(chooser, clock, busy, 2)  # sized up: the measurement starts at one thread
+        assert blas_counts() == [1] * len(before)
+        raise RuntimeError("diverged")
+    assert blas_counts() == before
+
+
+def test_an_environment_variable_wins():
+    clock = FakeClock()
+    before = blas_counts()
+    with ThreadChooser(None, clock=clock, cores=2, environ={"OPENBLAS_NUM_THREADS": "1"}) as c:
+        seen = train(c, clock, busy, 20)
+    assert set(seen) == {before[0]} and c.checks == 0
+    assert c.reason == "set by the environment (OPENBLAS_NUM_THREADS=1): left as is"
+
+
+def test_threadpool_limits_around_the_call_wins():
+    before = blas_counts()
+    if max(before) < 2:
+        pytest.skip("BLAS runs one thread by default here: a limit cannot be told apart")
+    with threadpool_limits(limits=1, user_api="blas"):
+        chooser, clock = make()
+        with chooser:
+            seen = train(chooser, clock, quiet, 20)  # two threads would be faster
+        assert set(seen) == {1} and chooser.checks == 0
+        assert chooser.reason.startswith("held to 1 outside fit")
+        assert blas_counts() == [1] * len(before)
+    assert blas_counts() == before
+
+
+def test_one_core_has_nothing_to_choose():
+    clock = FakeClock()
+    with ThreadChooser(None, clock=clock, cores=1, environ={}) as chooser:
+        train(chooser, clock, busy, 20)
+    assert chooser.checks == 0 and chooser.reason == "one core available: nothing to choose"
+
+
+@pytest.mark.parametrize("bad", [0, -2])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ValueError, match=rf"threads must be at least 1, got {bad}; .*None"):
+        ThreadChooser(bad)
+
+
+@pytest.mark.parametrize("bad", [1.5, "2", True])
+def test_thread_counts_of_the_wrong_type_are_refused(bad):
+    with pytest.raises(TypeError, match=r"threads must be an int or None, got"):
+        ThreadChooser(bad)
+
+
+def test_numpy_integers_are_accepted():
+    assert ThreadChooser(np.int64(2)).requested == 2
+
+
+# -- through fit ---------------------------------------------------------------------------
+
+needs_wiring = pytest.mark.skipif(
+    "threads" not in lw.Sequential.fit.__code__.co_varnames,
+    reason="fit(threads=...) is not wired yet",
+)
+
+
+class CountsDuringFit(lw.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: list[list[int]] = []
+
+    def on_batch_end(self, batch, logs=None):
+        self.counts.append(blas_counts())
+
+
+def _data(n=64):
+    rng = np.random.default_rng(0)
+    return rng.standard_normal((n, 3)), rng.integers(0, 2, n)
+
+
+@needs_wiring
+def test_fit_applies_threads_and_records_it_and_restores():
+    X, y = _data()
+    before = blas_counts()
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    spy = CountsDuringFit()
+    history = model.fit(X, y, loss="bce", epochs=2, batch_size=16, threads=1, callbacks=[spy],
+                        verbose=False)  # fmt: skip
+    assert spy.counts and all(c == [1] * len(before) for c in spy.counts)
+    assert history.params["threads"]["threads"] == 1
+    assert history.params["threads"]["reason"] == "set by the caller (threads=1)"
+    assert blas_counts() == before
+
+
+@needs_wiring
+def test_fit_default_records_a_reason_and_restores():
+    X, y = _data()
+    before = blas_counts()
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    history = model.fit(X, y, loss="bce", epochs=3, verbose=False)
+    assert set(history.params["threads"]) == {"threads", "reason", "checks", "ms_per_batch"}
+    assert blas_counts() == before
+
+
+@needs_wiring
+def test_fit_refuses_bad_threads_before_changing_anything():
+    X, y = _data()
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    W = model.layers[0].W.copy()
+    with pytest.raises(ValueError, match="threads must be at least 1"):
+        model.fit(X, y, loss="bce", epochs=1, threads=0, verbose=False)
+    np.testing.assert_array_equal(model.layers[0].W, W)
+    assert model.epochs_trained == 0
+
+
+@needs_wiring
+def test_fit_leaves_an_environment_choice_alone():
+    code = (
+        "import numpy as np, layerwise as lw, json\n"
+        "X = np.random.default_rng(0).standard_normal((64, 3)); y = (X[:, 0] > 0) * 1\n"
+        "m = lw.mlp(3, [4], 1, output_activation='sigmoid', seed=0)\n"
+        "h = m.fit(X, y, loss='bce', epochs=2, verbose=False)\n"
+        "print(json.dumps(h.params['threads']))\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k not in _threads.ENV_VARS}
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["reason"] == "set by the environment (OPENBLAS_NUM_THREADS=1): left as is"
+    assert got["threads"] == 1 and got["checks"] == 0
