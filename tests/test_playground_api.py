@@ -29,8 +29,9 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from layerwise.playground import create_app  # noqa: E402
 
-SID = "tab-aaaaaaaa"
-OTHER = "tab-bbbbbbbb"
+TOKEN = "test-token-0123456789"
+BASE = "http://127.0.0.1:8765"
+AUTH = {"Authorization": f"token {TOKEN}"}
 
 
 class FakeClock:
@@ -48,30 +49,32 @@ def clock():
 
 @pytest.fixture
 def client(clock):
-    app = create_app(max_sessions=3, idle_timeout=60.0, clock=clock)
-    with TestClient(app) as c:
+    app = create_app(max_sessions=3, idle_timeout=60.0, clock=clock, token=TOKEN)
+    with TestClient(app, base_url=BASE, headers=AUTH) as c:
         yield c
 
 
-def open_session(client, sid=SID):
-    r = client.post("/api/session", json={"session": sid})
+def open_session(client):
+    """A new session; its server-chosen id becomes the client's default ``client.sid``."""
+    r = client.post("/api/session", json={})
+    assert r.status_code == 200, r.text
+    client.sid = r.json()["session"]
+    return r.json()
+
+
+def snap(client, sid=None):
+    r = client.get(f"/api/session/{sid or client.sid}")
     assert r.status_code == 200, r.text
     return r.json()
 
 
-def snap(client, sid=SID):
-    r = client.get(f"/api/session/{sid}")
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def post(client, path, body, sid=SID, status=200):
-    r = client.post(f"/api/session/{sid}/{path}", json=body)
+def post(client, path, body, sid=None, status=200):
+    r = client.post(f"/api/session/{sid or client.sid}/{path}", json=body)
     assert r.status_code == status, r.text
     return r.json()
 
 
-def wait_for(client, predicate, sid=SID, timeout=20.0):
+def wait_for(client, predicate, sid=None, timeout=20.0):
     """Poll snapshots until ``predicate(snapshot)`` holds (a bound on waiting, not a timing
     assertion: the background thread trains hundreds of epochs per second)."""
     end = time.monotonic() + timeout
@@ -83,8 +86,8 @@ def wait_for(client, predicate, sid=SID, timeout=20.0):
         time.sleep(0.02)
 
 
-def download(client, tmp_path, sid=SID, name="model.npz"):
-    r = client.get(f"/api/session/{sid}/model")
+def download(client, tmp_path, sid=None, name="model.npz"):
+    r = client.get(f"/api/session/{sid or client.sid}/model")
     assert r.status_code == 200, r.text
     assert "attachment" in r.headers["content-disposition"]
     path = tmp_path / name
@@ -158,7 +161,7 @@ def test_new_session_snapshot_matches_the_library(client, tmp_path):
         assert len(base64.b64decode(maps["values"])) == layer["units"] * maps["grid"] ** 2
     assert [np.shape(w["W"]) for w in s["weights"]] == [(2, 6), (6, 4), (4, 1)]
     # the points are the library's data set
-    pts = client.get(f"/api/session/{SID}/points").json()
+    pts = client.get(f"/api/session/{client.sid}/points").json()
     np.testing.assert_allclose(pts["train"]["X"], Xtr, atol=1e-5)
     assert pts["test"]["y"] == yte.tolist()
 
@@ -215,7 +218,7 @@ def test_every_data_set(client, dataset):
     )
     assert r["data"]["dataset"] == dataset and s["epoch"] == 0
     Xtr, Xte, ytr, yte = session_data(s)
-    pts = client.get(f"/api/session/{SID}/points").json()
+    pts = client.get(f"/api/session/{client.sid}/points").json()
     assert len(pts["test"]["X"]) == math.ceil(0.25 * 120) == len(Xte)
     np.testing.assert_allclose(pts["test"]["X"], Xte, atol=1e-5)
     post(client, "control", {"action": "step"})  # trains on any of them
@@ -223,9 +226,9 @@ def test_every_data_set(client, dataset):
 
 def test_regenerate_draws_new_points(client):
     open_session(client)
-    before = client.get(f"/api/session/{SID}/points").json()
+    before = client.get(f"/api/session/{client.sid}/points").json()
     r = post(client, "data", {"regenerate": True})
-    after = client.get(f"/api/session/{SID}/points").json()
+    after = client.get(f"/api/session/{client.sid}/points").json()
     assert r["data"]["seed"] == 1 and after["data_version"] == before["data_version"] + 1
     assert after["train"]["X"] != before["train"]["X"]
 
@@ -248,7 +251,7 @@ def test_l2_reaches_every_layer_and_the_snippet(client, tmp_path):
     post(client, "network", {"action": "add_layer"})
     model = download(client, tmp_path)
     assert [layer.l2 for layer in model.layers] == [0.01] * 4
-    assert "l2=0.01" in client.get(f"/api/session/{SID}/snippet").text
+    assert "l2=0.01" in client.get(f"/api/session/{client.sid}/snippet").text
 
 
 # ---------------------------------------------------------------------------- edits
@@ -367,7 +370,7 @@ BAD = [
 def test_bad_values_get_a_message_and_the_session_lives_on(client, path, body, message):
     open_session(client)
     before = snap(client)
-    r = client.post(f"/api/session/{SID}/{path}", content=json.dumps(body))
+    r = client.post(f"/api/session/{client.sid}/{path}", content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert 400 <= r.status_code < 500
     assert message in r.json()["error"]
     after = snap(client)
@@ -379,16 +382,16 @@ def test_bad_values_get_a_message_and_the_session_lives_on(client, path, body, m
 
 def test_bad_requests_of_every_other_kind(client):
     open_session(client)
-    r = client.post(f"/api/session/{SID}/control", content=b"{not json")
+    r = client.post(f"/api/session/{client.sid}/control", content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
-    r = client.post(f"/api/session/{SID}/control", content=b"x" * 20000)
+    r = client.post(f"/api/session/{client.sid}/control", content=b"x" * 20000, headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and "too large" in r.json()["error"]
-    for body in ({"session": "short"}, {"session": 5}, {"session": "a/b/c/d/e/f"}, {}):
+    for body in ({"session": "short"}, {"session": 5}, {"session": "a/b/c/d/e/f"}, {"x": 1}):
         r = client.post("/api/session", json=body)
         assert r.status_code == 400 and "error" in r.json()
     r = client.get("/api/session/tab-unknown1")
     assert r.status_code == 404 and "reload the page" in r.json()["error"]
-    r = client.get(f"/api/session/{SID}/stream?max_events=lots")
+    r = client.get(f"/api/session/{client.sid}/stream?max_events=lots")
     assert r.status_code == 400 and "max_events" in r.json()["error"]
     post(client, "network", {"action": "remove_neuron", "layer": 1})
     post(client, "network", {"action": "remove_neuron", "layer": 1})
@@ -414,7 +417,7 @@ def test_divergence_pauses_with_a_message(client):
 
 def test_a_failure_in_the_training_thread_pauses_with_a_message(client, monkeypatch):
     open_session(client)
-    session = client.app.state.manager.get(SID)
+    session = client.app.state.manager.get(client.sid)
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated fault")
@@ -423,7 +426,7 @@ def test_a_failure_in_the_training_thread_pauses_with_a_message(client, monkeypa
     post(client, "control", {"action": "play"})
     s = wait_for(client, lambda s: s["message"] is not None)
     assert s["mode"] == "paused" and "simulated fault" in s["message"]["text"]
-    r = client.post(f"/api/session/{SID}/control", json={"action": "step"})
+    r = client.post(f"/api/session/{client.sid}/control", json={"action": "step"})
     assert r.status_code == 500 and "simulated fault" in r.json()["error"]
     monkeypatch.undo()
     assert post(client, "control", {"action": "step"})["epoch"] == 1
@@ -431,8 +434,9 @@ def test_a_failure_in_the_training_thread_pauses_with_a_message(client, monkeypa
 
 # ---------------------------------------------------------------------------- sessions
 def test_two_sessions_do_not_see_each_other(client):
-    open_session(client, SID)
-    open_session(client, OTHER)
+    SID = open_session(client)["session"]
+    OTHER = open_session(client)["session"]
+    assert SID != OTHER
     post(client, "data", {"dataset": "moons"}, sid=SID)
     post(client, "network", {"action": "add_neuron", "layer": 0}, sid=SID)
     post(client, "settings", {"lr": 0.5}, sid=SID)
@@ -446,8 +450,8 @@ def test_two_sessions_do_not_see_each_other(client):
 
 
 def test_idle_session_is_freed_and_others_live_on(client, clock):
-    open_session(client, SID)
-    open_session(client, OTHER)
+    SID = open_session(client)["session"]
+    OTHER = open_session(client)["session"]
     manager = client.app.state.manager
     clock.now += 45
     snap(client, OTHER)  # a request restarts OTHER's idle time
@@ -455,36 +459,44 @@ def test_idle_session_is_freed_and_others_live_on(client, clock):
     assert manager.reap() == [SID]
     r = client.get(f"/api/session/{SID}")
     assert r.status_code == 404 and "freed after being idle" in r.json()["error"]
+    r = client.post("/api/session", json={"session": SID})  # a reloaded page cannot rejoin
+    assert r.status_code == 404
     assert snap(client, OTHER)["session"] == OTHER
-    open_session(client, SID)  # the page opens a new one
-    assert snap(client, SID)["epoch"] == 0
+    new = open_session(client)  # the page opens a new one
+    assert new["session"] not in (SID, OTHER) and new["epoch"] == 0
 
 
 def test_idle_sessions_are_freed_by_the_background_reaper():
-    app = create_app(idle_timeout=0.2)
-    with TestClient(app) as client:
+    app = create_app(idle_timeout=0.2, token=TOKEN)
+    with TestClient(app, base_url=BASE, headers=AUTH) as client:
         open_session(client)
         end = time.monotonic() + 10
-        while client.get(f"/api/session/{SID}").status_code == 200:
+        while client.get(f"/api/session/{client.sid}").status_code == 200:
             assert time.monotonic() < end
             time.sleep(0.3)  # longer than the timeout: this poll does not keep it alive
         assert len(app.state.manager) == 0
 
 
-def test_session_limit_and_close(client):
-    for k in range(3):
-        open_session(client, f"tab-{k:08d}")
-    r = client.post("/api/session", json={"session": "tab-33333333"})
+def test_session_limit_rejoin_and_close(client):
+    ids = [open_session(client)["session"] for _ in range(3)]
+    assert len(set(ids)) == 3 and all(len(i) >= 20 for i in ids)  # chosen here, unguessable
+    r = client.post("/api/session", json={})
     assert r.status_code == 503 and "limit" in r.json()["error"]
-    assert client.post("/api/session/tab-00000000/close").json() == {"closed": True}
-    open_session(client, "tab-33333333")
-    open_session(client, "tab-33333333")  # rejoining is not a new session
+    post(client, "network", {"action": "add_neuron", "layer": 0}, sid=ids[1])
+    # a reloaded page rejoins its session: same id, same network; not a new session
+    r = client.post("/api/session", json={"session": ids[1]})
+    assert r.status_code == 200 and r.json()["layers"][0]["units"] == 7
+    # an id the page made up is never created
+    r = client.post("/api/session", json={"session": "tab-madeup-by-page"})
+    assert r.status_code == 404 and len(client.app.state.manager) == 3
+    assert client.post(f"/api/session/{ids[0]}/close", json={}).json() == {"closed": True}
+    open_session(client)
 
 
 def test_stream_sends_latest_snapshots(client):
     open_session(client)
     post(client, "control", {"action": "play"})
-    r = client.get(f"/api/session/{SID}/stream?max_events=3")
+    r = client.get(f"/api/session/{client.sid}/stream?max_events=3")
     assert r.headers["content-type"].startswith("text/event-stream")
     events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
     assert len(events) == 3
@@ -546,7 +558,7 @@ def test_snippet_rebuilds_the_architecture(client):
     post(client, "network", {"action": "add_neuron", "layer": 1})
     post(client, "network", {"action": "activation", "layer": 0, "activation": "relu"})
     post(client, "settings", {"optimizer": "adam", "lr": 0.01, "batch_size": 10})
-    text = client.get(f"/api/session/{SID}/snippet").text
+    text = client.get(f"/api/session/{client.sid}/snippet").text
     namespace: dict = {}
     with redirect_stdout(io.StringIO()) as out:
         exec(compile(text, "snippet.py", "exec"), namespace)
@@ -578,10 +590,15 @@ def test_cli_serves_on_loopback_and_prints_the_address():
     )  # fmt: skip
     try:
         line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{20,})", line)
         assert match, line + proc.stderr.read()
-        page = httpx.get(match.group(0), timeout=10)
-        assert page.status_code == 200 and "layerwise" in page.text
+        bare = httpx.get(f"http://127.0.0.1:{match.group(1)}/", timeout=10)
+        assert bare.status_code == 403 and "token" in bare.text  # the address alone is not enough
+        with httpx.Client(timeout=10, follow_redirects=True) as browser:
+            page = browser.get(match.group(0))
+            assert page.status_code == 200 and "layerwise" in page.text
+            assert str(page.url) == f"http://127.0.0.1:{match.group(1)}/"  # token out of sight
+            assert browser.get(f"http://127.0.0.1:{match.group(1)}/api/options").status_code == 200
     finally:
         proc.terminate()
         proc.communicate(timeout=10)  # also closes the pipes

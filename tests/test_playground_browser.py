@@ -56,7 +56,7 @@ def server():
         assert thread.is_alive() and time.monotonic() < end, "uvicorn did not start"
         time.sleep(0.02)
     port = srv.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/"
+    yield f"http://127.0.0.1:{port}/?token={app.state.token}"
     srv.should_exit = True
     thread.join(timeout=10)
 

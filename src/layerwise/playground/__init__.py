@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["configure_parser", "run_cli", "create_app", "serve"]
@@ -32,6 +33,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         "--host",
         default="127.0.0.1",
         help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept requests addressed to NAME (as Host); repeat for more, '*' for any",
     )
     parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     parser.add_argument(
@@ -55,6 +63,8 @@ def serve(
     idle_timeout: float = 600.0,
     seed: int = 0,
     on_start: Any = None,
+    allow_hosts: Sequence[str] = (),
+    token: str | None = None,
 ) -> None:
     """Run the playground server until interrupted (Ctrl-C).
 
@@ -62,16 +72,24 @@ def serve(
     ----------
     host, port
         Where to listen; the default is reachable from this machine only.
-    max_sessions, idle_timeout, seed
-        As in :func:`layerwise.playground.server.create_app`.
+    max_sessions, idle_timeout, seed, allow_hosts, token
+        As in :func:`layerwise.playground.server.create_app` (a new random token by default).
     on_start : callable, optional
-        Called with the address (``"http://host:port/"``) once the server listens.
+        Called with the address, token included (``"http://host:port/?token=..."``), once
+        the server listens.
     """
     try:
         import uvicorn
     except ImportError as exc:
         raise ImportError(_INSTALL) from exc
-    app = create_app(max_sessions=max_sessions, idle_timeout=idle_timeout, seed=seed)
+    app = create_app(
+        max_sessions=max_sessions,
+        idle_timeout=idle_timeout,
+        seed=seed,
+        host=host,
+        allow_hosts=tuple(allow_hosts),
+        token=token,
+    )
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1
     )
@@ -85,7 +103,7 @@ def serve(
             if server.started:
                 bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
                 shown = f"[{host}]" if ":" in host else host
-                on_start(f"http://{shown}:{bound}/")
+                on_start(f"http://{shown}:{bound}/?token={app.state.token}")
 
         server.startup = startup
     server.run()
@@ -105,6 +123,17 @@ def run_cli(args: argparse.Namespace) -> int:
             print(f"layerwise playground: error: {e}", file=sys.stderr)
         return 2
 
+    from layerwise.playground.security import is_loopback
+
+    if not is_loopback(args.host):
+        print(
+            f"layerwise playground: WARNING: listening on {args.host}, beyond this machine: "
+            "anyone on the network who learns the token (sent in clear: plain HTTP) can use "
+            "this playground. Keep the default --host 127.0.0.1 unless you mean it.",
+            file=sys.stderr,
+            flush=True,
+        )
+
     def announce(address: str) -> None:
         print(f"layerwise playground: open {address} in a browser (Ctrl-C to stop)", flush=True)
 
@@ -116,6 +145,7 @@ def run_cli(args: argparse.Namespace) -> int:
             idle_timeout=args.idle_timeout,
             seed=args.seed,
             on_start=announce,
+            allow_hosts=args.allow_host,
         )
     except ImportError as exc:
         print(f"layerwise playground: error: {exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -54,24 +55,25 @@ class SessionManager:
     def ids(self) -> list[str]:
         return list(self._sessions)
 
-    def create(self, sid: object) -> Session:
-        """The session ``sid``, made if new (an existing one is returned as it is)."""
-        sid = session_id(sid)
+    def create(self) -> Session:
+        """A new session, under an id chosen here (random, never the page's)."""
         self.reap()
         with self._lock:
-            session = self._sessions.get(sid)
-            if session is None:
-                if len(self._sessions) >= self.max_sessions:
-                    raise PlaygroundError(
-                        f"the playground already runs {len(self._sessions)} sessions, its "
-                        f"limit; close another tab or wait for idle sessions to be freed "
-                        f"(after {self.idle_timeout:g} s)",
-                        status=503,
-                    )
-                session = Session(sid, seed=self.seed, clock=self.clock)
-                self._sessions[sid] = session
-        session.touch()
+            if len(self._sessions) >= self.max_sessions:
+                raise PlaygroundError(
+                    f"the playground already runs {len(self._sessions)} sessions, its "
+                    f"limit; close another tab or wait for idle sessions to be freed "
+                    f"(after {self.idle_timeout:g} s)",
+                    status=503,
+                )
+            sid = secrets.token_urlsafe(18)
+            session = Session(sid, seed=self.seed, clock=self.clock)
+            self._sessions[sid] = session
         return session
+
+    def rejoin(self, sid: object) -> Session:
+        """The live session ``sid`` (a reloaded page keeps its network), or :class:`SessionGone`."""
+        return self.get(session_id(sid))
 
     def get(self, sid: str) -> Session:
         """The live session ``sid`` (its idle time restarts), or :class:`SessionGone`."""

@@ -5,7 +5,8 @@ route                                        what it does
 ===========================================  ==================================================
 ``GET /``                                    the page (``static/index.html``)
 ``GET /api/options``                         data sets, activations, optimizers, limits
-``POST /api/session``                        ``{"session": id}``: open (or rejoin) a session
+``POST /api/session``                        ``{}``: a new session (its id chosen here);
+                                             ``{"session": id}``: rejoin a live one
 ``GET /api/session/{id}``                    one snapshot (JSON)
 ``GET /api/session/{id}/stream``             snapshots as server-sent events, <= ``rate``/s
 ``GET /api/session/{id}/points``             the data set's points
@@ -20,7 +21,8 @@ route                                        what it does
 ===========================================  ==================================================
 
 Every error is a JSON object ``{"error": message}`` with a 4xx status (5xx only for a bug),
-and the session stays usable.
+and the session stays usable. Every route sits behind :class:`~layerwise.playground.security.Guard`
+(Host, token, Origin and content-type checks).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from layerwise.playground import security
 from layerwise.playground import session as _session
 from layerwise.playground.manager import SessionManager
 from layerwise.playground.validate import PlaygroundError
@@ -41,6 +44,7 @@ __all__ = ["create_app", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 16_384  # bytes: every control fits in a few hundred
+MAX_STREAMS = 3  # open event streams per session (a tab needs one)
 
 
 def create_app(
@@ -50,8 +54,11 @@ def create_app(
     rate: float = 10.0,
     seed: int = 0,
     clock: Callable[[], float] = time.monotonic,
+    token: str | None = None,
+    host: str = "127.0.0.1",
+    allow_hosts: tuple[str, ...] | list[str] = (),
 ):
-    """Build the Starlette app.
+    """Build the Starlette app, behind the playground's :class:`~.security.Guard`.
 
     Parameters
     ----------
@@ -66,119 +73,223 @@ def create_app(
         Seed of every session's data and weights.
     clock : callable
         Monotonic clock of the idle timeout (tests pass a fake one).
+    token : str, optional
+        The secret every request must carry; default a new random one (``app.state.token``).
+    host : str, default "127.0.0.1"
+        The address served, accepted as ``Host`` besides ``localhost`` and loopback.
+    allow_hosts : sequence of str
+        Further ``Host`` names to accept (``"*"``: any).
 
     Returns
     -------
-    starlette.applications.Starlette
-        With ``app.state.manager``, the :class:`SessionManager`.
+    ASGI application
+        With ``app.state.manager`` (the :class:`SessionManager`) and ``app.state.token``.
     """
     try:
-        import anyio
         from starlette.applications import Starlette
-        from starlette.concurrency import run_in_threadpool
-        from starlette.requests import Request
-        from starlette.responses import (
-            FileResponse,
-            JSONResponse,
-            PlainTextResponse,
-            Response,
-            StreamingResponse,
-        )
-        from starlette.routing import Mount, Route
-        from starlette.staticfiles import StaticFiles
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(
             "the playground needs Starlette and uvicorn: pip install 'layerwise[playground]'"
         ) from exc
     if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
         raise ValueError(f"rate must be a positive number of snapshots per second, got {rate!r}")
+    if token is not None and (not isinstance(token, str) or len(token) < 8):
+        raise ValueError(f"token must be a string of at least 8 characters, got {token!r}")
     manager = SessionManager(
         max_sessions=max_sessions, idle_timeout=idle_timeout, seed=seed, clock=clock
     )
-    interval = 1.0 / rate
+    api = _Api(manager, 1.0 / rate, rate)
 
-    def error(message: str, status: int) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status)
-
-    async def read_json(request: Request) -> Any:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise PlaygroundError(f"request body of {len(raw)} bytes is too large", status=413)
-        if not raw:
-            return {}
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        manager.start_reaper()
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PlaygroundError(f"the request body is not valid JSON ({exc})") from exc
+            yield
+        finally:
+            manager.close_all()
 
-    def api(fn: Callable) -> Callable:
-        """Run ``fn(request)``; every refusal becomes a JSON error, never a traceback."""
+    app = Starlette(routes=api.routes(), lifespan=lifespan)
+    app.state.manager = manager
+    app.state.token = token or security.new_token()
+    return security.Guard(
+        app, token=app.state.token, host=host, allow_hosts=allow_hosts, max_body=MAX_BODY
+    )
 
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await fn(request)
-            except PlaygroundError as exc:
-                return error(str(exc), exc.status)
-            except (ValueError, TypeError) as exc:  # the library refused: its message is clear
-                return error(str(exc), 400)
-            except Exception as exc:  # a bug: say so, and keep serving
-                return error(f"internal error ({type(exc).__name__}: {exc})", 500)
 
-        return endpoint
+async def read_json(request: Any) -> Any:
+    """The body as JSON, read no further than :data:`MAX_BODY` bytes (413 beyond)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:  # stop reading here: a 200 MB body never reaches memory
+            raise PlaygroundError(
+                f"request body of more than {MAX_BODY} bytes is too large", status=413
+            )
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlaygroundError(f"the request body is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise PlaygroundError("the request body is nested too deeply to be a control") from exc
 
-    def action(method: str) -> Callable:
+
+def _error(message: str, status: int) -> Any:
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _guarded(fn: Callable) -> Callable:
+    """Run ``fn(request)``; every refusal becomes a JSON error, never a traceback."""
+
+    async def endpoint(request: Any) -> Any:
+        try:
+            return await fn(request)
+        except PlaygroundError as exc:
+            return _error(str(exc), exc.status)
+        except (ValueError, TypeError) as exc:  # the library refused: its message is clear
+            return _error(str(exc), 400)
+        except Exception as exc:  # a bug: say so, and keep serving
+            return _error(f"internal error ({type(exc).__name__}: {exc})", 500)
+
+    return endpoint
+
+
+class _Api:
+    """The route handlers, over one :class:`SessionManager`."""
+
+    def __init__(self, manager: SessionManager, interval: float, rate: float) -> None:
+        self.manager = manager
+        self.interval = interval
+        self.rate = rate
+        self.streams: dict[str, int] = {}
+
+    def routes(self) -> list:
+        from starlette.routing import Mount, Route
+        from starlette.staticfiles import StaticFiles
+
+        sid = "/api/session/{sid}"
+        post = ["POST"]
+        actions = {
+            "control": "control",
+            "data": "set_data",
+            "settings": "set_settings",
+            "network": "edit",
+            "compare": "start_compare",
+            "state": "set_state",
+        }
+        return [
+            Route("/", self.index),
+            Route("/api/options", _guarded(self.options)),
+            Route("/api/session", _guarded(self.open_session), methods=post),
+            Route(sid, _guarded(self.snapshot)),
+            Route(f"{sid}/stream", _guarded(self.stream)),
+            Route(f"{sid}/points", _guarded(self.points)),
+            Route(f"{sid}/close", _guarded(self.close), methods=post),
+            *[Route(f"{sid}/{p}", self.action(m), methods=post) for p, m in actions.items()],
+            Route(f"{sid}/model", _guarded(self.download)),
+            Route(f"{sid}/snippet", _guarded(self.snippet)),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+
+    def action(self, method: str) -> Callable:
         """A POST endpoint calling ``session.<method>(body)`` off the event loop."""
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import JSONResponse
 
-        async def run(request: Request) -> Response:
+        async def run(request: Any) -> Any:
             body = await read_json(request)
-            session = manager.get(request.path_params["sid"])
+            session = self.manager.get(request.path_params["sid"])
             return JSONResponse(await run_in_threadpool(getattr(session, method), body))
 
-        return api(run)
+        return _guarded(run)
 
-    async def index(request: Request) -> Response:
+    async def index(self, request: Any) -> Any:
+        from starlette.responses import FileResponse
+
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
-    async def options(request: Request) -> Response:
+    async def options(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse
+
         return JSONResponse(
             {
                 "datasets": _session.DATASETS,
+                "features": _session.FEATURES,
                 "activations": _session.hidden_activations(),
                 "optimizers": _session.optimizer_names(),
                 "limits": _session.LIMITS,
-                "rate": rate,
-                "idle_timeout": manager.idle_timeout,
+                "rate": self.rate,
+                "idle_timeout": self.manager.idle_timeout,
             }
         )
 
-    async def open_session(request: Request) -> Response:
+    async def open_session(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import JSONResponse
+
         body = await read_json(request)
-        if not isinstance(body, dict) or set(body) != {"session"}:
-            raise PlaygroundError('send {"session": "<id>"} to open a session')
-        session = await run_in_threadpool(manager.create, body["session"])
+        if not isinstance(body, dict) or not set(body) <= {"session"}:
+            raise PlaygroundError(
+                'send {} to open a new session, or {"session": "<id>"} to rejoin one'
+            )
+        if "session" in body:
+            session = self.manager.rejoin(body["session"])
+        else:
+            session = await run_in_threadpool(self.manager.create)
         return JSONResponse(await run_in_threadpool(session.snapshot))
 
-    async def snapshot(request: Request) -> Response:
-        session = manager.get(request.path_params["sid"])
+    async def snapshot(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import JSONResponse
+
+        session = self.manager.get(request.path_params["sid"])
         return JSONResponse(await run_in_threadpool(session.snapshot))
 
-    async def points(request: Request) -> Response:
-        session = manager.get(request.path_params["sid"])
+    async def points(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import JSONResponse
+
+        session = self.manager.get(request.path_params["sid"])
         return JSONResponse(await run_in_threadpool(session.points))
 
-    async def close(request: Request) -> Response:
-        closed = await run_in_threadpool(manager.close, request.path_params["sid"])
+    async def close(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import JSONResponse
+
+        closed = await run_in_threadpool(self.manager.close, request.path_params["sid"])
         return JSONResponse({"closed": closed})
 
-    async def stream(request: Request) -> Response:
-        session = manager.get(request.path_params["sid"])
+    async def stream(self, request: Any) -> Any:
+        from starlette.responses import StreamingResponse
+
+        session = self.manager.get(request.path_params["sid"])
         raw = request.query_params.get("max_events", "0")
         if not raw.isdigit() or int(raw) > 100_000:
             raise PlaygroundError(f"max_events must be an integer in [0, 100000], got {raw!r}")
-        max_events = int(raw)
+        if self.streams.get(session.sid, 0) >= MAX_STREAMS:
+            raise PlaygroundError(
+                f"session {session.sid!r} already has {MAX_STREAMS} open streams, the most "
+                "allowed; close a tab showing it",
+                status=429,
+            )
+        self.streams[session.sid] = self.streams.get(session.sid, 0) + 1
+        return StreamingResponse(
+            self._events(session, int(raw)),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
-        async def events():
-            sent, count, quiet = -1, 0, 0.0
+    async def _events(self, session: Any, max_events: int):
+        import anyio
+        from starlette.concurrency import run_in_threadpool
+
+        sent, count, quiet = -1, 0, 0.0
+        try:
             while not session.closed:
                 session.touch()  # an open page keeps its session alive
                 if session.version != sent:
@@ -192,18 +303,19 @@ def create_app(
                     yield ": keep-alive\n\n"
                     quiet = 0.0
                 # sleeping after each send caps the rate; the next send is the newest state
-                await anyio.sleep(interval)
-                quiet += interval
+                await anyio.sleep(self.interval)
+                quiet += self.interval
             yield 'event: closed\ndata: {"closed": true}\n\n'
+        finally:
+            self.streams[session.sid] -= 1
+            if not self.streams[session.sid]:
+                del self.streams[session.sid]
 
-        return StreamingResponse(
-            events(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+    async def download(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import Response
 
-    async def download(request: Request) -> Response:
-        session = manager.get(request.path_params["sid"])
+        session = self.manager.get(request.path_params["sid"])
         data = await run_in_threadpool(session.model_bytes)
         return Response(
             data,
@@ -211,8 +323,11 @@ def create_app(
             headers={"Content-Disposition": 'attachment; filename="playground-model.npz"'},
         )
 
-    async def snippet(request: Request) -> Response:
-        session = manager.get(request.path_params["sid"])
+    async def snippet(self, request: Any) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import PlainTextResponse
+
+        session = self.manager.get(request.path_params["sid"])
         text = await run_in_threadpool(session.snippet)
         disposition = "attachment" if request.query_params.get("download") else "inline"
         return PlainTextResponse(
@@ -220,33 +335,3 @@ def create_app(
             media_type="text/x-python",
             headers={"Content-Disposition": f'{disposition}; filename="playground_model.py"'},
         )
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app):
-        manager.start_reaper()
-        try:
-            yield
-        finally:
-            manager.close_all()
-
-    sid = "/api/session/{sid}"
-    routes = [
-        Route("/", index),
-        Route("/api/options", api(options)),
-        Route("/api/session", api(open_session), methods=["POST"]),
-        Route(sid, api(snapshot)),
-        Route(f"{sid}/stream", api(stream)),
-        Route(f"{sid}/points", api(points)),
-        Route(f"{sid}/close", api(close), methods=["POST"]),
-        Route(f"{sid}/control", action("control"), methods=["POST"]),
-        Route(f"{sid}/data", action("set_data"), methods=["POST"]),
-        Route(f"{sid}/settings", action("set_settings"), methods=["POST"]),
-        Route(f"{sid}/network", action("edit"), methods=["POST"]),
-        Route(f"{sid}/compare", action("start_compare"), methods=["POST"]),
-        Route(f"{sid}/model", api(download)),
-        Route(f"{sid}/snippet", api(snippet)),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
-    ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.manager = manager
-    return app

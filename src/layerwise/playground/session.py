@@ -19,9 +19,10 @@ from layerwise.playground import edits, export, pictures, views
 from layerwise.playground import validate as v
 from layerwise.playground.validate import PlaygroundError
 
-__all__ = ["Session", "LIMITS", "DATASETS", "hidden_activations", "optimizer_names"]
+__all__ = ["Session", "LIMITS", "DATASETS", "FEATURES", "hidden_activations", "optimizer_names"]
 
 DATASETS = ["xor", "moons", "circles", "spirals", "blobs", "flower"]
+FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin x1", "sin x2"]
 LIMITS = {
     "max_hidden_layers": 6,
     "max_units": 32,

@@ -8,14 +8,8 @@ const CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#
 const CLASS_RGB = CLASS_COLOURS.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
 
 const $ = (id) => document.getElementById(id);
-const state = { snap: null, points: null, sid: newId(), options: null, events: null, shownMessage: 0 };
+const state = { snap: null, points: null, sid: null, options: null, events: null, shownMessage: 0 };
 window.playground = state; // for the browser tests and the curious
-
-function newId() {
-  const bytes = new Uint8Array(12);
-  crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 // ------------------------------------------------------------------ talking to the server
 async function call(path, body) {
@@ -41,15 +35,24 @@ async function call(path, body) {
   return payload;
 }
 
-async function openSession(expired) {
-  if (expired) state.sid = newId();
-  const response = await fetch("/api/session", {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ session: state.sid }),
+async function post(path, body, keepalive) {
+  return fetch(path, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    keepalive: Boolean(keepalive),
   });
+}
+
+// a reload rejoins the tab's session (same network, same weights) while the server keeps it;
+// otherwise the server opens a new one under an id of its choosing
+async function openSession(expired) {
+  const kept = expired ? null : sessionStorage.getItem("layerwise-session");
+  let response = kept ? await post("/api/session", { session: kept }) : null;
+  if (!response || !response.ok) response = await post("/api/session", {});
   const payload = await response.json();
   if (!response.ok) { showMessage("error", payload.error); return; }
   if (expired) showMessage("info", "The old session was freed after being idle; this is a new one.");
+  state.sid = payload.session;
+  sessionStorage.setItem("layerwise-session", state.sid);
   state.points = null;
   applySnapshot(payload);
   listen();
@@ -422,7 +425,11 @@ async function start() {
   state.options = await (await fetch("/api/options")).json();
   wireControls();
   await openSession(false);
-  window.addEventListener("pagehide", () => navigator.sendBeacon(`/api/session/${state.sid}/close`));
+  // a reload rejoins the session (see openSession), so leaving only pauses it; a closed
+  // tab's session is freed after the idle timeout
+  window.addEventListener("pagehide", () => {
+    if (state.snap && state.snap.mode !== "paused") post(`/api/session/${state.sid}/control`, { action: "pause" }, true);
+  });
   window.addEventListener("resize", () => render());
 }
 
