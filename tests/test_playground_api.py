@@ -32,6 +32,7 @@ from layerwise.playground import create_app  # noqa: E402
 TOKEN = "test-token-0123456789"
 BASE = "http://127.0.0.1:8765"
 AUTH = {"Authorization": f"token {TOKEN}"}
+JSON = {"Content-Type": "application/json"}
 
 
 class FakeClock:
@@ -370,7 +371,7 @@ BAD = [
 def test_bad_values_get_a_message_and_the_session_lives_on(client, path, body, message):
     open_session(client)
     before = snap(client)
-    r = client.post(f"/api/session/{client.sid}/{path}", content=json.dumps(body), headers={"Content-Type": "application/json"})
+    r = client.post(f"/api/session/{client.sid}/{path}", content=json.dumps(body), headers=JSON)
     assert 400 <= r.status_code < 500
     assert message in r.json()["error"]
     after = snap(client)
@@ -382,9 +383,9 @@ def test_bad_values_get_a_message_and_the_session_lives_on(client, path, body, m
 
 def test_bad_requests_of_every_other_kind(client):
     open_session(client)
-    r = client.post(f"/api/session/{client.sid}/control", content=b"{not json", headers={"Content-Type": "application/json"})
+    r = client.post(f"/api/session/{client.sid}/control", content=b"{not json", headers=JSON)
     assert r.status_code == 400 and "not valid JSON" in r.json()["error"]
-    r = client.post(f"/api/session/{client.sid}/control", content=b"x" * 20000, headers={"Content-Type": "application/json"})
+    r = client.post(f"/api/session/{client.sid}/control", content=b"x" * 20000, headers=JSON)
     assert r.status_code == 413 and "too large" in r.json()["error"]
     for body in ({"session": "short"}, {"session": 5}, {"session": "a/b/c/d/e/f"}, {"x": 1}):
         r = client.post("/api/session", json=body)

@@ -158,7 +158,8 @@ def test_a_huge_body_is_refused_after_reading_no_more_than_the_limit(app, client
     sid = client.post("/api/session", json={}).json()["session"]
     read: list[int] = []
     chunks = (b"x" * 1024 for _ in range(200_000))  # 200 MB, sent without a Content-Length
-    status, body = anyio.run(_call, app, "POST", f"/api/session/{sid}/control", HEADERS, chunks, read)
+    path = f"/api/session/{sid}/control"
+    status, body = anyio.run(_call, app, "POST", path, HEADERS, chunks, read)
     assert status == 413 and "too large" in json.loads(body)["error"]
     assert len(read) <= server.MAX_BODY // 1024 + 2  # stopped at the limit, not at 200 MB
     # a declared length over the limit is refused before reading any of it

@@ -180,9 +180,7 @@ class Guard:
             return 403, "cross-site request refused (Sec-Fetch-Site)"
         kind = headers.get("content-type", "").split(";")[0].strip().lower()
         if kind != "application/json":
-            return 415, (
-                f"send the body as Content-Type: application/json, got {kind or 'none'!r}"
-            )
+            return 415, (f"send the body as Content-Type: application/json, got {kind or 'none'!r}")
         length = headers.get("content-length", "0")
         if not length.isdigit():
             return 400, f"Content-Length must be a number of bytes, got {length!r}"
@@ -200,6 +198,7 @@ async def _respond(
     if token is not None:
         cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
         headers = [*headers, (b"set-cookie", cookie.encode("latin-1"))]
-    headers = [*headers, (b"content-length", str(len(body)).encode()), (b"cache-control", b"no-store")]
+    length = str(len(body)).encode()
+    headers = [*headers, (b"content-length", length), (b"cache-control", b"no-store")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
