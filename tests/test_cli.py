@@ -523,3 +523,169 @@ def test_divergence_exits_1_with_one_line(tmp_path, capsys):
     assert status == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "diverged" in err[0] and "smaller learning rate" in err[0]
+
+
+# ------------------------------------------------------------------------------ one vocabulary
+def _subparsers(parser) -> dict:
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_every_option_of_every_subcommand_has_help():
+    import argparse
+
+    parser = cli.build_parser()
+    subs = _subparsers(parser)
+    assert {"demo", "train", "compare", "sweep", "info"} <= set(subs)
+    missing = []
+    for name, sub in [("layerwise", parser), *subs.items()]:
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            if not action.help or action.help == argparse.SUPPRESS:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert not missing, f"options without help text: {missing}"
+
+
+def test_train_compare_and_sweep_share_one_vocabulary_and_defaults(tmp_path):
+    from layerwise.cli._common import DEFAULTS
+    from layerwise.sweep._cli import _grid
+
+    subs = _subparsers(cli.build_parser())
+    train = subs["train"].parse_args(["moons"])
+    compare = subs["compare"].parse_args(["--data", "moons"])
+    sweep = subs["sweep"].parse_args(["moons", "--out", str(tmp_path / "s")])
+    assert (train.data, compare.data_option, sweep.data) == ("moons", "moons", "moons")
+    grid = _grid(sweep)
+    assert train.hidden == compare.hidden[0] == grid["hidden"][0] == DEFAULTS["hidden"]
+    assert train.lr == compare.lr[0] == grid["lr"][0] == DEFAULTS["lr"]
+    assert train.epochs == compare.epochs == grid["epochs"][0] == DEFAULTS["epochs"]
+    assert train.activation == compare.activation == DEFAULTS["activation"]
+    for spelling in ("none", "0"):
+        assert subs["train"].parse_args(["moons", "--hidden", spelling]).hidden == []
+        args = subs["sweep"].parse_args(["moons", "--hidden", spelling, "--out", "x"])
+        assert _grid(args)["hidden"] == [[]]
+
+
+@pytest.mark.slow
+def test_sweep_runs_with_the_train_defaults(tmp_path):
+    result = run(
+        "sweep", "moons", "--hidden", "4", "none", "--epochs", "3", "--jobs", "1",
+        "--out", str(tmp_path / "s"), "--quiet", timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = _csv(tmp_path / "s" / "results.csv")
+    assert {r["activation"] for r in rows} == {"tanh"}
+    assert {r["lr"] for r in rows} == {"0.05"}
+    assert {r["hidden"] for r in rows} == {"[4]", "[]"}
+
+
+def test_train_data_given_twice_or_not_at_all_is_one_line(tmp_path):
+    _one_line_error(run("train", "moons", "--data", "iris"), "give the data once")
+    _one_line_error(run("train", "--epochs", "3"), "give the data")
+    result = run("train", "--data", "moons", "--epochs", "3", "--out", str(tmp_path / "r"))
+    assert result.returncode == 0, result.stderr
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert config["data"] == "moons" and "data_option" not in config["settings"]
+
+
+# ------------------------------------------------------------------------------ task, sizes
+def _price_csv(path: Path, n: int = 300) -> Path:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 2))
+    price = np.round(100 + 30 * x[:, 0] - 10 * x[:, 1]).astype(int)  # about 100 values
+    lines = ["a,b,price"] + [f"{a:.6f},{b:.6f},{p}" for (a, b), p in zip(x, price)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_integer_target_with_many_values_is_a_regression(tmp_path):
+    data = _price_csv(tmp_path / "p.csv")
+    result = run("train", str(data), "--epochs", "5", "--out", str(tmp_path / "auto"))
+    assert result.returncode == 0, result.stderr
+    model = lw.load(tmp_path / "auto" / "model.npz")
+    assert (model.output_dim, model.layers[-1].describe()) == (1, "identity")
+    assert json.loads((tmp_path / "auto" / "config.json").read_text())["task"] == "regression"
+    # asked for, it is a classification, one output per class, under the class limit
+    result = run("train", str(data), "--task", "classification", "--epochs", "2",
+                 "--out", str(tmp_path / "cls"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    n_classes = len(set(_csv(data)[i]["price"] for i in range(300)))
+    assert lw.load(tmp_path / "cls" / "model.npz").output_dim == n_classes
+    error = _one_line_error(
+        run("train", str(data), "--task", "classification", "--max-classes", "10"),
+        f"{n_classes} classes", "--max-classes 10", "--task regression",
+    )  # fmt: skip
+    assert "price" in error
+
+
+def test_task_regression_on_labels_and_classification_on_a_quantity(tmp_path):
+    result = run("train", "moons", "--task", "regression", "--epochs", "3",
+                 "--out", str(tmp_path / "r"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    model = lw.load(tmp_path / "r" / "model.npz")
+    assert model.layers[-1].describe() == "identity"
+    assert "accuracy" not in _csv(tmp_path / "r" / "history.csv")[0]
+    _one_line_error(run("train", "sine", "--task", "classification"), "continuous targets")
+
+
+@pytest.mark.parametrize(
+    "args, needles",
+    [
+        (["train", "moons", "--hidden", "100000000"], ["hidden widths 100000000", "GiB"]),
+        (["train", "moons", "--hidden", "16,100000000"], ["hidden widths 16,100000000"]),
+        (["compare", "moons", "--hidden", "4", "100000000"], ["100000000", "GiB"]),
+        (["train", "moons", "--n-samples", "1000000000"], ["--n-samples 1000000000", "GiB"]),
+    ],
+)
+def test_sizes_beyond_memory_are_refused_before_allocating(args, needles, capsys):
+    # in this process: an allocation made before the check would raise MemoryError here
+    assert cli.main([*args, "--quiet", "--out", os.devnull + "-unused"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "choose smaller sizes" in err
+    for needle in needles:
+        assert needle in err, err
+
+
+# ------------------------------------------------------------------------------ info
+def test_info_escapes_control_characters(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    evil = "\x1b[2J\x1b]0;owned\x07"
+    lw.save(model, tmp_path / "m.npz", metadata={f"key{evil}": f"value{evil}", "ok": "café"})
+    for extra in ([], ["--json"]):
+        result = run("info", str(tmp_path / "m.npz"), *extra)
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+        assert "key" in result.stdout and ("\\x1b" in result.stdout or "\\u001b" in result.stdout)
+
+
+def test_info_json_summarises_the_history_and_gives_it_all_on_request(tmp_path):
+    out = tmp_path / "r"
+    result = run("train", "moons", "--hidden", "3", "--epochs", "300", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    losses = [float(r["loss"]) for r in _csv(out / "history.csv")]
+    short = run("info", str(out / "model.npz"), "--json")
+    assert short.returncode == 0, short.stderr
+    assert len(short.stdout.splitlines()) < 300
+    summary = json.loads(short.stdout)["history"]["loss"]
+    assert summary["n"] == 300 and summary["last"] == pytest.approx(losses[-1])
+    assert summary["min"] == pytest.approx(min(losses))
+    full = run("info", str(out / "model.npz"), "--json", "--history")
+    assert json.loads(full.stdout)["history"]["loss"] == pytest.approx(losses)
+    _one_line_error(run("info", str(out / "model.npz"), "--history"), "--json")
+
+
+def test_info_on_events_without_an_epoch(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    model.events.append({"change": "widened by hand"})  # as a file written elsewhere may hold
+    lw.save(model, tmp_path / "m.npz")
+    result = run("info", str(tmp_path / "m.npz"))
+    assert result.returncode == 0, result.stderr
+    assert "widened by hand" in result.stdout
+    result = run("info", str(tmp_path / "m.npz"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["events"] == [{"change": "widened by hand"}]
