@@ -1,18 +1,21 @@
 # Two commands set everything up on a fresh machine: `make demo` and `make test`.
+# `make demo` installs what every example of docs/cli.md needs (scikit-learn's data sets,
+# sweeps, the playground) except ONNX export: pip install 'layerwise[onnx]'.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+PORT ?= 8765
 
-.PHONY: demo test lint bench clean
+.PHONY: demo playground test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[sklearn,sweep,playground]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
@@ -21,6 +24,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_RUN)
 	$(BIN)/layerwise demo --out runs/demo
+	@echo "next: . $(BIN)/activate, then layerwise train iris (or call $(BIN)/layerwise)"
+
+# serves on 127.0.0.1:$(PORT); opens no browser: open the address it prints
+playground: $(STAMP_RUN)
+	$(BIN)/layerwise playground --port $(PORT)
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
