@@ -7,21 +7,25 @@ to break the symmetry) and deepened at epoch 400 (a new relu layer initialised t
 identity). Both changes happen inside one ``fit`` call, from a callback; the optimizer's
 state follows them, and the loss curves mark them.
 
-Run from the repository root::
+Run it from anywhere::
 
-    python examples/grow_demo.py            # writes docs/img/grow.png
+    python examples/grow_demo.py                     # writes runs/grow_demo/grow.png
+    python examples/grow_demo.py --out /tmp/grow.png
+
+``runs/`` is the folder of the current directory, as for the ``layerwise`` command; the
+picture in the docs was made with ``--out docs/img/grow.png``.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
 
 import layerwise as lw
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "img" / "grow.png"
+OUT = Path("runs") / "grow_demo" / "grow.png"
 
 
 def main(out: Path = OUT) -> dict[str, lw.History]:
@@ -71,4 +75,6 @@ def main(out: Path = OUT) -> dict[str, lw.History]:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else OUT)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=OUT, help=f"the picture (default {OUT})")
+    main(parser.parse_args().out)
