@@ -39,8 +39,13 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# the site, into site/: the reference from the docstrings, the tutorials executed;
+# --strict: a broken link or reference fails the build
+docs: $(STAMP_TEST)
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/run.py --out benchmarks/RESULTS.md
 
 clean:
-	rm -rf $(VENV) runs build dist *.egg-info src/*.egg-info
+	rm -rf $(VENV) runs site build dist *.egg-info src/*.egg-info
