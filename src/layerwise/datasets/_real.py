@@ -14,7 +14,7 @@ def _load_real(name: str) -> tuple[np.ndarray, np.ndarray]:
     except ImportError as exc:
         raise ImportError(
             f"the data set {name!r} comes from scikit-learn; "
-            "install it with: pip install layerwise[sklearn]"
+            "install it with: pip install 'layerwise[sklearn]'"
         ) from exc
     X, y = getattr(skd, f"load_{name}")(return_X_y=True)
     dtype = np.float64 if _REGISTRY[name].task == "regression" else np.int64
