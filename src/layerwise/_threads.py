@@ -12,12 +12,14 @@ a quiet machine two threads were 1.4x faster. No fixed count is right, so ``fit`
             chooser.after_batch()         # times the batch; may switch the count, rarely
     chooser.describe()                    # {"threads", "reason", ...}: for History.params
 
-Choosing: the first two batches are timed as they come; batches under ``SMALL_BATCH_S`` are
-left alone (too small for BLAS to thread at all: nothing to gain, nothing to pay). Otherwise
-``TRIAL_ROUNDS`` batches each run at one thread and at every available core, alternating, and
-the count with the lower median is kept (more threads only when clearly faster). The choice is
-measured again every ``RECHECK_S`` seconds, and as soon as ``SLOW_RUN`` batches in a row take
-``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed.
+Choosing: the first batch runs at one thread and is timed; under ``SMALL_BATCH_S`` the run
+stays there (too small for BLAS to thread at all: nothing to gain, nothing to pay). Otherwise
+up to ``TRIAL_ROUNDS`` batches each run at one thread and at every available core,
+alternating (stopped early when more threads are ``ABORT_FACTOR`` times slower), and the count
+with the lower median is kept, more threads only when clearly faster. The choice is measured
+again every ``RECHECK_S`` seconds, and as soon as ``SLOW_RUN`` batches in a row take
+``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed;
+a fit that starts within ``RECHECK_S`` of the last measurement starts from its choice.
 
 A caller's own choice always wins and is only recorded: ``threads=k`` (applied for the run),
 a thread variable in the environment (``OMP_NUM_THREADS``...), or BLAS held below its process
@@ -54,6 +56,7 @@ PREFER_FEWER = 1.1  # more threads must be 10% faster: one thread is kinder to a
 RECHECK_S = 3.0  # a load that goes away is seen within this many seconds
 SLOW_FACTOR = 1.5  # a batch this much slower than the chosen count's median counts as slow
 SLOW_RUN = 3  # this many slow batches in a row: measure again now
+ABORT_FACTOR = 2.0  # a trial batch at more threads this much slower ends the measurement
 
 
 def available_cores() -> int:
@@ -81,6 +84,9 @@ def _counts(controller: Any) -> list[int]:
 # a count below it inside fit means the caller limited BLAS around the call.
 _CONTROLLER = _blas_controller()
 _DEFAULTS = _counts(_CONTROLLER)
+_REAL_CLOCK = time.perf_counter  # only its measurements are remembered across fits
+# the last measured choice per number of cores: (threads, its batch time, valid until)
+_RECENT: dict[int, tuple[int, float, float]] = {}
 
 
 def _check_threads(threads: Any) -> int | None:
@@ -128,7 +134,7 @@ class ThreadChooser:
         self,
         threads: int | None = None,
         *,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Callable[[], float] | None = None,
         cores: int | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
@@ -137,7 +143,7 @@ class ThreadChooser:
         self.reason = "not started"
         self.checks = 0
         self.timings: dict[int, float] = {}  # the last measurement: count -> median seconds
-        self._clock = clock
+        self._clock = _REAL_CLOCK if clock is None else clock
         self._cores = available_cores() if cores is None else int(cores)
         self._environ = os.environ if environ is None else environ
         self._controller = _CONTROLLER
@@ -149,7 +155,6 @@ class ThreadChooser:
         self._ref = 0.0  # the chosen count's median batch time
         self._slow = 0
         self._next_check = 0.0
-        self._seen: list[float] = []  # the first batches, timed as they come
 
     # -- entering and leaving: apply the caller's choice or decide to measure ----------------
 
@@ -172,9 +177,21 @@ class ThreadChooser:
         elif self._cores < 2:
             self.reason = "one core available: nothing to choose"
         else:
-            self.reason = "measuring"
             self._timing = True
+            self._start()
         return self
+
+    def _start(self) -> None:
+        recent = _RECENT.get(self._cores) if self._clock is _REAL_CLOCK else None
+        if recent is not None and self._clock() < recent[2]:
+            # a fit moments ago measured this machine: start from its choice (repeated short
+            # fits, fit(epochs=1) in a loop); slow batches or the re-check correct it
+            self._apply(recent[0])
+            self._ref, self._next_check = recent[1], recent[2]
+            self.reason = "measured by the previous fit"
+        else:  # the first batch runs at one thread: never much worse, and sizes the work
+            self._apply(1)
+            self.reason = "measuring"
 
     def __exit__(self, *exc: Any) -> None:
         self._timing = False
@@ -203,12 +220,14 @@ class ThreadChooser:
         if self._plan:
             self._samples.setdefault(self.threads, []).append(dt)
             self._plan.pop()
+            if self.threads > 1 and dt > ABORT_FACTOR * max(self._samples[1]):
+                self._plan.clear()  # far slower: no need to see it twice more
             if self._plan:
                 self._apply(self._plan[-1])
             else:
                 self._decide(now)
         elif self._ref == 0.0:
-            self._size_up(dt, now)
+            self._size_up(dt)
         elif now >= self._next_check:
             self._measure()
         elif dt > SLOW_FACTOR * self._ref:
@@ -218,18 +237,11 @@ class ThreadChooser:
         else:
             self._slow = 0
 
-    def _size_up(self, dt: float, now: float) -> None:
-        """The first two batches: too small to matter, or worth a measurement."""
-        self._seen.append(dt)
-        if len(self._seen) < 2:
-            return
-        fastest = min(self._seen)
-        if fastest < SMALL_BATCH_S:
+    def _size_up(self, dt: float) -> None:
+        """The first batch (at one thread): too small to gain from more, or worth measuring."""
+        if dt < SMALL_BATCH_S:
             self._timing = False
-            self.reason = (
-                f"batches of {fastest * 1e6:.0f} us, too small to gain from threads: left at "
-                f"{self.threads}"
-            )
+            self.reason = f"batches of {dt * 1e6:.0f} us, too small to gain from threads: 1"
         else:
             self._measure()
 
@@ -242,13 +254,15 @@ class ThreadChooser:
         self._apply(self._plan[-1])
 
     def _decide(self, now: float) -> None:
-        med = {n: sorted(ts)[len(ts) // 2] for n, ts in self._samples.items()}
+        med = {n: sorted(ts)[(len(ts) - 1) // 2] for n, ts in self._samples.items()}
         self.timings = med
         one, many = med[1], med[self._cores]
         best = self._cores if many * PREFER_FEWER < one else 1
         self._apply(best)
         self._ref = med[best]
         self._next_check = now + RECHECK_S
+        if self._clock is _REAL_CLOCK:
+            _RECENT[self._cores] = (best, self._ref, self._next_check)
         self.reason = (
             f"measured: {one * 1e3:.3g} ms per batch at 1 thread, {many * 1e3:.3g} ms at "
             f"{self._cores}"
@@ -277,7 +291,7 @@ class ThreadChooser:
         """A short entry for the progress bar, e.g. ``{"threads": "1 (measured)"}``."""
         if self.requested is not None:
             how = "set"
-        elif self.reason.startswith("measured"):
+        elif self.checks or self.reason.startswith("measured"):
             how = "measured"
         elif self._timing:
             how = "measuring"
