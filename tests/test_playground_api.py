@@ -128,7 +128,10 @@ def test_page_and_assets_are_served_by_the_package_with_nothing_external(client)
 
 def test_options_list_the_libraries_names(client):
     o = client.get("/api/options").json()
-    assert o["datasets"] == ["xor", "moons", "circles", "spirals", "blobs", "flower"]
+    assert o["datasets"] == [
+        "circles", "xor", "gauss", "spirals", "plane", "multi-gauss", "moons", "blobs", "flower",
+    ]  # fmt: skip
+    assert o["features"] == ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin x1", "sin x2"]
     assert set(o["optimizers"]) == set(lw.optimizers.names())
     assert "softmax" not in o["activations"] and "tanh" in o["activations"]
     assert o["limits"]["max_hidden_layers"] == 6 and o["limits"]["max_units"] == 32
@@ -243,7 +246,7 @@ def test_settings_every_optimizer_lr_batch_l2(client):
     r = post(client, "settings", {"l2": 0.001})
     assert r["settings"]["l2"] == 0.001
     s = snap(client)
-    assert s["settings"] == {"optimizer": name, "lr": 0.01, "batch_size": 8, "l2": 0.001}
+    assert s["settings"] == {"optimizer": name, "lr": 0.01, "batch_size": 8, "l1": 0.0, "l2": 0.001}
 
 
 def test_l2_reaches_every_layer_and_the_snippet(client, tmp_path):

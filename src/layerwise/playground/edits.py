@@ -13,6 +13,7 @@ import layerwise as lw
 from layerwise.playground.validate import PlaygroundError
 
 __all__ = ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "set_activation"]
+__all__ += ["set_weight"]
 
 SPLIT_SPREAD = 0.5  # shares of a widened neuron's outgoing weights: 1 +- 0.5, normalised
 
@@ -40,16 +41,29 @@ def add_neuron(model: lw.Sequential, i: int, *, max_units: int) -> tuple[str, bo
     return f"widen layer {i}: {units} -> {units + 1} neurons", True
 
 
-def remove_neuron(model: lw.Sequential, i: int) -> tuple[str, bool]:
-    """Shrink hidden layer ``i`` by one neuron (``resize`` drops the least used one)."""
-    _need(model, "resize")
+def remove_neuron(model: lw.Sequential, i: int, *, data: np.ndarray) -> tuple[str, bool]:
+    """Shrink hidden layer ``i`` by one neuron.
+
+    ``prune`` keeps the neurons that matter most on ``data`` (the training inputs) and refits
+    the next layer by least squares, so the function changes as little as it can; a
+    library without ``prune`` falls back to ``resize`` (drops the least used neuron, no refit).
+    """
     units = model.layers[i].units
     if units <= 1:
         raise PlaygroundError(
             f"layer {i} has a single neuron; remove the layer instead of its last neuron"
         )
-    model.resize(i, units - 1)
-    return f"resize layer {i}: {units} -> {units - 1} neurons", False
+    try:
+        change = model.prune(i, units - 1, data=data)
+    except NotImplementedError:  # prune not landed in this version of layerwise
+        _need(model, "resize")
+        model.resize(i, units - 1)
+        return f"resize layer {i}: {units} -> {units - 1} neurons", False
+    return (
+        f"prune layer {i}: {units} -> {units - 1} neurons, next layer refitted "
+        f"(output changed by {100 * change:.2g}%)",
+        False,
+    )
 
 
 def add_layer(model: lw.Sequential, i: int, *, max_layers: int) -> tuple[str, bool]:
@@ -91,3 +105,13 @@ def set_activation(model: lw.Sequential, i: int, activation: str) -> tuple[str, 
     old = layer.activation.name
     layer.activation = lw.activations.get(activation)
     return f"activation of layer {i}: {old} -> {activation}", activation == old
+
+
+def set_weight(model: lw.Sequential, i: int, k: int, j: int, value: float) -> tuple[str, bool]:
+    """Set ``W[k, j]`` of layer ``i`` (``k = -1``: the bias ``b[j]``) to ``value``."""
+    layer = model.layers[i]
+    if k < 0:
+        old, layer.b[j] = float(layer.b[j]), value
+        return f"bias of neuron {j} in layer {i}: {old:.4g} -> {value:.4g}", old == value
+    old, layer.W[k, j] = float(layer.W[k, j]), value
+    return f"weight {k} -> {j} into layer {i}: {old:.4g} -> {value:.4g}", old == value

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Domain", "boundary_map", "neuron_maps", "weights", "decimate", "finite"]
+__all__ = ["Domain", "boundary_map", "neuron_maps", "input_maps", "weights", "decimate", "finite"]
 
 BOUNDARY_GRID = 72
 NEURON_GRID = 20
@@ -50,17 +50,22 @@ def _bytes(values: np.ndarray) -> str:
     return base64.b64encode(q.tobytes()).decode("ascii")
 
 
-def boundary_map(model, domain: Domain, n_classes: int) -> dict[str, Any]:
-    """The decision boundary on a grid.
+def boundary_map(model, domain: Domain, n_classes: int | None, inputs) -> dict[str, Any]:
+    """The decision boundary (or the regression surface) on a grid.
 
     Binary (one sigmoid output): ``values`` encodes ``2 p - 1`` for p = P(class 1).
     Multiclass (softmax): ``classes`` holds the argmax class per cell (raw bytes) and
-    ``values`` the confidence ``2 max(p) - 1``.
+    ``values`` the confidence ``2 max(p) - 1``. Regression (``n_classes`` None):
+    ``values`` encodes the prediction, clipped to [-1, 1]. ``inputs`` maps the grid's
+    points (m, 2) to the network's inputs.
     """
     n = BOUNDARY_GRID
-    P = model.predict(domain.grid(n))
+    P = model.predict(inputs(domain.grid(n)))
     out: dict[str, Any] = {"grid": n}
-    if P.shape[1] == 1:
+    if n_classes is None:
+        out["kind"] = "regression"
+        out["values"] = _bytes(P[:, 0])
+    elif P.shape[1] == 1:
         out["kind"] = "binary"
         out["values"] = _bytes(2.0 * P[:, 0] - 1.0)
     else:
@@ -72,7 +77,17 @@ def boundary_map(model, domain: Domain, n_classes: int) -> dict[str, Any]:
     return out
 
 
-def neuron_maps(model, domain: Domain) -> list[dict[str, Any]]:
+def input_maps(domain: Domain, names: list[str], inputs) -> dict[str, Any]:
+    """Each input feature over the plane, scaled by its largest absolute value (as
+    :func:`neuron_maps`): what the input neurons "see"."""
+    n = NEURON_GRID
+    F = inputs(domain.grid(n))
+    scale = np.abs(F).max(axis=0)
+    scaled = F / np.where(scale > 0, scale, 1.0)
+    return {"names": list(names), "grid": n, "values": _bytes(scaled.T.ravel())}
+
+
+def neuron_maps(model, domain: Domain, inputs) -> list[dict[str, Any]]:
     """Each neuron's own output over the input plane, one entry per layer.
 
     Every map is scaled by the largest absolute output of its neuron on the grid (an
@@ -80,7 +95,7 @@ def neuron_maps(model, domain: Domain) -> list[dict[str, Any]]:
     ``values`` holds ``units`` maps of ``grid * grid`` bytes each, neuron after neuron.
     """
     n = NEURON_GRID
-    _, caches = model.forward(domain.grid(n))
+    _, caches = model.forward(inputs(domain.grid(n)))
     maps = []
     for i, cache in enumerate(caches):
         A = np.asarray(cache.A, dtype=np.float64)

@@ -14,15 +14,28 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import layerwise as lw
-from layerwise.playground import edits, export, pictures, views
+from layerwise import tasks
+from layerwise.playground import compare, data, edits, export, pictures, views
 from layerwise.playground import validate as v
 from layerwise.playground.validate import PlaygroundError
 
 __all__ = ["Session", "LIMITS", "DATASETS", "FEATURES", "hidden_activations", "optimizer_names"]
 
-DATASETS = ["xor", "moons", "circles", "spirals", "blobs", "flower"]
-FEATURES = ["x1", "x2", "x1^2", "x2^2", "x1x2", "sin x1", "sin x2"]
+DATASETS = [
+    "circles",
+    "xor",
+    "gauss",
+    "spirals",
+    "plane",
+    "multi-gauss",
+    "moons",
+    "blobs",
+    "flower",
+]
+FEATURES = list(data.FEATURES)
 LIMITS = {
     "max_hidden_layers": 6,
     "max_units": 32,
@@ -30,6 +43,8 @@ LIMITS = {
     "max_samples": 1000,
     "max_lr": 10.0,
     "max_l2": 1.0,
+    "max_weight": 100.0,
+    "max_points_added": 500,
     "max_noise": 1.0,
     "min_test_ratio": 0.1,
     "max_test_ratio": 0.9,
@@ -65,6 +80,8 @@ class Session:
         Returns seconds (monotonic); the manager's idle timeout reads ``last_seen`` with it.
     """
 
+    limits = LIMITS
+
     def __init__(self, sid: str, *, seed: int = 0, clock: Callable[[], float] = time.monotonic):
         self.sid = sid
         self.clock = clock
@@ -81,7 +98,16 @@ class Session:
             "n_samples": 300,
             "seed": seed,
         }
-        self.settings: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "batch_size": 16, "l2": 0.0}
+        self.settings: dict[str, Any] = {
+            "optimizer": "sgd",
+            "lr": 0.1,
+            "batch_size": 16,
+            "l1": 0.0,
+            "l2": 0.0,
+        }
+        self.features = ["x1", "x2"]
+        self.custom: tuple[Any, Any] | None = None  # (X, y) of an uploaded CSV
+        self.added: list[tuple[float, float, float]] = []  # points clicked onto the plane
         self.init_seed = seed
         self.compare: dict[str, Any] | None = None
         self._make_data()
@@ -120,7 +146,7 @@ class Session:
                     if self.mode == "training":
                         self._train(EPOCHS_PER_TICK)
                     elif self.mode == "comparing":
-                        self._compare_tick(EPOCHS_PER_TICK)
+                        compare.tick(self, EPOCHS_PER_TICK)
                 except Exception as exc:  # never a dead thread behind a live page
                     self.mode = "paused"
                     self._say("error", f"Paused: training failed ({type(exc).__name__}: {exc})")
@@ -132,23 +158,46 @@ class Session:
         return self.model.epochs_trained
 
     def _make_data(self) -> None:
+        """Draw (or take the uploaded) points, split them, add the clicked ones, featurize."""
         c = self.data_cfg
-        X, y = lw.datasets.load(
-            c["dataset"], n_samples=c["n_samples"], noise=c["noise"], seed=c["seed"]
+        if c["dataset"] == "csv" and self.custom is not None:
+            X, y = self.custom
+        else:
+            X, y = data.load(
+                c["dataset"], n_samples=c["n_samples"], noise=c["noise"], seed=c["seed"]
+            )
+        self.task = (
+            "regression" if y.dtype.kind == "f" else ("binary" if y.max() < 2 else "multiclass")
         )
-        self.X_train, self.X_test, self.y_train, self.y_test = lw.datasets.train_test_split(
+        Xtr, self.X_test, ytr, self.y_test = lw.datasets.train_test_split(
             X, y, test_size=c["test_ratio"], seed=c["seed"]
         )
-        self.n_classes = int(y.max()) + 1
-        self.loss = "bce" if self.n_classes == 2 else "cce"
-        self.domain = pictures.Domain(X)
+        if self.added:
+            extra = np.asarray(self.added, dtype=np.float64)
+            Xtr = np.vstack([Xtr, extra[:, :2]])
+            ytr = np.concatenate([ytr, extra[:, 2].astype(ytr.dtype)])
+        self.X_train, self.y_train = Xtr, ytr
+        self.n_classes = None if self.task == "regression" else int(max(y.max(), ytr.max())) + 1
+        self.loss = tasks.output_for(self.task)[1]
+        self.domain = pictures.Domain(np.vstack([X, Xtr]))
+        self._featurize()
         self.data_version = getattr(self, "data_version", 0) + 1
 
+    def _featurize(self) -> None:
+        self.F_train = data.features(self.X_train, self.features)
+        self.F_test = data.features(self.X_test, self.features)
+
+    def inputs(self, X: np.ndarray) -> np.ndarray:
+        """The network's inputs for points ``X`` (n, 2): the chosen features."""
+        return data.features(X, self.features)
+
     def _fresh_model(self, widths: list[int], acts: list[str], seed: int) -> lw.Sequential:
-        out = (1, "sigmoid") if self.n_classes == 2 else (self.n_classes, "softmax")
+        out_act = tasks.output_for(self.task)[0]
+        out = 1 if self.task != "multiclass" else self.n_classes
         model = lw.mlp(
-            2, widths, out[0], activation=acts, output_activation=out[1], seed=seed, dtype="float64"
-        )
+            len(self.features), widths, out, activation=acts, output_activation=out_act,
+            seed=seed, dtype="float64",
+        )  # fmt: skip
         self._apply_l2(model)
         return model
 
@@ -174,7 +223,7 @@ class Session:
         leave this number unchanged even when it changes the weights' norm."""
         loss = lw.losses.get(self.loss)
         out = []
-        for X, y in ((self.X_train, self.y_train), (self.X_test, self.y_test)):
+        for X, y in ((self.F_train, self.y_train), (self.F_test, self.y_test)):
             Y = model.prepare_targets(y, loss, len(X))
             out.append(float(loss.value(model.predict(X), Y)))
         return out[0], out[1]
@@ -200,16 +249,18 @@ class Session:
         if model.optimizer is not None and model.optimizer.name == s["optimizer"]:
             # a new learning rate keeps the optimizer's state (fit would start a new one)
             model.optimizer.lr = lr
-        cb = lw.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch())
+        callbacks = [lw.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch())]
+        if s["l1"] > 0:
+            callbacks.append(data.SoftThreshold(s["l1"], lambda: model.optimizer.lr))
         model.fit(
-            self.X_train,
+            self.F_train,
             self.y_train,
             loss=self.loss,
             optimizer=s["optimizer"],
             lr=lr,
             epochs=epochs,
             batch_size=s["batch_size"],
-            callbacks=[cb],
+            callbacks=callbacks,
             verbose=False,
         )
 
@@ -245,15 +296,11 @@ class Session:
             return {"mode": self.mode, "epoch": self.epoch}
 
     # ------------------------------------------------------------------ settings
-    def set_data(self, body: Any) -> dict[str, Any]:
-        """Data set, noise, test ratio, number of samples, ``regenerate`` (new draw).
-
-        A new data set resets the network's weights and the loss history.
-        """
-        body = v.check_fields(body, ("dataset", "noise", "test_ratio", "n_samples", "regenerate"))
+    def _check_data(self, body: dict[str, Any]) -> dict[str, Any]:
         c, L = self.data_cfg, LIMITS
-        new = {
-            "dataset": v.choice(body, "dataset", DATASETS, default=c["dataset"]),
+        names = DATASETS + (["csv"] if self.custom is not None else [])
+        return {
+            "dataset": v.choice(body, "dataset", names, default=c["dataset"]),
             "noise": v.number(body, "noise", 0.0, L["max_noise"], default=c["noise"]),
             "test_ratio": v.number(
                 body,
@@ -261,31 +308,86 @@ class Session:
                 L["min_test_ratio"],
                 L["max_test_ratio"],
                 default=c["test_ratio"],
-            ),
+            ),  # fmt: skip
             "n_samples": v.integer(
                 body, "n_samples", L["min_samples"], L["max_samples"], default=c["n_samples"]
             ),
-            "seed": c["seed"] + (1 if v.flag(body, "regenerate") else 0),
+            "seed": v.integer(body, "seed", 0, 2**31 - 1, default=c["seed"]),
         }
+
+    def _restart(self, what: str) -> None:
+        """New data or inputs: new weights and history, the same hidden layers; say so."""
+        self.mode = "paused"
+        self.compare = None
+        self._make_data()
+        widths, acts = self._architecture()
+        self._reset_model(widths, acts)
+        shape = " x ".join(map(str, widths)) or "no hidden layer"
+        self._say(
+            "info", f"{what}: training restarts from new weights; the network ({shape}) is kept."
+        )
+
+    def set_data(self, body: Any) -> dict[str, Any]:
+        """Data set, noise, test ratio, number of samples, ``regenerate`` (new draw),
+        ``add_point`` ([x1, x2, label]: one more training point, training goes on).
+
+        A new data set restarts training (new weights, history cleared) and keeps the
+        hidden layers.
+        """
+        fields = ("dataset", "noise", "test_ratio", "n_samples", "seed", "regenerate", "add_point")
+        body = v.check_fields(body, fields)
+        if "add_point" in body:
+            return self._add_point(body)
+        new = self._check_data(body)
+        if v.flag(body, "regenerate"):
+            new["seed"] += 1
         with self.lock:
+            if new["dataset"] != self.data_cfg["dataset"]:
+                self.added = []
             self.data_cfg = new
-            self.mode = "paused"
-            self.compare = None
-            self._make_data()
-            self._reset_model(*self._architecture())
+            self._restart("New data")
             return {"data": dict(self.data_cfg)}
 
-    def set_settings(self, body: Any) -> dict[str, Any]:
-        """Optimizer, learning rate, batch size, L2; applied from the next step on."""
-        body = v.check_fields(body, ("optimizer", "lr", "batch_size", "l2"))
-        s = self.settings
+    def _add_point(self, body: dict[str, Any]) -> dict[str, Any]:
+        if set(body) != {"add_point"}:
+            raise PlaygroundError("add_point goes alone, without other fields")
+        point = body["add_point"]
+        d = self.domain
+        if not (isinstance(point, list) and len(point) == 3):
+            raise PlaygroundError(f"add_point must be [x1, x2, label], got {point!r}")
+        x = v.number({"x1": point[0]}, "x1", d.x0, d.x1)
+        y = v.number({"x2": point[1]}, "x2", d.y0, d.y1)
+        if self.task == "regression":
+            label = v.number({"label": point[2]}, "label", -1.0, 1.0)
+        else:
+            label = float(v.integer({"label": point[2]}, "label", 0, self.n_classes - 1))
+        with self.lock:
+            if len(self.added) >= LIMITS["max_points_added"]:
+                raise PlaygroundError(
+                    f"already {len(self.added)} points added, the most allowed; change the "
+                    "data set to start over"
+                )
+            self.added.append((x, y, label))
+            self._make_data()
+            self._record_point()
+            self._bump()
+            return {"added": len(self.added)}
+
+    def set_features(self, names: list[str]) -> None:
+        """Use ``names`` as the network's inputs (lock held); restarts training."""
+        self.features = names
+        self._restart(f"Inputs {', '.join(names)}")
+
+    def _check_settings(self, body: dict[str, Any]) -> dict[str, Any]:
+        s, L = self.settings, LIMITS
         new = {
             "optimizer": v.choice(body, "optimizer", optimizer_names(), default=s["optimizer"]),
-            "lr": v.number(body, "lr", 0.0, LIMITS["max_lr"], default=s["lr"], lo_open=True),
+            "lr": v.number(body, "lr", 0.0, L["max_lr"], default=s["lr"], lo_open=True),
             "batch_size": v.integer(
-                body, "batch_size", 1, LIMITS["max_samples"], default=s["batch_size"]
+                body, "batch_size", 1, L["max_samples"], default=s["batch_size"]
             ),
-            "l2": v.number(body, "l2", 0.0, LIMITS["max_l2"], default=s["l2"]),
+            "l1": v.number(body, "l1", 0.0, L["max_l2"], default=s["l1"]),
+            "l2": v.number(body, "l2", 0.0, L["max_l2"], default=s["l2"]),
         }
         if new["l2"] > 0 and not has_l2():
             raise PlaygroundError(
@@ -293,48 +395,104 @@ class Session:
                 "not have; set l2 to 0",
                 status=501,
             )
+        return new
+
+    def set_settings(self, body: Any) -> dict[str, Any]:
+        """Optimizer, learning rate, batch size, L1, L2, ``features``; applied from the
+        next step on (a change of features restarts training)."""
+        body = v.check_fields(body, ("optimizer", "lr", "batch_size", "l1", "l2", "features"))
+        new = self._check_settings(body)
+        feats = v.names(body, "features", FEATURES, default=self.features)
         with self.lock:
             self.settings = new
             self._apply_l2(self.model)
+            if feats != self.features:
+                self.set_features(feats)
             self._bump()
-            return {"settings": dict(self.settings)}
+            return {"settings": dict(self.settings), "features": list(self.features)}
+
+    def set_state(self, body: Any) -> dict[str, Any]:
+        """Rebuild the whole state a shared link describes: data, features, network,
+        activations, optimizer, lr, seed. Everything is checked before anything changes;
+        the same state and seed give the same weights, so the same run."""
+        fields = ("dataset", "noise", "test_ratio", "n_samples", "data_seed", "features")
+        fields += ("units", "activations", "optimizer", "lr", "batch_size", "l1", "l2", "seed")
+        body = v.check_fields(body, fields)
+        cfg = self._check_data(
+            {k: body[k] for k in ("dataset", "noise", "test_ratio", "n_samples") if k in body}
+            | ({"seed": body["data_seed"]} if "data_seed" in body else {})
+        )
+        settings = self._check_settings(
+            {k: body[k] for k in ("optimizer", "lr", "batch_size", "l1", "l2") if k in body}
+        )
+        feats = v.names(body, "features", FEATURES, default=self.features)
+        widths, acts = self._architecture()
+        L = LIMITS
+        widths = v.integers(
+            body, "units", 1, L["max_units"], L["max_hidden_layers"], default=widths
+        )
+        acts = body.get("activations", acts if len(acts) == len(widths) else ["tanh"] * len(widths))
+        if not isinstance(acts, list) or len(acts) != len(widths):
+            raise PlaygroundError(
+                f"activations must be a list of {len(widths)} names, one per hidden layer; "
+                f"got {acts!r}"
+            )
+        acts = [v.choice({"activations": a}, "activations", hidden_activations()) for a in acts]
+        seed = v.integer(body, "seed", 0, 2**31 - 1, default=self.init_seed)
+        with self.lock:
+            self.mode, self.compare, self.added = "paused", None, []
+            self.data_cfg, self.settings, self.features = cfg, settings, feats
+            self.init_seed = seed
+            self._make_data()
+            self._reset_model(widths, acts)
+            return {"state": "rebuilt", "epoch": self.epoch}
 
     # ------------------------------------------------------------------ network edits
+    def _layer_index(self, body: dict[str, Any], action: str) -> int:
+        n_hidden = len(self.model.layers) - 1
+        if action == "set_weight":
+            return v.integer(body, "layer", 0, n_hidden)
+        if n_hidden == 0 and action != "add_layer":
+            raise PlaygroundError(f"{action}: the network has no hidden layer; add one first")
+        if action in ("add_layer", "remove_layer"):
+            lo = -1 if action == "add_layer" else 0
+            return v.integer(body, "layer", lo, n_hidden - 1, default=n_hidden - 1)
+        return v.integer(body, "layer", 0, n_hidden - 1)
+
+    def _apply_edit(self, action: str, i: int, body: dict[str, Any]) -> tuple[str, bool]:
+        m, L = self.model, LIMITS
+        if action == "add_neuron":
+            return edits.add_neuron(m, i, max_units=L["max_units"])
+        if action == "remove_neuron":
+            return edits.remove_neuron(m, i, data=self.F_train)
+        if action == "add_layer":
+            return edits.add_layer(m, i, max_layers=L["max_hidden_layers"])
+        if action == "remove_layer":
+            return edits.remove_layer(m, i)
+        if action == "set_weight":
+            layer = m.layers[i]
+            j = v.integer(body, "to", 0, layer.units - 1)
+            k = v.integer(body, "from", -1, layer.W.shape[0] - 1)
+            value = v.number(body, "value", -L["max_weight"], L["max_weight"])
+            return edits.set_weight(m, i, k, j, value)
+        return edits.set_activation(m, i, v.choice(body, "activation", hidden_activations()))
+
     def edit(self, body: Any) -> dict[str, Any]:
         """Change the network between two steps, measuring the training loss before and
         after (function-preserving changes leave it equal).
 
         Actions: ``add_neuron`` / ``remove_neuron`` (``layer``), ``add_layer`` (after
         ``layer``, default the last hidden layer), ``remove_layer`` (``layer``, default the
-        last hidden layer), ``activation`` (``layer``, ``activation``).
+        last hidden layer), ``activation`` (``layer``, ``activation``), ``set_weight``
+        (``layer``, ``from`` (-1: the bias), ``to``, ``value``).
         """
-        body = v.check_fields(body, ("action", "layer", "activation"))
+        body = v.check_fields(body, ("action", "layer", "activation", "from", "to", "value"))
         actions = ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "activation"]
-        action = v.choice(body, "action", actions)
+        action = v.choice(body, "action", [*actions, "set_weight"])
         with self.lock:
-            n_hidden = len(self.model.layers) - 1
-            if n_hidden == 0 and action != "add_layer":
-                raise PlaygroundError(f"{action}: the network has no hidden layer; add one first")
-            lo = -1 if action == "add_layer" else 0
-            if action in ("add_layer", "remove_layer"):
-                i = v.integer(body, "layer", lo, n_hidden - 1, default=n_hidden - 1)
-            else:
-                i = v.integer(body, "layer", lo, n_hidden - 1)
-            act = None
-            if action == "activation":
-                act = v.choice(body, "activation", hidden_activations())
+            i = self._layer_index(body, action)
             before = self._losses(self.model)
-            m, L = self.model, LIMITS
-            if action == "add_neuron":
-                change, preserving = edits.add_neuron(m, i, max_units=L["max_units"])
-            elif action == "remove_neuron":
-                change, preserving = edits.remove_neuron(m, i)
-            elif action == "add_layer":
-                change, preserving = edits.add_layer(m, i, max_layers=L["max_hidden_layers"])
-            elif action == "remove_layer":
-                change, preserving = edits.remove_layer(m, i)
-            else:
-                change, preserving = edits.set_activation(m, i, act)
+            change, preserving = self._apply_edit(action, i, body)
             self._apply_l2(self.model)
             record = {
                 "epoch": self.epoch,
@@ -353,75 +511,36 @@ class Session:
 
     # ------------------------------------------------------------------ compare
     def start_compare(self, body: Any) -> dict[str, Any]:
-        """Train two copies of a freshly initialised network (same weights) at two learning
-        rates, side by side: ``{"lr_a", "lr_b", "epochs"}``."""
-        body = v.check_fields(body, ("lr_a", "lr_b", "epochs", "action"))
-        action = v.choice(body, "action", ["start", "stop"], default="start")
+        """Two learning rates side by side; see :func:`layerwise.playground.compare.start`."""
+        return compare.start(self, body)
+
+    def upload_csv(self, body: Any) -> dict[str, Any]:
+        """``{"csv": text}``: a CSV of two feature columns and a target column (last),
+        read by :func:`layerwise.datasets.load_csv`; becomes the data set ``"csv"``."""
+        body = v.check_fields(body, ("csv", "name"))
+        text = body.get("csv")
+        if not isinstance(text, str) or not text.strip():
+            raise PlaygroundError("csv must be the text of a CSV file with a header row")
+        X, y = export.read_csv(text, max_rows=LIMITS["max_samples"])
         with self.lock:
-            if action == "stop":
-                if self.mode == "comparing":
-                    self.mode = "paused"
-                self._bump()
-                return {"mode": self.mode}
-        lrs = [v.number(body, k, 0.0, LIMITS["max_lr"], lo_open=True) for k in ("lr_a", "lr_b")]
-        epochs = v.integer(body, "epochs", 1, LIMITS["max_compare_epochs"], default=300)
-        with self.lock:
-            base = self._fresh_model(*self._architecture(), seed=self.init_seed)
-            runs = []
-            for lr in lrs:
-                m = base.copy()
-                train, test = self._losses(m)
-                runs.append(
-                    {
-                        "lr": lr,
-                        "model": m,
-                        "epoch": [0],
-                        "train": [train],
-                        "test": [test],
-                        "diverged_at": None,
-                    }
-                )
-            self.compare = {"epochs": epochs, "runs": runs}
-            self.mode = "comparing"
-            self._wake.set()
-            self._bump()
-            return {"mode": self.mode}
-
-    def _compare_tick(self, epochs: int) -> None:
-        c = self.compare
-        if c is None:
-            self.mode = "paused"
-            return
-        for run in c["runs"]:
-            m = run["model"]
-            k = min(epochs, c["epochs"] - m.epochs_trained)
-            if k <= 0 or run["diverged_at"] is not None:
-                continue
-
-            def on_epoch(run=run, m=m) -> None:
-                train, test = self._losses(m)
-                run["epoch"].append(m.epochs_trained)
-                run["train"].append(train)
-                run["test"].append(test)
-
-            try:
-                self._fit(m, k, run["lr"], on_epoch)
-            except lw.DivergenceError as exc:
-                run["diverged_at"] = exc.epoch
-        self._bump()
-        if all(
-            r["diverged_at"] is not None or r["model"].epochs_trained >= c["epochs"]
-            for r in c["runs"]
-        ):
-            self.mode = "paused"
-            self._say("info", "Learning-rate comparison finished.")
+            self.custom = (X, y)
+            self.added = []
+            self.data_cfg = dict(self.data_cfg, dataset="csv", n_samples=len(X))
+            self._restart(f"Data from {body.get('name') or 'your CSV'} ({len(X)} rows)")
+            return {"data": dict(self.data_cfg), "task": self.task}
 
     # ------------------------------------------------------------------ export
     def model_bytes(self) -> bytes:
         """The current model as a layerwise file (``lw.save``), as bytes."""
         with self.lock:
             model = self.model.copy()
-            meta = {"playground": {"data": dict(self.data_cfg), "settings": dict(self.settings)}}
+            meta = {
+                "playground": {
+                    "data": dict(self.data_cfg),
+                    "settings": dict(self.settings),
+                    "features": list(self.features),
+                }
+            }
         return export.model_file(model, meta)
 
     def snippet(self) -> str:
@@ -429,8 +548,9 @@ class Session:
         with self.lock:
             layers = [(l.units, l.activation.name) for l in self.model.layers]
             return export.snippet(
-                self.data_cfg, self.settings, layers, self.loss, max(self.epoch, 100)
-            )
+                self.data_cfg, self.settings, layers, self.loss, max(self.epoch, 100),
+                features=self.features, seed=self.init_seed,
+            )  # fmt: skip
 
     # ------------------------------------------------------------------ snapshots
     def points(self) -> dict[str, Any]:

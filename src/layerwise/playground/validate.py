@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 __all__ = ["PlaygroundError", "SessionGone", "check_fields", "number", "integer", "choice"]
-__all__ += ["flag", "session_id"]
+__all__ += ["flag", "session_id", "names", "integers"]
 
 _MISSING = object()
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -118,3 +118,38 @@ def flag(body: dict[str, Any], key: str, *, default: bool = False) -> bool:
     if not isinstance(value, bool):
         raise PlaygroundError(f"{key} must be true or false, got {_show(value)}")
     return value
+
+
+def names(
+    body: dict[str, Any], key: str, options: list[str], *, default: Any = _MISSING
+) -> list[str]:
+    """A non-empty list of distinct names from ``options``, returned in ``options``' order."""
+    value = body.get(key, default)
+    if value is _MISSING:
+        raise PlaygroundError(f"{key} is missing; give a list of {', '.join(options)}")
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(x, str) and x in options for x in value)
+        or len(set(value)) != len(value)
+    ):
+        raise PlaygroundError(
+            f"{key} must be a non-empty list of distinct names from {', '.join(options)}; "
+            f"got {_show(value)}"
+        )
+    return [o for o in options if o in value]
+
+
+def integers(
+    body: dict[str, Any], key: str, lo: int, hi: int, max_len: int, *, default: Any = _MISSING
+) -> list[int]:
+    """A list of at most ``max_len`` integers, each in ``[lo, hi]``."""
+    value = body.get(key, default)
+    if value is _MISSING:
+        raise PlaygroundError(f"{key} is missing; give a list of integers")
+    if not isinstance(value, list) or len(value) > max_len:
+        raise PlaygroundError(
+            f"{key} must be a list of at most {max_len} integers in [{lo}, {hi}], got "
+            f"{_show(value)}"
+        )
+    return [integer({key: x}, key, lo, hi) for x in value]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground import pictures
+from layerwise.playground import compare, pictures
 from layerwise.playground import session as session_mod
 
 if TYPE_CHECKING:
@@ -26,12 +26,19 @@ def points(session: Session) -> dict[str, Any]:
         "data_version": session.data_version,
         "n_classes": session.n_classes,
         "domain": session.domain.to_dict(),
-        "train": {"X": np.round(session.X_train, 5).tolist(), "y": session.y_train.tolist()},
-        "test": {"X": np.round(session.X_test, 5).tolist(), "y": session.y_test.tolist()},
+        "task": session.task,
+        "train": {"X": np.round(session.X_train, 5).tolist(), "y": _labels(session.y_train)},
+        "test": {"X": np.round(session.X_test, 5).tolist(), "y": _labels(session.y_test)},
     }
 
 
-def _accuracy(model: lw.Sequential, X: np.ndarray, y: np.ndarray) -> float:
+def _labels(y: np.ndarray) -> list:
+    return np.round(y, 5).tolist() if y.dtype.kind == "f" else y.tolist()
+
+
+def _accuracy(model: lw.Sequential, X: np.ndarray, y: np.ndarray, task: str) -> float | None:
+    if task == "regression":
+        return None
     P = model.predict(X)
     labels = (P[:, 0] > 0.5).astype(np.int64) if P.shape[1] == 1 else P.argmax(axis=1)
     return float(np.mean(labels == y))
@@ -62,16 +69,20 @@ def snapshot(session: Session) -> dict[str, Any]:
             session.data_cfg,
             data_version=session.data_version,
             n_classes=session.n_classes,
-            task=session.loss,
+            task=session.task,
+            loss=session.loss,
+            added=len(session.added),
         ),
+        "features": list(session.features),
+        "seed": session.init_seed,
         "settings": dict(session.settings),
         "layers": [
             {"units": l.units, "activation": l.activation.name, "name": l.name} for l in m.layers
         ],
         "loss": {"train": f(h["train"][-1]), "test": f(h["test"][-1])},
         "accuracy": {
-            "train": _accuracy(m, session.X_train, session.y_train),
-            "test": _accuracy(m, session.X_test, session.y_test),
+            "train": _accuracy(m, session.F_train, session.y_train, session.task),
+            "test": _accuracy(m, session.F_test, session.y_test, session.task),
         },
         "history": {k: [f(h[k][j]) for j in idx] for k in ("train", "test")}
         | {"epoch": [int(epochs[j]) for j in idx]},
@@ -84,13 +95,14 @@ def snapshot(session: Session) -> dict[str, Any]:
             )
             for e in session.edits
         ],
-        "boundary": pictures.boundary_map(m, session.domain, session.n_classes),
-        "neurons": pictures.neuron_maps(m, session.domain),
+        "boundary": pictures.boundary_map(m, session.domain, session.n_classes, session.inputs),
+        "inputs": pictures.input_maps(session.domain, session.features, session.inputs),
+        "neurons": pictures.neuron_maps(m, session.domain, session.inputs),
         "weights": pictures.weights(m),
         "compare": _compare_snapshot(session),
         "message": session.message,
         "limits": session_mod.LIMITS,
-        "features": {
+        "supports": {
             "l2": session_mod.has_l2(),
             "widen": hasattr(m, "widen"),
             "deepen": hasattr(m, "deepen"),
@@ -111,9 +123,11 @@ def _compare_snapshot(session: Session) -> dict[str, Any] | None:
             {
                 "lr": r["lr"],
                 "diverged_at": r["diverged_at"],
+                "verdict": compare.judge(r["train"], r["diverged_at"]),
                 "epoch": [r["epoch"][j] for j in idx],
                 "train": [pictures.finite(r["train"][j]) for j in idx],
                 "test": [pictures.finite(r["test"][j]) for j in idx],
             }
         )
-    return {"epochs": c["epochs"], "running": session.mode == "comparing", "runs": runs}
+    running = session.mode == "comparing"
+    return {"epochs": c["epochs"], "running": running, "from": c["from"], "runs": runs}
