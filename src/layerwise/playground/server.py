@@ -11,10 +11,12 @@ route                                        what it does
 ``GET /api/session/{id}/stream``             snapshots as server-sent events, <= ``rate``/s
 ``GET /api/session/{id}/points``             the data set's points
 ``POST /api/session/{id}/control``           ``{"action": "play"|"pause"|"step"|"reset"}``
-``POST /api/session/{id}/data``              data set, noise, test ratio, regenerate
-``POST /api/session/{id}/settings``          optimizer, lr, batch size, L2
-``POST /api/session/{id}/network``           add/remove neuron or layer, activation
+``POST /api/session/{id}/data``              data set, noise, test ratio, regenerate, a point
+``POST /api/session/{id}/settings``          optimizer, lr, batch size, L1, L2, input features
+``POST /api/session/{id}/network``           add/remove neuron or layer, activation, a weight
 ``POST /api/session/{id}/compare``           two learning rates side by side
+``POST /api/session/{id}/state``             the whole state of a shared link, at once
+``POST /api/session/{id}/csv``               ``{"csv": text}``: your own data (<= 64 KB)
 ``GET /api/session/{id}/model``              the model file (``lw.save``), as a download
 ``GET /api/session/{id}/snippet``            Python code that rebuilds the network
 ``POST /api/session/{id}/close``             free the session now (the page calls it on unload)
@@ -44,6 +46,7 @@ __all__ = ["create_app", "STATIC_DIR"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 MAX_BODY = 16_384  # bytes: every control fits in a few hundred
+MAX_CSV = 65_536  # bytes: an uploaded CSV of 1000 rows of three numbers
 MAX_STREAMS = 3  # open event streams per session (a tab needs one)
 
 
@@ -112,18 +115,18 @@ def create_app(
     app.state.manager = manager
     app.state.token = token or security.new_token()
     return security.Guard(
-        app, token=app.state.token, host=host, allow_hosts=allow_hosts, max_body=MAX_BODY
+        app, token=app.state.token, host=host, allow_hosts=allow_hosts, max_body=MAX_CSV
     )
 
 
-async def read_json(request: Any) -> Any:
-    """The body as JSON, read no further than :data:`MAX_BODY` bytes (413 beyond)."""
+async def read_json(request: Any, limit: int = MAX_BODY) -> Any:
+    """The body as JSON, read no further than ``limit`` bytes (413 beyond)."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:  # stop reading here: a 200 MB body never reaches memory
+        if size > limit:  # stop reading here: a 200 MB body never reaches memory
             raise PlaygroundError(
-                f"request body of more than {MAX_BODY} bytes is too large", status=413
+                f"request body of more than {limit} bytes is too large", status=413
             )
         chunks.append(chunk)
     raw = b"".join(chunks)
@@ -191,18 +194,19 @@ class _Api:
             Route(f"{sid}/points", _guarded(self.points)),
             Route(f"{sid}/close", _guarded(self.close), methods=post),
             *[Route(f"{sid}/{p}", self.action(m), methods=post) for p, m in actions.items()],
+            Route(f"{sid}/csv", self.action("upload_csv", MAX_CSV), methods=post),
             Route(f"{sid}/model", _guarded(self.download)),
             Route(f"{sid}/snippet", _guarded(self.snippet)),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ]
 
-    def action(self, method: str) -> Callable:
+    def action(self, method: str, limit: int = MAX_BODY) -> Callable:
         """A POST endpoint calling ``session.<method>(body)`` off the event loop."""
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse
 
         async def run(request: Any) -> Any:
-            body = await read_json(request)
+            body = await read_json(request, limit)
             session = self.manager.get(request.path_params["sid"])
             return JSONResponse(await run_in_threadpool(getattr(session, method), body))
 

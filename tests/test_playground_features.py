@@ -1,0 +1,291 @@
+"""What the playground adds to TensorFlow Playground's features, through its JSON API.
+
+Oracles: the library's public API used directly (``lw.mlp`` + ``fit`` replaying a shared
+state, forward/backward/update plus a hand-written soft threshold for L1,
+``lw.datasets.load_csv`` for an upload, ``model.prune``/``resize`` on a downloaded copy), and
+hand-made loss curves for the comparison's verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from layerwise.playground import compare, create_app, data  # noqa: E402
+
+TOKEN = "test-token-0123456789"
+
+
+@pytest.fixture
+def client():
+    app = create_app(max_sessions=4, token=TOKEN)
+    with TestClient(
+        app, base_url="http://127.0.0.1:8765", headers={"Authorization": f"token {TOKEN}"}
+    ) as c:
+        yield c
+
+
+def new(client) -> str:
+    r = client.post("/api/session", json={})
+    assert r.status_code == 200, r.text
+    return r.json()["session"]
+
+
+def post(client, sid, path, body, status=200):
+    r = client.post(f"/api/session/{sid}/{path}", json=body)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def snap(client, sid):
+    return client.get(f"/api/session/{sid}").json()
+
+
+def model_of(client, sid, tmp_path, name="m.npz"):
+    path = tmp_path / name
+    path.write_bytes(client.get(f"/api/session/{sid}/model").content)
+    return lw.load(path)
+
+
+def split(s):
+    d = s["data"]
+    X, y = data.load(d["dataset"], n_samples=d["n_samples"], noise=d["noise"], seed=d["seed"])
+    return lw.datasets.train_test_split(X, y, test_size=d["test_ratio"], seed=d["seed"])
+
+
+STATE = {
+    "dataset": "gauss",
+    "noise": 0.2,
+    "test_ratio": 0.25,
+    "n_samples": 120,
+    "data_seed": 3,
+    "features": ["x1", "x2", "x1^2", "sin x2"],
+    "units": [5, 3],
+    "activations": ["relu", "tanh"],
+    "optimizer": "adam",
+    "lr": 0.03,
+    "batch_size": 10,
+    "l1": 0.0,
+    "l2": 0.0,
+    "seed": 7,
+}
+
+
+def test_a_shared_state_rebuilds_the_same_network_and_the_same_run(client, tmp_path):
+    a, b = new(client), new(client)
+    post(client, b, "network", {"action": "add_layer"})  # b starts elsewhere
+    for sid in (a, b):
+        post(client, sid, "state", STATE)
+        for _ in range(3):
+            post(client, sid, "control", {"action": "step"})
+    sa, sb = snap(client, a), snap(client, b)
+    assert sa["features"] == sb["features"] == STATE["features"] and sa["seed"] == 7
+    assert [(l["units"], l["activation"]) for l in sa["layers"]] == [
+        (5, "relu"), (3, "tanh"), (1, "sigmoid"),
+    ]  # fmt: skip
+    assert sa["history"] == sb["history"] and sa["epoch"] == 3
+    # the oracle: the same network built and trained by the library itself
+    Xtr, _, ytr, _ = split(sa)
+    F = data.features(Xtr, STATE["features"])
+    model = lw.mlp(4, [5, 3], 1, activation=["relu", "tanh"], output_activation="sigmoid",
+                   seed=7, dtype="float64")  # fmt: skip
+    for _ in range(3):
+        model.fit(F, ytr, loss="bce", optimizer="adam", lr=0.03, epochs=1, batch_size=10,
+                  verbose=False)  # fmt: skip
+    served = model_of(client, a, tmp_path)
+    for p, q in zip(served.layers, model.layers):
+        np.testing.assert_allclose(p.W, q.W, atol=1e-12)
+
+
+def test_a_bad_state_changes_nothing(client):
+    sid = new(client)
+    before = snap(client, sid)
+    for bad in (
+        {**STATE, "units": [5, 40]},
+        {**STATE, "activations": ["relu"]},
+        {**STATE, "features": ["x3"]},
+        {**STATE, "lr": -1},
+        {**STATE, "dataset": "mnist"},
+    ):
+        r = client.post(f"/api/session/{sid}/state", json=bad)
+        assert r.status_code == 400, bad
+    after = snap(client, sid)
+    assert (after["layers"], after["features"], after["data"]) == (
+        before["layers"], before["features"], before["data"],
+    )  # fmt: skip
+
+
+def test_toggling_a_feature_adds_an_input_neuron_and_keeps_the_hidden_layers(client, tmp_path):
+    sid = new(client)
+    r = post(client, sid, "settings", {"features": ["sin x1", "x1", "x2"]})
+    assert r["features"] == ["x1", "x2", "sin x1"]  # in TensorFlow Playground's order
+    s = snap(client, sid)
+    assert "restarts" in s["message"]["text"] and "kept" in s["message"]["text"]
+    assert [l["units"] for l in s["layers"]] == [6, 4, 1] and s["epoch"] == 0
+    assert s["inputs"]["names"] == ["x1", "x2", "sin x1"]
+    model = model_of(client, sid, tmp_path)
+    assert model.layers[0].W.shape == (3, 6)
+    Xtr, _, ytr, _ = split(s)
+    F = data.features(Xtr, ["x1", "x2", "sin x1"])
+    np.testing.assert_allclose(F[:, 2], np.sin(Xtr[:, 0]))
+    loss = lw.losses.get("bce")
+    expected = loss.value(model.predict(F), model.prepare_targets(ytr, loss, len(F)))
+    assert s["loss"]["train"] == pytest.approx(float(expected), abs=1e-12)
+
+
+def test_editing_a_weight_changes_the_network_and_the_boundary(client, tmp_path):
+    sid = new(client)
+    before = snap(client, sid)
+    e = post(client, sid, "network", {"action": "set_weight", "layer": 2, "from": 1, "to": 0,
+                                      "value": 4.5})["edit"]  # fmt: skip
+    assert "4.5" in e["change"] and not e["preserving"]
+    post(client, sid, "network", {"action": "set_weight", "layer": 0, "from": -1, "to": 2,
+                                  "value": -1.25})  # fmt: skip
+    model = model_of(client, sid, tmp_path)
+    assert model.layers[2].W[1, 0] == 4.5 and model.layers[0].b[2] == -1.25
+    after = snap(client, sid)
+    assert after["boundary"]["values"] != before["boundary"]["values"]
+    Xtr, _, ytr, _ = split(after)
+    loss = lw.losses.get("bce")
+    expected = loss.value(model.predict(Xtr), model.prepare_targets(ytr, loss, len(Xtr)))
+    assert after["loss"]["train"] == pytest.approx(float(expected), abs=1e-12)
+    for bad in ({"layer": 0, "from": 2, "to": 0, "value": 1}, {"layer": 0, "from": 0, "to": 6,
+                "value": 1}, {"layer": 0, "from": 0, "to": 0, "value": 1e9}):  # fmt: skip
+        post(client, sid, "network", {"action": "set_weight", **bad}, status=400)
+
+
+def test_l1_is_a_soft_threshold_after_each_step(client, tmp_path):
+    sid = new(client)
+    Xtr, _, ytr, _ = split(snap(client, sid))
+    post(client, sid, "settings", {"optimizer": "sgd", "lr": 0.5, "batch_size": len(Xtr),
+                                   "l1": 0.02})  # fmt: skip
+    model = model_of(client, sid, tmp_path, "before.npz")
+    post(client, sid, "control", {"action": "step"})
+    A, caches = model.forward(Xtr)
+    model.update(model.backward(caches, ytr, "bce"), lr=0.5)
+    for layer in model.layers:
+        layer.W[...] = np.sign(layer.W) * np.maximum(np.abs(layer.W) - 0.5 * 0.02, 0.0)
+    served = model_of(client, sid, tmp_path, "after.npz")
+    for p, q in zip(served.layers, model.layers):
+        np.testing.assert_allclose(p.W, q.W, atol=1e-12)
+        np.testing.assert_allclose(p.b, q.b, atol=1e-12)
+    assert "SoftThreshold(0.02" in client.get(f"/api/session/{sid}/snippet").text
+
+
+@pytest.mark.parametrize("dataset", ["plane", "multi-gauss"])
+def test_regression_sets_train_an_identity_output_on_mse(client, dataset):
+    sid = new(client)
+    post(client, sid, "data", {"dataset": dataset, "noise": 0.0})
+    s = snap(client, sid)
+    assert s["data"]["task"] == "regression" and s["layers"][-1]["activation"] == "identity"
+    assert s["boundary"]["kind"] == "regression" and s["accuracy"]["train"] is None
+    Xtr, _, ytr, _ = split(s)
+    assert np.all(np.abs(ytr) <= 1.0)
+    if dataset == "plane":  # noise 0: y is the plane itself
+        np.testing.assert_allclose(ytr, (Xtr[:, 0] + Xtr[:, 1]) / 6.0)
+    else:  # the bump at (2, 1.25) is +1 at its centre
+        assert data.load(dataset, n_samples=5, noise=0.0, seed=0)[1].dtype == np.float64
+    pts = client.get(f"/api/session/{sid}/points").json()
+    np.testing.assert_allclose(pts["train"]["y"], ytr, atol=1e-5)
+    first = s["loss"]["train"]
+    post(client, sid, "settings", {"lr": 0.05})
+    for _ in range(5):
+        post(client, sid, "control", {"action": "step"})
+    assert snap(client, sid)["loss"]["train"] < first
+
+
+def test_the_verdicts_on_hand_made_curves():
+    falling = list(np.linspace(1.0, 0.5, 30))
+    zigzag = [1.0 + 0.3 * (k % 2) for k in range(30)]
+    flat = [1.0] * 30
+    assert compare.judge(falling, None) == "improving"
+    assert compare.judge(zigzag, None) == "oscillating"
+    assert compare.judge(flat, None) == "not improving"
+    assert compare.judge(falling[:5], None) is None  # too early to say
+    assert compare.judge(falling, 12) == "diverged"
+
+
+def test_compare_from_the_current_weights_flags_oscillation_and_resumes(client):
+    sid = new(client)
+    post(client, sid, "settings", {"lr": 0.3})
+    for _ in range(3):
+        post(client, sid, "control", {"action": "step"})
+    s = snap(client, sid)
+    post(client, sid, "compare", {"lr_a": 0.05, "lr_b": 5.0, "epochs": 40, "from": "current"})
+    end = time.monotonic() + 60  # a bound on waiting, not a timing assertion
+    while (c := snap(client, sid)["compare"])["running"]:
+        assert time.monotonic() < end
+        time.sleep(0.05)
+    a, b = c["runs"]
+    assert c["from"] == "current" and a["train"][0] == b["train"][0] == s["loss"]["train"]
+    assert a["verdict"] == "improving" and b["verdict"] == "oscillating"
+    after = snap(client, sid)
+    assert after["epoch"] == 3 and after["history"] == s["history"]  # left alone
+    assert "oscillating" in after["message"]["text"]
+    # the main network resumes as it was: training, if it was training
+    post(client, sid, "control", {"action": "play"})
+    post(client, sid, "compare", {"lr_a": 0.05, "lr_b": 0.1, "epochs": 5000})
+    assert snap(client, sid)["mode"] == "comparing"
+    assert post(client, sid, "compare", {"action": "stop"})["mode"] == "training"
+    post(client, sid, "control", {"action": "pause"})
+
+
+def test_your_own_csv_is_read_by_the_librarys_parser(client, tmp_path):
+    sid = new(client)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    text = "a,b,label\n" + "".join(f"{p:.6f},{q:.6f},{t}\n" for (p, q), t in zip(X, y))
+    path = tmp_path / "mine.csv"
+    path.write_text(text)
+    Xr, yr = lw.datasets.load_csv(path)
+    r = post(client, sid, "csv", {"csv": text, "name": "mine.csv"})
+    assert r["data"]["dataset"] == "csv" and r["task"] == "binary"
+    s = snap(client, sid)
+    assert "mine.csv" in s["message"]["text"]
+    pts = client.get(f"/api/session/{sid}/points").json()
+    got = np.vstack([pts["train"]["X"], pts["test"]["X"]])
+    assert sorted(map(tuple, np.round(got, 5))) == sorted(map(tuple, np.round(Xr, 5)))
+    post(client, sid, "control", {"action": "step"})
+    err = post(client, sid, "csv", {"csv": "a,b,c,label\n1,2,3,0\n"}, status=400)["error"]
+    assert "3 feature columns" in err or "rows" in err
+    err = post(client, sid, "csv", {"csv": "a,b,label\n1,x,0\n" * 30}, status=400)["error"]
+    assert "your CSV" in err and "/tmp" not in err
+    assert snap(client, sid)["data"]["dataset"] == "csv"  # a refused upload changes nothing
+
+
+def test_a_clicked_point_joins_the_training_set_and_training_goes_on(client):
+    sid = new(client)
+    post(client, sid, "control", {"action": "step"})
+    n = len(client.get(f"/api/session/{sid}/points").json()["train"]["y"])
+    assert post(client, sid, "data", {"add_point": [0.1, -0.2, 1]}) == {"added": 1}
+    pts = client.get(f"/api/session/{sid}/points").json()
+    assert len(pts["train"]["y"]) == n + 1 and pts["train"]["X"][-1] == [0.1, -0.2]
+    assert pts["train"]["y"][-1] == 1 and snap(client, sid)["epoch"] == 1
+    for bad in ([0.1, 0.2, 5], [99, 0, 1], [0.1, 0.2], "x"):
+        post(client, sid, "data", {"add_point": bad}, status=400)
+
+
+def test_remove_neuron_is_the_librarys_prune_on_the_training_inputs(client, tmp_path):
+    sid = new(client)
+    for _ in range(3):
+        post(client, sid, "control", {"action": "step"})
+    before = model_of(client, sid, tmp_path, "before.npz")
+    e = post(client, sid, "network", {"action": "remove_neuron", "layer": 0})["edit"]
+    Xtr, _, _, _ = split(snap(client, sid))
+    try:
+        before.prune(0, 5, data=Xtr)
+        assert e["change"].startswith("prune layer 0: 6 -> 5")
+    except NotImplementedError:  # prune not landed yet: today's resize
+        before.resize(0, 5)
+        assert e["change"].startswith("resize layer 0: 6 -> 5")
+    after = model_of(client, sid, tmp_path, "after.npz")
+    for p, q in zip(after.layers, before.layers):
+        np.testing.assert_allclose(p.W, q.W, atol=1e-12)
