@@ -236,3 +236,70 @@ def test_files_are_written_atomically_and_figures_released(tmp_path):
     assert (tmp_path / "curve.svg").read_text().lstrip().startswith("<?xml")
     with pytest.raises(FileNotFoundError, match="missing"):
         lw.plot.loss_curves(h, path=tmp_path / "missing" / "x.png")
+
+
+def _renderer(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()
+
+
+def _event_labels_overlap(ax) -> list[tuple[str, str]]:
+    renderer = _renderer(ax.figure)
+    boxes = [(t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts]
+    return [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+
+
+@pytest.mark.parametrize("epochs", [(100, 101), (100, 102, 104), (100, 103, 106, 109)])
+def test_growth_labels_close_together_do_not_overlap(epochs, tmp_path):
+    h = _history(epochs=300)
+    h.events = [{"epoch": e, "change": f"widen layer 0 to {8 + e} units"} for e in epochs]
+    fig = lw.plot.loss_panels(h, path=tmp_path / "loss.png")
+    renderer = _renderer(fig)
+    for ax in fig.axes:
+        assert len(ax.texts) == len(epochs)
+        assert _event_labels_overlap(ax) == []
+        inside = ax.get_window_extent(renderer)
+        for t in ax.texts:  # and each stays inside its panel
+            box = t.get_window_extent(renderer)
+            assert inside.x0 - 1 <= box.x0 and box.x1 <= inside.x1 + 1, t.get_text()
+            assert inside.y0 - 1 <= box.y0 and box.y1 <= inside.y1 + 1, t.get_text()
+
+
+def test_the_overlap_check_sees_overlapping_labels():
+    fig, ax = plt.subplots()
+    ax.text(0.5, 0.5, "one label", rotation=90)
+    ax.text(0.5, 0.5, "another", rotation=90)
+    assert _event_labels_overlap(ax)
+
+
+def _tick_labels(ax, which):
+    ticks = ax.yaxis.get_minorticklocs() if which == "minor" else ax.yaxis.get_majorticklocs()
+    texts = ax.yaxis.get_minorticklabels() if which == "minor" else ax.yaxis.get_ticklabels()
+    low, high = ax.get_ylim()
+    return [(loc, t) for loc, t in zip(ticks, texts) if low <= loc <= high and t.get_text()]
+
+
+@pytest.mark.parametrize("low, high", [(0.37, 0.74), (2e-6, 0.7), (1e-14, 3.0)])
+def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
+    h = _history(epochs=50, val=False)
+    h.loss = list(np.geomspace(high, low, 50))
+    fig = lw.plot.loss_panels(h)
+    _renderer(fig)
+    linear, log = fig.axes
+    assert log.get_yscale() == "log"
+    major_size = linear.yaxis.get_ticklabels()[0].get_fontsize()
+    labels = _tick_labels(log, "major") + _tick_labels(log, "minor")
+    assert len(labels) >= 3
+    assert all(t.get_fontsize() >= major_size for _, t in labels)
+    decades = range(int(np.ceil(np.log10(low))), int(np.floor(np.log10(high))) + 1)
+    labelled = {round(np.log10(loc), 6) for loc, _ in labels}
+    assert all(d in labelled for d in decades), (sorted(labelled), list(decades))

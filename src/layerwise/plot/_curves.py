@@ -60,7 +60,8 @@ def _settings(runs: Sequence[History], skip: Sequence[str] = ()) -> str:
 
 
 def _log_axis(ax: Axes) -> bool:
-    """Log y axis; within about a decade, label the ticks as plain numbers (0.6, not 6e-1).
+    """Log y axis with readable ticks: every decade labelled; within about a decade, the
+    ticks in between labelled as plain numbers (0.6, not 6e-1), at the same size.
 
     Returns False, leaving the axis linear, when no curve has a positive value (a loss of
     exactly 0 at every epoch): matplotlib would warn and draw an empty panel.
@@ -71,12 +72,17 @@ def _log_axis(ax: Axes) -> bool:
         return False
     ax.set_yscale("log")
     ax.grid(True, which="minor", alpha=0.15)
+    # numticks high enough that no decade is skipped, however many the curves span
+    ax.yaxis.set_major_locator(ticker.LogLocator(base=10, numticks=100))
     low, high = ax.get_ylim()
     if low > 0 and high / low < 10:
         plain = ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
         ax.yaxis.set_major_formatter(plain)
         ax.yaxis.set_minor_formatter(plain)
-        ax.tick_params(axis="y", which="minor", labelsize=7)
+        size = ax.yaxis.get_major_ticks()[0].label1.get_fontsize()
+        ax.tick_params(axis="y", which="minor", labelsize=size)
+    else:
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     return True
 
 
@@ -90,7 +96,11 @@ def _series(h: History, metric: str, val: bool) -> tuple[list[float], list[float
 
 
 def _mark_events(ax: Axes, runs: Sequence[History]) -> None:
-    """Vertical dashed lines where the network changed shape, with short labels."""
+    """Vertical dashed lines where the network changed shape, with short labels.
+
+    Labels of changes close together (within 4% of the epoch axis) would overlap: the
+    second of a pair goes to the right of its line, and each further pair lower down.
+    """
     import matplotlib.transforms as mtransforms
 
     seen: dict[int, list[str]] = {}
@@ -100,13 +110,18 @@ def _mark_events(ax: Axes, runs: Sequence[History]) -> None:
             if isinstance(epoch, int) and change not in seen.setdefault(epoch, []):
                 seen[epoch].append(change)
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    low, high = ax.get_xlim()
+    gap, previous, k = 0.04 * abs(high - low), None, 0
     for epoch, changes in sorted(seen.items()):
+        k = k + 1 if previous is not None and epoch - previous < gap else 0
+        previous = epoch
         ax.axvline(epoch, color="0.45", linestyle="--", linewidth=0.9, zorder=0)
         label = "; ".join(changes)
         label = label if len(label) <= 28 else label[:27] + "…"
+        ha, text = ("left", f"{label} ") if k % 2 else ("right", f" {label}")
         ax.text(
-            epoch, 0.98, f" {label}", transform=trans, rotation=90, va="top", ha="right",
-            fontsize=7, color="0.3",
+            epoch, 0.98 - 0.45 * (k // 2 % 2), text, transform=trans, rotation=90, va="top",
+            ha=ha, fontsize=7, color="0.3",
         )  # fmt: skip
 
 
