@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise import _archive
+from layerwise import _archive, io_sklearn
 from layerwise import optimizers as _optimizers
 from layerwise._files import atomic_write
 from layerwise._validation import check_allocation, check_dtype
@@ -122,6 +122,8 @@ def save(
     FileNotFoundError, PermissionError, IsADirectoryError
         The folder of ``path`` is missing or not writable, or ``path`` is a folder.
     """
+    if io_sklearn.is_sklearn_object(model):  # a layerwise estimator or a Pipeline
+        return io_sklearn.save(model, path, metadata=metadata)
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a layerwise Sequential, got {type(model).__name__}")
     scaler = scaler if scaler is not None else getattr(model, "scaler", None)
@@ -472,6 +474,8 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         larger than the memory available, or weights, optimizer state or scaler that
         disagree with its architecture. The message names the file.
     """
+    if io_sklearn.is_sklearn_file(path):  # lw.save(estimator) or lw.save(pipeline)
+        return io_sklearn.load(path)
     where, header, arrays = _read(path)
     try:
         return _rebuild(header, arrays, where)
