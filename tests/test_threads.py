@@ -162,6 +162,30 @@ def test_a_fit_moments_later_starts_from_the_last_choice(monkeypatch):
     assert seen[:3] == [1, 1, 2] and third.checks == 1 and third.threads == 1
 
 
+def test_slow_batches_at_one_thread_do_not_trigger_a_measurement():
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, busy, 20)
+        train(chooser, clock, lambda n, i: 3 * busy(n, i), 50, 20)  # busier still
+    assert chooser.checks == 1 and chooser.threads == 1
+
+
+def test_a_confirmed_choice_is_rechecked_less_and_less_often():
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, busy, 20)
+        starts = []
+        for _ in range(4):
+            checks = chooser.checks
+            while chooser.checks == checks:
+                train(chooser, clock, busy, 1)
+            starts.append(clock.t)
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    # 3 s, then 6, 12, 24 (plus the measurement's own batches), capped at RECHECK_MAX_S
+    assert [round(g / 3) for g in gaps] == [2, 4, 8]
+    assert chooser.threads == 1
+
+
 def test_one_noisy_batch_does_not_trigger_a_measurement():
     chooser, clock = make()
     with chooser:

@@ -17,9 +17,10 @@ stays there (too small for BLAS to thread at all: nothing to gain, nothing to pa
 up to ``TRIAL_ROUNDS`` batches each run at one thread and at every available core,
 alternating (stopped early when more threads are ``ABORT_FACTOR`` times slower), and the count
 with the lower median is kept, more threads only when clearly faster. The choice is measured
-again every ``RECHECK_S`` seconds, and as soon as ``SLOW_RUN`` batches in a row take
-``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed;
-a fit that starts within ``RECHECK_S`` of the last measurement starts from its choice.
+again after ``RECHECK_S`` seconds (twice as long each time it is confirmed, up to
+``RECHECK_MAX_S``), and as soon as ``SLOW_RUN`` batches in a row at more than one thread take
+``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed; a
+fit that starts before the next re-check of the last one starts from its choice.
 
 A caller's own choice always wins and is only recorded: ``threads=k`` (applied for the run),
 a thread variable in the environment (``OMP_NUM_THREADS``...), or BLAS held below its process
@@ -53,7 +54,8 @@ ENV_VARS = (
 SMALL_BATCH_S = 2e-4
 TRIAL_ROUNDS = 3  # batches per candidate in one measurement: a median of 3 shrugs off one outlier
 PREFER_FEWER = 1.1  # more threads must be 10% faster: one thread is kinder to a busy machine
-RECHECK_S = 3.0  # a load that goes away is seen within this many seconds
+RECHECK_S = 3.0  # a load that goes away is seen within this many seconds...
+RECHECK_MAX_S = 30.0  # ...doubling up to this while each re-check confirms the choice
 SLOW_FACTOR = 1.5  # a batch this much slower than the chosen count's median counts as slow
 SLOW_RUN = 3  # this many slow batches in a row: measure again now
 ABORT_FACTOR = 2.0  # a trial batch at more threads this much slower ends the measurement
@@ -86,7 +88,7 @@ _CONTROLLER = _blas_controller()
 _DEFAULTS = _counts(_CONTROLLER)
 _REAL_CLOCK = time.perf_counter  # only its measurements are remembered across fits
 # the last measured choice per number of cores: (threads, its batch time, valid until)
-_RECENT: dict[int, tuple[int, float, float]] = {}
+_RECENT: dict[int, tuple[int, float, float, float]] = {}  # threads, ref, next check, interval
 
 
 def _check_threads(threads: Any) -> int | None:
@@ -155,6 +157,8 @@ class ThreadChooser:
         self._ref = 0.0  # the chosen count's median batch time
         self._slow = 0
         self._next_check = 0.0
+        self._interval = RECHECK_S
+        self._before: int | None = None
 
     # -- entering and leaving: apply the caller's choice or decide to measure ----------------
 
@@ -187,7 +191,7 @@ class ThreadChooser:
             # a fit moments ago measured this machine: start from its choice (repeated short
             # fits, fit(epochs=1) in a loop); slow batches or the re-check correct it
             self._apply(recent[0])
-            self._ref, self._next_check = recent[1], recent[2]
+            self._ref, self._next_check, self._interval = recent[1:]
             self.reason = "measured by the previous fit"
         else:  # the first batch runs at one thread: never much worse, and sizes the work
             self._apply(1)
@@ -230,7 +234,8 @@ class ThreadChooser:
             self._size_up(dt)
         elif now >= self._next_check:
             self._measure()
-        elif dt > SLOW_FACTOR * self._ref:
+        elif dt > SLOW_FACTOR * self._ref and self.threads > 1:
+            # slow at one thread means a busier machine: more threads would only wait longer
             self._slow += 1
             if self._slow >= SLOW_RUN:
                 self._measure()
@@ -248,6 +253,7 @@ class ThreadChooser:
     def _measure(self) -> None:
         # alternate, one thread first: the plan is popped from its end
         self._plan = [self._cores, 1] * TRIAL_ROUNDS
+        self._before = self.threads if self._ref else None  # the choice being re-checked
         self._samples = {}
         self._slow = 0
         self.checks += 1
@@ -260,9 +266,12 @@ class ThreadChooser:
         best = self._cores if many * PREFER_FEWER < one else 1
         self._apply(best)
         self._ref = med[best]
-        self._next_check = now + RECHECK_S
+        # a re-check that confirms the choice waits twice as long for the next
+        same = best == self._before
+        self._interval = min(2 * self._interval, RECHECK_MAX_S) if same else RECHECK_S
+        self._next_check = now + self._interval
         if self._clock is _REAL_CLOCK:
-            _RECENT[self._cores] = (best, self._ref, self._next_check)
+            _RECENT[self._cores] = (best, self._ref, self._next_check, self._interval)
         self.reason = (
             f"measured: {one * 1e3:.3g} ms per batch at 1 thread, {many * 1e3:.3g} ms at "
             f"{self._cores}"
