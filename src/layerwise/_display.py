@@ -121,7 +121,7 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
                     alpha = 0.1 + 0.8 * min(abs(w) / big, 1.0)
                 parts.append(
                     f'<line x1="{x0}" y1="{ya:.1f}" x2="{x1}" y2="{yb:.1f}" '
-                    f'stroke="{colour}" stroke-opacity="{alpha:.2f}" stroke-width="1"/>'
+                    f'stroke="{colour}" stroke-opacity="{alpha:.2f}" stroke-width="1.5"/>'
                 )
     for c, n in enumerate(widths):
         x = pad + gap * c
@@ -149,12 +149,14 @@ def _table(text: str) -> str:
         return f"<pre>{html.escape(text)}</pre>"
     header, rows, total = parsed
     title = html.escape(text.splitlines()[0])
-    th = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in header)
+    pad = "padding:2px 10px 2px 0;text-align:left"
+    th = "".join(f"<th style='{pad}'>{html.escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td style='{pad}'>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
     )
     return (
-        f"<table><caption style='text-align:left'><b>{title}</b></caption>"
+        f"<table><caption style='text-align:left;white-space:nowrap'><b>{title}</b></caption>"
         f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody>"
         f"<tfoot><tr><td colspan='{len(header)}'>{html.escape(total)}</td></tr></tfoot></table>"
     )
