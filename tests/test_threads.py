@@ -80,6 +80,15 @@ def test_a_busy_machine_gets_one_thread_and_the_timings_are_recorded():
     json.dumps(chooser.describe())  # History.params is saved as JSON
 
 
+def test_a_description_taken_before_the_loop_ends_up_with_the_choice():
+    chooser, clock = make()
+    early = chooser.describe()
+    with chooser:
+        train(chooser, clock, busy, 20)
+    assert early["threads"] == 1 and early["checks"] == 1 and early["reason"].startswith("meas")
+    assert early is chooser.describe()
+
+
 def test_a_quiet_machine_gets_every_core():
     chooser, clock = make()
     with chooser:

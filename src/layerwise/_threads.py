@@ -150,6 +150,7 @@ class ThreadChooser:
         self._environ = os.environ if environ is None else environ
         self._controller = _CONTROLLER
         self._saved: list[int] = []
+        self._info: dict[str, Any] = {}
         self._timing = False  # True while batches are timed (the "choose" mode)
         self._t0 = 0.0
         self._plan: list[int] = []  # counts still to try in the running measurement
@@ -199,6 +200,7 @@ class ThreadChooser:
 
     def __exit__(self, *exc: Any) -> None:
         self._timing = False
+        self.describe()
         if _counts(self._controller) != self._saved:  # the caller's counts, as they were
             for lc, n in zip(self._controller.lib_controllers, self._saved):
                 lc.set_num_threads(n)
@@ -276,11 +278,16 @@ class ThreadChooser:
             f"measured: {one * 1e3:.3g} ms per batch at 1 thread, {many * 1e3:.3g} ms at "
             f"{self._cores}"
         )
+        self.describe()
 
     # -- reporting ------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:
         """The choice and why, for ``History.params["threads"]`` (JSON-ready).
+
+        Every call returns the same dict, brought up to date, and the chooser updates it
+        again after each measurement and on leaving the ``with``: a dict taken before the
+        loop holds the run's final choice once it ends.
 
         Returns
         -------
@@ -289,12 +296,13 @@ class ThreadChooser:
             ``checks`` (measurements made) and ``ms_per_batch`` (the last measurement's
             median per count, keys as strings; empty when nothing was measured).
         """
-        return {
-            "threads": self.threads,
-            "reason": self.reason,
-            "checks": self.checks,
-            "ms_per_batch": {str(n): round(t * 1e3, 4) for n, t in sorted(self.timings.items())},
-        }
+        self._info.update(
+            threads=self.threads,
+            reason=self.reason,
+            checks=self.checks,
+            ms_per_batch={str(n): round(t * 1e3, 4) for n, t in sorted(self.timings.items())},
+        )
+        return self._info
 
     def postfix(self) -> dict[str, str]:
         """A short entry for the progress bar, e.g. ``{"threads": "1 (measured)"}``."""
