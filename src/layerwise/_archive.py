@@ -105,8 +105,8 @@ def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, where: str) -
             offset = f.tell()
     except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError, EOFError) as exc:
         raise ValueError(f"{what}: not a valid .npy array header ({_short(exc)})") from None
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise ValueError(f"{what}: corrupted ({_short(exc)})") from None
+    except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
+        raise ValueError(f"{what}: corrupted or unsupported ({_short(exc)})") from None
     if dtype.hasobject:
         raise ValueError(
             f"{what}: holds a pickled object array; layerwise never writes pickles, so this "
@@ -136,7 +136,7 @@ def read_array(zf: zipfile.ZipFile, member: Member, where: str) -> np.ndarray:
         with zf.open(member.info) as f:
             f.read(member.offset)
             data = f.read(member.info.file_size - member.offset)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ValueError(
             f"{where}: archive member {member.info.filename!r} is truncated or corrupted "
             f"({_short(exc)}); save the model again"

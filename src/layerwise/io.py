@@ -223,7 +223,7 @@ def _read(
         fh.seek(0)
         try:
             zf = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             raise ValueError(
                 f"{where}: truncated or corrupted model file ({exc}); save it again"
             ) from None

@@ -57,7 +57,7 @@ def is_sklearn_file(path: str | os.PathLike[str]) -> bool:
     try:
         with zipfile.ZipFile(path) as zf:
             return f"{_HEADER}.npy" in zf.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError):
+    except (OSError, zipfile.BadZipFile, ValueError, NotImplementedError):
         return False
 
 
