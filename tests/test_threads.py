@@ -344,3 +344,36 @@ def test_fit_leaves_an_environment_choice_alone():
     got = json.loads(out.stdout)
     assert got["reason"] == "set by the environment (OPENBLAS_NUM_THREADS=1): left as is"
     assert got["threads"] == 1 and got["checks"] == 0
+
+
+# -- predict on large inputs ------------------------------------------------------------------
+
+
+def test_predict_in_chunks_gives_every_row_and_restores_threads():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10_001, 3))
+    before = blas_counts()
+    sizes = []
+
+    def forward(xb):
+        sizes.append(len(xb))
+        return np.stack([xb.sum(axis=1), xb[:, 0] * 2], axis=1)  # row by row: exact oracle
+
+    out = _threads.predict_in_chunks(forward, X, rows=1000)
+    np.testing.assert_array_equal(out, forward(X))
+    assert sizes[:-1] == [1000] * 10 + [1]
+    assert blas_counts() == before
+
+
+def test_predict_and_fit_remember_their_choices_apart(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(_threads, "_REAL_CLOCK", clock)
+    monkeypatch.setattr(_threads, "_RECENT", {})
+    fit_chooser = ThreadChooser(None, cores=2, environ={})
+    with fit_chooser:
+        train(fit_chooser, clock, quiet, 20)
+    predict_chooser = ThreadChooser(None, cores=2, environ={}, kind="predict")
+    with predict_chooser:
+        seen = train(predict_chooser, clock, busy, 10)
+    assert seen[:3] == [1, 1, 2] and predict_chooser.checks == 1  # measured afresh
+    assert set(_threads._RECENT) == {("fit", 2), ("predict", 2)}

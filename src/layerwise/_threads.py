@@ -38,7 +38,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["ThreadChooser", "available_cores"]
+import numpy as np
+
+__all__ = ["PREDICT_ROWS", "ThreadChooser", "available_cores", "predict_in_chunks"]
 
 # the variables BLAS and OpenMP libraries read at start-up; any of them set means the user chose
 ENV_VARS = (
@@ -88,7 +90,8 @@ _CONTROLLER = _blas_controller()
 _DEFAULTS = _counts(_CONTROLLER)
 _REAL_CLOCK = time.perf_counter  # only its measurements are remembered across fits
 # the last measured choice per number of cores: (threads, its batch time, valid until)
-_RECENT: dict[int, tuple[int, float, float, float]] = {}  # threads, ref, next check, interval
+# keyed by (kind, cores): a training batch and a prediction chunk are different work
+_RECENT: dict[tuple[str, int], tuple[int, float, float, float]] = {}
 
 
 def _check_threads(threads: Any) -> int | None:
@@ -121,6 +124,9 @@ class ThreadChooser:
         The largest count tried; the process's available cores by default.
     environ : mapping, optional
         Where the thread variables are looked up; ``os.environ`` by default.
+    kind : str, default "fit"
+        What is timed ("fit": training batches, "predict": prediction chunks); a choice is
+        remembered for the next chooser of the same kind only.
 
     Attributes
     ----------
@@ -139,6 +145,7 @@ class ThreadChooser:
         clock: Callable[[], float] | None = None,
         cores: int | None = None,
         environ: Mapping[str, str] | None = None,
+        kind: str = "fit",
     ) -> None:
         self.requested = _check_threads(threads)
         self.threads: int | None = self.requested
@@ -148,6 +155,7 @@ class ThreadChooser:
         self._clock = _REAL_CLOCK if clock is None else clock
         self._cores = available_cores() if cores is None else int(cores)
         self._environ = os.environ if environ is None else environ
+        self._key = (kind, self._cores)
         self._controller = _CONTROLLER
         self._saved: list[int] = []
         self._info: dict[str, Any] = {}
@@ -187,7 +195,7 @@ class ThreadChooser:
         return self
 
     def _start(self) -> None:
-        recent = _RECENT.get(self._cores) if self._clock is _REAL_CLOCK else None
+        recent = _RECENT.get(self._key) if self._clock is _REAL_CLOCK else None
         if recent is not None and self._clock() < recent[2]:
             # a fit moments ago measured this machine: start from its choice (repeated short
             # fits, fit(epochs=1) in a loop); slow batches or the re-check correct it
@@ -273,7 +281,7 @@ class ThreadChooser:
         self._interval = min(2 * self._interval, RECHECK_MAX_S) if same else RECHECK_S
         self._next_check = now + self._interval
         if self._clock is _REAL_CLOCK:
-            _RECENT[self._cores] = (best, self._ref, self._next_check, self._interval)
+            _RECENT[self._key] = (best, self._ref, self._next_check, self._interval)
         self.reason = (
             f"measured: {one * 1e3:.3g} ms per batch at 1 thread, {many * 1e3:.3g} ms at "
             f"{self._cores}"
@@ -315,3 +323,39 @@ class ThreadChooser:
         else:
             how = "as is"
         return {"threads": f"{self.threads} ({how})"}
+
+
+PREDICT_ROWS = 4096  # rows per chunk when predict chooses threads over an input of many chunks
+
+
+def predict_in_chunks(
+    forward: Callable[[np.ndarray], np.ndarray], X: np.ndarray, *, rows: int = PREDICT_ROWS
+) -> np.ndarray:
+    """``forward(X)`` computed ``rows`` rows at a time, the BLAS threads chosen over the chunks.
+
+    For ``predict`` on large inputs: the chunks are timed as training batches are (a
+    :class:`ThreadChooser` of kind "predict"), so a busy machine gets one thread.
+
+    Parameters
+    ----------
+    forward : callable
+        Maps an array of shape (k, n_features) to the outputs, shape (k, n_outputs).
+    X : ndarray of shape (n_samples, n_features)
+    rows : int, default PREDICT_ROWS
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+        Written chunk by chunk into one array (no concatenation copy).
+    """
+    chooser = ThreadChooser(None, kind="predict")
+    out = None
+    with chooser:
+        for start in range(0, len(X), rows):
+            chooser.before_batch()
+            part = forward(X[start : start + rows])
+            chooser.after_batch()
+            if out is None:
+                out = np.empty((len(X), *part.shape[1:]), dtype=part.dtype)
+            out[start : start + len(part)] = part
+    return out
