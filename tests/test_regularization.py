@@ -69,15 +69,17 @@ def test_gradients_through_dropout():
     # the check is sensitive: a wrong mask in backward is caught
     orig = lw.Dropout.backward
     try:
-        lw.Dropout.backward = lambda self, dA, cache, need_dA_prev=True: (dA, None)
+        lw.Dropout.backward = lambda self, dA, cache, need_dA_prev=True, **buffers: (dA, None)
         assert lw.gradient_check(model, X, y, "cce") > 1e-3
     finally:
         lw.Dropout.backward = orig
 
 
 def test_dropout_rejects_bad_rate():
-    with pytest.raises(ValueError, match="rate must be a probability"):
+    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\), got 1.0"):
         lw.Dropout(1.0)
+    with pytest.raises(TypeError, match="rate must be a number, got str 'x'"):
+        lw.Dropout("x")  # a wrong type is a TypeError, as everywhere
 
 
 # ------------------------------------------------------------------ batchnorm

@@ -20,7 +20,10 @@ import math
 from typing import Any
 
 from layerwise.layers import Dense
+from layerwise.schedules import ReduceLROnPlateau as _Plateau
+from layerwise.schedules import improved, resolve_mode
 from layerwise.surgery import preserving_activation
+from layerwise.training import Callback  # the base class lives with the loop that calls it
 
 __all__ = [
     "Callback",
@@ -32,26 +35,6 @@ __all__ = [
     "ReduceLROnPlateau",
     "LivePlot",
 ]
-
-
-class Callback:
-    """Base class: override the hooks you need."""
-
-    model: Any = None
-    history: Any = None
-
-    def set_context(self, model: Any, history: Any) -> None:
-        self.model, self.history = model, history
-
-    def on_train_begin(self, logs: dict[str, Any]) -> None: ...
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None: ...
-
-    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None: ...
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None: ...
-
-    def on_train_end(self, logs: dict[str, Any]) -> None: ...
 
 
 class LambdaCallback(Callback):
@@ -162,23 +145,21 @@ class GrowOnPlateau(Callback):
         layers = self.model.layers
         return [k for k in range(len(layers) - 1) if isinstance(layers[k], Dense)]
 
-    def on_train_begin(self, logs: dict[str, Any]) -> None:
-        if not self._hidden():
+    state_keys = ("best", "wait")
+
+    def check(self, model: Any) -> None:
+        if not any(isinstance(layer, Dense) for layer in model.layers[:-1]):
             raise ValueError(
                 "GrowOnPlateau needs a model with at least one Dense hidden layer to grow "
                 "(this one has only its output layer); build it with lw.mlp(n_in, [units], ...)"
             )
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
         self.best, self.wait = math.inf, 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        if self.monitor not in logs:
-            raise ValueError(
-                f"GrowOnPlateau monitors {self.monitor!r}, which fit does not report "
-                f"(available: {', '.join(sorted(logs))}); pass validation_data or "
-                "validation_split to fit, or monitor='loss'"
-            )
-        value = float(logs[self.monitor])
-        if value < self.best - self.min_delta:
+        value = _monitored(logs, self.monitor, "GrowOnPlateau")
+        if improved(value, self.best, delta=self.min_delta):
             self.best, self.wait = value, 0
             return
         self.wait += 1
@@ -218,37 +199,10 @@ def _monitored(logs: dict[str, Any], monitor: str, who: str) -> float:
     return float(logs[monitor])
 
 
-def _snapshot(model: Any) -> dict[str, Any]:
-    """Copies of every parameter and buffer array, keyed "layer/name"."""
-    out = {}
-    for layer in model.layers:
-        for name, arr in {**layer.params(), **layer.buffers()}.items():
-            if arr is not None:
-                out[f"{layer.name}/{name}"] = arr.copy()
-    return out
-
-
-def _restore(model: Any, saved: dict[str, Any]) -> bool:
-    """Copy ``saved`` back into the model's arrays; False (nothing done) if the network
-    changed shape since the snapshot."""
-    current = {}
-    for layer in model.layers:
-        for name, arr in {**layer.params(), **layer.buffers()}.items():
-            if arr is not None:
-                current[f"{layer.name}/{name}"] = arr
-    if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
-        return False
-    for k, arr in current.items():
-        arr[...] = saved[k]
-    return True
-
-
 class _Monitor(Callback):
     """Shared logic: is a value better than the best so far (by more than min_delta)?"""
 
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
-        from layerwise.schedules import resolve_mode
-
         if not isinstance(monitor, str):
             raise TypeError(f"monitor must be a log name such as 'val_loss', got {monitor!r}")
         self.monitor = monitor
@@ -261,11 +215,7 @@ class _Monitor(Callback):
         self.best: float | None = None
 
     def _improves(self, value: float) -> bool:
-        if self.best is None:
-            return math.isfinite(value)
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return improved(value, self.best, mode=self.mode, delta=self.min_delta)
 
 
 class EarlyStopping(_Monitor):
@@ -325,6 +275,8 @@ class EarlyStopping(_Monitor):
         self.stopped_epoch: int | None = None
         self.best_weights: dict[str, Any] | None = None
 
+    state_keys = ("best", "wait", "best_epoch", "stopped_epoch", "best_weights")
+
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         self.best, self.wait, self.best_epoch, self.stopped_epoch = None, 0, None, None
         self.best_weights = None
@@ -334,14 +286,14 @@ class EarlyStopping(_Monitor):
         if self._improves(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = _snapshot(self.model)
+                self.best_weights = self.model.snapshot()
             return
         self.wait += 1
         if self.wait >= self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
-                _restore(self.model, self.best_weights)
+                self.model.restore(self.best_weights)
 
 
 class ModelCheckpoint(_Monitor):
@@ -386,6 +338,8 @@ class ModelCheckpoint(_Monitor):
         self.save_best_only = bool(save_best_only)
         self.metadata = metadata
         self.last_saved: str | None = None
+
+    state_keys = ("best", "last_saved")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         from layerwise.io import save
@@ -481,12 +435,16 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         mode: str = "auto",
     ) -> None:
-        from layerwise.schedules import ReduceLROnPlateau as _Plateau
-
         self.plateau = _Plateau(
             monitor, mode=mode, factor=factor, patience=patience, threshold=min_delta,
             threshold_mode="abs", cooldown=cooldown, min_lr=min_lr,
         )  # fmt: skip
+
+    def get_state(self) -> dict[str, Any]:
+        return self.plateau._state()
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.plateau._set_state(state)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         _monitored(logs, self.plateau.monitor, "ReduceLROnPlateau")

@@ -18,6 +18,7 @@ sums here are plain sums.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from layerwise import activations, initializers
 from layerwise._validation import check_positive, check_range
 
-__all__ = ["Cache", "Grads", "Layer", "Dense", "Workspace", "get_layer_class", "register_layer"]
+__all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
 
 
 class Cache(NamedTuple):
@@ -50,56 +51,18 @@ class Grads(NamedTuple):
     db: np.ndarray
 
 
-class Workspace:
-    """Arrays reused from one batch to the next inside ``fit``'s loop.
-
-    ``get(owner, role, shape, dtype)`` returns the same array every time it is asked for
-    the same owner (a layer, or None for scratch shared by every layer), role, shape and
-    dtype, so after the first batch of a given size a training step allocates (almost)
-    nothing. Keyed on shape: a layer widened mid-training, or a short last batch, gets
-    its own buffers. The contents belong to whoever asked last; the caches and grads made
-    with a workspace are overwritten by the next batch, which is why the public
-    ``forward``/``backward`` never use one.
-    """
-
-    def __init__(self) -> None:
-        self._arrays: dict[tuple, np.ndarray] = {}
-
-    def get(self, owner: Any, role: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        key = (id(owner), role, shape, dtype)
-        arr = self._arrays.get(key)
-        if arr is None:
-            arr = self._arrays[key] = np.empty(shape, dtype)
-        return arr
-
-    def group(self, owner: Any, key: tuple, make: Any) -> Any:
-        """The arrays ``make()`` returned the first time (owner, key) was asked for: one
-        dictionary lookup per layer and batch instead of one per array."""
-        k = (id(owner), key)
-        arrays = self._arrays.get(k)
-        if arrays is None:
-            arrays = self._arrays[k] = make()
-        return arrays
-
-    def clear(self) -> None:
-        self._arrays.clear()
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False  # shared by every call for this n and dtype
+    return ones
 
 
-class _DenseBuffers(NamedTuple):
-    Z: np.ndarray
-    A: np.ndarray
-    tmp: np.ndarray | None  # float scratch shared by the layers of this shape, if used
-    mask: np.ndarray | None  # bool scratch, likewise
-    dW: np.ndarray
-    db: np.ndarray
-    ones: np.ndarray  # (n,) of ones for db, shared by every layer
-
-
-def _column_sums(dZ: np.ndarray, ones: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def _column_sums(dZ: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``db = dZ.sum(axis=0)`` as the product ``ones @ dZ``: a BLAS matrix-vector product
     is up to 10x faster than NumPy's reduction over the rows of a narrow array (13 us
     against 1.2 us for 1000 x 4 here), and sums the same terms."""
-    return np.matmul(ones, dZ, out=out)
+    return np.matmul(_ones(len(dZ), dZ.dtype), dZ, out=out)
 
 
 class Layer:
@@ -139,11 +102,23 @@ class Layer:
         self.n_in = n_in
 
     def forward(
-        self, A_prev: np.ndarray, *, training: bool = False, rng: np.random.Generator | None = None
+        self,
+        A_prev: np.ndarray,
+        *,
+        training: bool = False,
+        rng: np.random.Generator | None = None,
+        out: Any = None,
     ) -> tuple[np.ndarray, Any]:
+        """Return the output (n, units) and the cache; ``out`` is an earlier cache whose
+        arrays may be reused (a hint: layers without buffers ignore it)."""
         raise NotImplementedError
 
-    def backward(self, dA: np.ndarray, cache: Any, *, need_dA_prev: bool = True):
+    def backward(
+        self, dA: np.ndarray, cache: Any, *, need_dA_prev: bool = True, out: Any = None,
+        dA_prev_out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray | None, Any]:  # fmt: skip
+        """Return ``dA_prev`` (n, n_in) or None and the grads; ``out`` (earlier grads) and
+        ``dA_prev_out`` are arrays that may be reused (layers without buffers ignore them)."""
         raise NotImplementedError
 
     def params(self) -> dict[str, np.ndarray]:
@@ -247,70 +222,48 @@ class Dense(Layer):
         self.W, self.b = W, b
         self.n_in, self._units = W.shape
 
-    def forward(self, A_prev, *, training=False, rng=None):
-        """Return ``A`` (n, units) and a :class:`Cache`."""
-        Z = A_prev @ self.W
+    def forward(self, A_prev, *, training=False, rng=None, out=None):
+        """Return ``A`` (n, units) and a :class:`Cache`.
+
+        ``out``, optional: an earlier :class:`Cache` of this layer whose ``Z`` and ``A``
+        arrays receive the new values when their shape fits (the training loop passes the
+        previous batch's, so that a step allocates almost nothing).
+        """
+        Zbuf = Abuf = None
+        if out is not None and out.Z.shape == (A_prev.shape[0], self._units):
+            Zbuf, Abuf = out.Z, out.A  # (same dtype: made by this layer)
+        Z = np.matmul(A_prev, self.W, out=Zbuf)
         Z += self.b
-        A = self.activation.forward(Z)
+        A = self.activation.forward(Z, out=Abuf)
         return A, Cache(A_prev, self.W, self.b, Z, A)
 
-    def backward(self, dA, cache, *, need_dA_prev=True):
-        """From ``dA`` (n, units) return ``dA_prev`` (n, n_in) or None, and :class:`Grads`."""
-        dZ = self.activation.backward(dA, cache.Z, cache.A)
-        return self.backward_linear(dZ, cache, need_dA_prev=need_dA_prev)
+    def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
+        """From ``dA`` (n, units) return ``dA_prev`` (n, n_in) or None, and :class:`Grads`.
 
-    def backward_linear(self, dZ, cache, *, need_dA_prev=True):
+        ``out``, optional: earlier :class:`Grads` of this layer to write ``dW`` and ``db``
+        into, and ``dA_prev_out`` an array for ``dA_prev`` (each used when its shape fits).
+        Passing ``out`` also allows the step to overwrite ``dA`` and ``cache.Z``, which the
+        training loop never reads again (they become ``dZ`` and scratch).
+        """
+        dZ = self.activation.backward(dA, cache.Z, cache.A, inplace=out is not None)
+        return self.backward_linear(
+            dZ, cache, need_dA_prev=need_dA_prev, out=out, dA_prev_out=dA_prev_out
+        )
+
+    def backward_linear(self, dZ, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
         """The linear part of backward, from ``dZ`` (n, units) already known."""
-        dW = cache.A_prev.T @ dZ
+        W = cache.W
+        if out is not None and out.dW.shape != W.shape:
+            out = None  # the layer changed shape since: new arrays
+        dW = np.matmul(cache.A_prev.T, dZ, out=out and out.dW)
         if self.l2:
-            dW += cache.W * (2.0 * self.l2)
-        db = _column_sums(dZ, np.ones(len(dZ), dZ.dtype))
-        dA_prev = dZ @ cache.W.T if need_dA_prev else None
-        return dA_prev, Grads(dW, db)
-
-    # The same two steps with a Workspace (fit's loop): every array comes from and goes
-    # back to buffers reused across batches; the arithmetic is that of forward/backward.
-    def _buffers(self, ws: Workspace, n: int) -> _DenseBuffers:
-        key = (n, self.n_in, self._units, self.W.dtype, self.activation.scratch)
-        buf = ws._arrays.get((id(self), key))  # the hot path: one lookup per layer and step
-        return buf if buf is not None else ws.group(self, key, lambda: self._new_buffers(ws, n))
-
-    def _new_buffers(self, ws: Workspace, n: int) -> _DenseBuffers:
-        n_in, units, dt = self.n_in, self._units, self.W.dtype
-        shape, scratch = (n, units), self.activation.scratch
-        return _DenseBuffers(
-            np.empty(shape, dt), np.empty(shape, dt),
-            ws.get(None, "tmp", shape, dt) if "tmp" in scratch else None,
-            ws.get(None, "mask", shape, np.bool_) if "mask" in scratch else None,
-            np.empty((n_in, units), dt), np.empty(units, dt),
-            ws.group(None, ("ones", n, dt), lambda: np.ones(n, dt)),
-        )  # fmt: skip
-
-    def forward_ws(self, A_prev, ws: Workspace, *, training=False, rng=None):
-        """:meth:`forward` into ``ws``'s buffers (valid until the next batch)."""
-        buf = self._buffers(ws, A_prev.shape[0])
-        Z = np.matmul(A_prev, self.W, out=buf.Z)
-        Z += self.b
-        A = self.activation.forward_into(Z, buf.A, tmp=buf.tmp, mask=buf.mask)
-        return A, Cache(A_prev, self.W, self.b, Z, A)
-
-    def backward_ws(self, dA, cache, ws: Workspace, *, need_dA_prev=True, fused_dZ=None):
-        """:meth:`backward` (or :meth:`backward_linear` from ``fused_dZ``) into ``ws``'s
-        buffers. Overwrites ``dA`` and ``cache.Z``, which are dead after this step."""
-        buf = self._buffers(ws, cache.Z.shape[0])
-        if fused_dZ is None:
-            dZ = self.activation.backward_inplace(dA, cache.Z, cache.A, tmp=buf.tmp, mask=buf.mask)
-        else:
-            dZ = fused_dZ
-        dW = np.matmul(cache.A_prev.T, dZ, out=buf.dW)
-        if self.l2:  # the same product as backward_linear's, into a reused array
-            dW += np.multiply(cache.W, 2.0 * self.l2, out=ws.get(self, "l2", dW.shape, dW.dtype))
-        db = _column_sums(dZ, buf.ones, out=buf.db)
-        dA_prev = None
-        if need_dA_prev:  # the first layer's is never needed: not even allocated
-            out = ws.get(self, "dA_prev", cache.A_prev.shape, dZ.dtype)
-            dA_prev = np.matmul(dZ, cache.W.T, out=out)
-        return dA_prev, Grads(dW, db)
+            dW += W * (2.0 * self.l2)
+        db = _column_sums(dZ, out=out and out.db)
+        if not need_dA_prev:  # the first layer's: never computed
+            return None, Grads(dW, db)
+        if dA_prev_out is not None and dA_prev_out.shape != cache.A_prev.shape:
+            dA_prev_out = None
+        return np.matmul(dZ, W.T, out=dA_prev_out), Grads(dW, db)
 
     def get_config(self):
         config = super().get_config()

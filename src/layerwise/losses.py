@@ -59,14 +59,12 @@ class Loss:
         """``dL/dA``, shape (n_samples, units), the 1/n of the mean included."""
         raise NotImplementedError
 
-    def fused_gradient(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
-        """``dL/dZ`` for the fused output activation, shape (n_samples, units)."""
+    def fused_gradient(
+        self, A: np.ndarray, Y: np.ndarray, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``dL/dZ`` for the fused output activation, shape (n_samples, units), written
+        into ``out`` when given (the training loop passes the output layer's dead ``Z``)."""
         raise NotImplementedError
-
-    def fused_gradient_into(self, A: np.ndarray, Y: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """:meth:`fused_gradient` written into ``out`` (fit's buffers); returns ``out``."""
-        np.copyto(out, self.fused_gradient(A, Y))
-        return out
 
     def fuses_with(self, activation: Activation) -> bool:
         return activation.name == self.fused_activation
@@ -121,14 +119,12 @@ class MSE(Loss):
         return float(np.vdot(d, d)) / d.size
 
     def gradient(self, A, Y):
-        return (A - Y) * A.dtype.type(2.0 / A.size)
+        return self.fused_gradient(A, Y)
 
-    fused_gradient = gradient  # identity output: dZ = dA
-
-    def fused_gradient_into(self, A, Y, out):
-        np.subtract(A, Y, out=out)
-        out *= A.dtype.type(2.0 / A.size)
-        return out
+    def fused_gradient(self, A, Y, out=None):  # identity output: dZ = dA
+        dZ = np.subtract(A, Y, out=out)
+        dZ *= A.dtype.type(2.0 / A.size)
+        return dZ
 
 
 class BCE(Loss):
@@ -152,14 +148,11 @@ class BCE(Loss):
         P = _clip_probs(A)
         return (P - Y) / (P * (1.0 - P)) * A.dtype.type(1.0 / A.size)
 
-    def fused_gradient(self, A, Y):
+    def fused_gradient(self, A, Y, out=None):
         # sigmoid'(z) = a(1-a) cancels the denominator of dL/dA exactly
-        return (A - Y) * A.dtype.type(1.0 / A.size)
-
-    def fused_gradient_into(self, A, Y, out):
-        np.subtract(A, Y, out=out)
-        out *= A.dtype.type(1.0 / A.size)
-        return out
+        dZ = np.subtract(A, Y, out=out)
+        dZ *= A.dtype.type(1.0 / A.size)
+        return dZ
 
     def check_output(self, activation, units):
         if activation.name not in ("sigmoid", "softmax"):
@@ -197,14 +190,11 @@ class CCE(Loss):
     def gradient(self, A, Y):
         return -Y / _clip_probs(A) * A.dtype.type(1.0 / A.shape[0])
 
-    def fused_gradient(self, A, Y):
+    def fused_gradient(self, A, Y, out=None):
         # softmax's Jacobian contracted with -Y/A gives A*sum(Y) - Y = A - Y (rows of Y sum to 1)
-        return (A - Y) * A.dtype.type(1.0 / A.shape[0])
-
-    def fused_gradient_into(self, A, Y, out):
-        np.subtract(A, Y, out=out)
-        out *= A.dtype.type(1.0 / A.shape[0])
-        return out
+        dZ = np.subtract(A, Y, out=out)
+        dZ *= A.dtype.type(1.0 / A.shape[0])
+        return dZ
 
     def check_output(self, activation, units):
         if activation.name != "softmax" or units < 2:
@@ -227,13 +217,15 @@ class CCE(Loss):
                     raise ValueError("y contains NaN or infinity; remove those samples")
                 if np.any(y_arr != np.round(y_arr)):
                     raise ValueError("loss 'cce' needs integer class labels; y has fractions")
-            labels = y_arr.astype(np.int64)
-            if labels.size and (labels.min() < 0 or labels.max() >= units):
+            # the range is checked before the cast: 1e20 would become -9223372036854775808
+            if y_arr.size and (y_arr.min() < 0 or y_arr.max() >= units):
+                lo, hi = y_arr.min().item(), y_arr.max().item()
                 raise ValueError(
-                    f"y has class labels from {labels.min()} to {labels.max()} but the output "
-                    f"layer has {units} units (labels 0..{units - 1}); give the output layer "
-                    "one unit per class"
+                    f"y has class labels from {lo:g} to {hi:g} but the output layer has "
+                    f"{units} units (labels 0..{units - 1}); give the output layer one unit "
+                    "per class"
                 )
+            labels = y_arr.astype(np.int64)
             Y = np.zeros((labels.size, units), dtype=dtype)
             Y[np.arange(labels.size), labels] = 1
             return Y

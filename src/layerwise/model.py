@@ -26,7 +26,8 @@ from layerwise._validation import (
     check_same_length,
     check_X,
 )
-from layerwise.layers import Dense, Layer, Workspace, get_layer_class
+from layerwise.layers import Dense, Layer, get_layer_class
+from layerwise.state import TrainingState
 
 __all__ = ["Sequential", "mlp"]
 
@@ -36,6 +37,14 @@ class _Table(str):
 
     def __repr__(self) -> str:
         return str(self)
+
+
+class Gradients(list):
+    """What :meth:`Sequential.backward` returns: ``grads[i]`` for layer i (a plain list in
+    use). It also keeps, as ``dA``, the gradients that flowed between the layers, so that
+    passing it back as ``out=`` reuses those arrays too."""
+
+    dA: list[Any]
 
 
 class Sequential:
@@ -58,15 +67,20 @@ class Sequential:
     ----------
     layers : list of Layer
         ``layers[i].W`` (n_in, units) and ``layers[i].b`` (units,) are writable arrays.
-    rng : numpy.random.Generator
-    optimizer : Optimizer or None
-        The optimizer of the last ``fit``; kept so that a later ``fit`` continues with its
-        state, and remapped when the network changes shape.
-    epochs_trained : int
-        Epochs run by ``fit`` so far, over all calls.
-    events : list of dict
-        Changes of shape made after training started: ``{"epoch", "change"}``.
+    state : TrainingState
+        The training run: optimizer (with its schedule), epoch count, events, the
+        callbacks' counters, the random generator (see :mod:`layerwise.state`). The
+        properties ``optimizer``, ``epochs_trained``, ``events``, ``rng`` and
+        ``stop_training`` read and write its fields.
+    scaler : StandardScaler or None
+        The feature scaler the model was trained with, if any (saved with it).
+    metadata : dict
+        Free-form, JSON-able notes saved with the model (training settings ...).
     """
+
+    # every attribute a model has: nothing can attach an undeclared one
+    __slots__ = ("dtype", "input_dim", "seed", "layers", "state", "scaler", "metadata",
+                 "_name_counter")  # fmt: skip
 
     def __init__(
         self,
@@ -79,22 +93,37 @@ class Sequential:
         self.dtype = check_dtype(dtype)
         self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
         if isinstance(seed, np.random.Generator):
-            self.rng = seed
+            rng = seed
         elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
             if seed is not None and seed < 0:
                 raise ValueError(f"seed must be an integer >= 0 (or None), got {seed}")
-            self.rng = np.random.default_rng(seed)
+            rng = np.random.default_rng(seed)
         else:
             raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
         self.seed = seed if not isinstance(seed, np.random.Generator) else None
         self.layers: list[Layer] = []
-        self.optimizer = None
-        self.epochs_trained = 0
-        self.events: list[dict[str, Any]] = []
-        self.stop_training = False
+        self.state = TrainingState(rng=rng)
+        self.scaler: Any = None
+        self.metadata: dict[str, Any] = {}
         self._name_counter = 0
         for layer in layers or ():
             self.add(layer)
+
+    # the training run's fields, kept in self.state (declared there)
+    def _field(name: str, doc: str) -> property:  # noqa: N805 (runs in the class body)
+        return property(
+            lambda self: getattr(self.state, name),
+            lambda self, value: setattr(self.state, name, value),
+            doc=doc,
+        )
+
+    optimizer = _field("optimizer", "The optimizer of the last fit (``state.optimizer``).")
+    epochs_trained = _field("epochs_trained", "Epochs run by fit, over all calls.")
+    events = _field("events", "Changes of shape after training started: {epoch, change}.")
+    rng = _field("rng", "The Generator of every random choice (``state.rng``).")
+    stop_training = _field("stop_training", "Set by a callback to end fit after this epoch.")
+    history = _field("history", "The History attached by lw.load or the command line.")
+    del _field
 
     # ------------------------------------------------------------------ structure
     @property
@@ -145,11 +174,12 @@ class Sequential:
         n = len(self.layers)
         if not 0 <= i <= n:
             raise ValueError(f"insert position {i} is out of range (valid: 0..{n})")
+        n_in = self._n_in_of(i)
+        if n_in is not None:  # built (or refused, e.g. too large) before the model changes
+            layer.build(n_in, self.rng, self.dtype)
         self._name(layer)
         self.layers.insert(i, layer)
-        n_in = self._n_in_of(i)
         if n_in is not None:
-            layer.build(n_in, self.rng, self.dtype)
             self._repair(i + 1)
         self._record(f"insert {layer.describe() or type(layer).__name__} layer at {i}")
         return self
@@ -273,15 +303,19 @@ class Sequential:
         return self
 
     # ------------------------------------------------------------------ the three steps
-    def check_input(self, X: Any, name: str = "X") -> np.ndarray:
-        """Validate X (2-D, numeric, finite, right width), build if needed; return it."""
+    def check_input(self, X: Any, name: str = "X", *, build: bool = True) -> np.ndarray:
+        """Validate X (2-D, numeric, finite, right width) and return it as an array of the
+        model's dtype; an unbuilt model is built for its width unless ``build=False``."""
         self._require_layers()
-        X = check_X(X, self.dtype, name=name, n_features=self.input_dim if self.built else None)
-        if not self.built:
+        X = check_X(X, self.dtype, name=name, n_features=self.input_dim)
+        if build and not self.built:
             self.build(X.shape[1])
         return X
 
-    def forward(self, X: Any, training: bool = False) -> tuple[np.ndarray, list[Any]]:
+    def forward(
+        self, X: Any, training: bool = False, *, out: list[Any] | None = None,
+        check_input: bool = True,
+    ) -> tuple[np.ndarray, list[Any]]:  # fmt: skip
         """Step 1: propagate X through every layer.
 
         Parameters
@@ -289,6 +323,13 @@ class Sequential:
         X : array-like of shape (n_samples, n_features)
         training : bool, default False
             True activates training-only behaviour (dropout, batch statistics).
+        out : list, optional
+            The caches of an earlier call, whose arrays receive this call's values where
+            shapes fit (``fit`` passes the previous batch's: a step then allocates almost
+            nothing). Those earlier caches are overwritten.
+        check_input : bool, default True
+            False skips validating X, for a caller that already did (``fit`` checks the
+            whole data once): X must then be a 2-D array of the model's dtype and width.
 
         Returns
         -------
@@ -297,19 +338,12 @@ class Sequential:
             ``caches[i]`` for layer i; for Dense a :class:`~layerwise.layers.Cache` with
             fields ``A_prev, W, b, Z, A``.
         """
-        return self._forward(self.check_input(X), training=training)
-
-    def _forward(
-        self, X: np.ndarray, *, training: bool = False, workspace: Workspace | None = None
-    ):
-        # with a workspace (fit's loop), Dense layers compute into reused buffers; a
-        # subclass of Dense keeps its own forward
-        A, caches = X, []
-        for layer in self.layers:
-            if workspace is not None and type(layer) is Dense:
-                A, cache = layer.forward_ws(A, workspace, training=training, rng=self.rng)
-            else:
-                A, cache = layer.forward(A, training=training, rng=self.rng)
+        A = self.check_input(X) if check_input else X
+        if out is not None and len(out) != len(self.layers):
+            out = None  # from before a layer was inserted or removed: nothing to reuse
+        caches = []
+        for i, layer in enumerate(self.layers):
+            A, cache = layer.forward(A, training=training, rng=self.state.rng, out=out and out[i])
             caches.append(cache)
         return A, caches
 
@@ -337,7 +371,10 @@ class Sequential:
             raise ValueError(f"X has {n_samples} samples but y has {got}; they must match")
         return loss.prepare_targets(y_arr, self.output_dim, self.dtype)
 
-    def backward(self, caches: list[Any], y: Any, loss: str | _losses.Loss) -> list[Any]:
+    def backward(
+        self, caches: list[Any], y: Any, loss: str | _losses.Loss, *,
+        out: list[Any] | None = None, check_input: bool = True,
+    ) -> list[Any]:  # fmt: skip
         """Step 2: gradients of the mean loss with respect to every parameter.
 
         Parameters
@@ -347,6 +384,13 @@ class Sequential:
         y : array-like of shape (n_samples,) or (n_samples, output_dim)
             Targets (class labels for ``cce``; 0/1 for ``bce``).
         loss : {"mse", "bce", "cce"} or Loss
+        out : list, optional
+            The grads of an earlier call, to write this call's into where shapes fit.
+            Passing it also lets the step use the arrays of ``caches`` (their ``Z``) as
+            scratch: ``fit`` never reads a batch's caches after its backward step.
+        check_input : bool, default True
+            False skips validation, for a caller that already did (``fit``): ``y`` must
+            then be the targets from :meth:`prepare_targets` and ``loss`` a Loss.
 
         Returns
         -------
@@ -355,7 +399,33 @@ class Sequential:
             ``dW`` shaped like ``W`` and ``db`` shaped like ``b`` (None for layers without
             parameters).
         """
-        loss = self.output_loss(loss)
+        if check_input:
+            loss = self.output_loss(loss)
+            self._check_caches(caches)
+            y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
+        last = len(self.layers) - 1
+        if out is not None and len(out) != last + 1:
+            out = None  # from before a layer was inserted or removed
+        grads, dAs = Gradients([None] * (last + 1)), [None] * (last + 1)
+        reuse = getattr(out, "dA", dAs)
+        layer, cache = self.layers[last], caches[last]
+        kw = {"need_dA_prev": last > 0, "out": out and out[last], "dA_prev_out": reuse[last]}
+        # the output's Z is dead once A is known, so a fused dZ may take its memory
+        if loss.fuses_with(layer.activation):
+            dZ = loss.fused_gradient(cache.A, y, out=cache.Z if out else None)
+            dA, grads[last] = layer.backward_linear(dZ, cache, **kw)
+        else:
+            dA, grads[last] = layer.backward(loss.gradient(cache.A, y), cache, **kw)
+        dAs[last] = dA
+        for i in range(last - 1, -1, -1):
+            dA, grads[i] = self.layers[i].backward(
+                dA, caches[i], need_dA_prev=i > 0, out=out and out[i], dA_prev_out=reuse[i]
+            )
+            dAs[i] = dA
+        grads.dA = dAs
+        return grads
+
+    def _check_caches(self, caches: list[Any]) -> None:
         if len(caches) != len(self.layers):
             raise ValueError(
                 f"got {len(caches)} caches for {len(self.layers)} layers; pass the caches "
@@ -369,59 +439,6 @@ class Sequential:
                     f"{layer.W.shape}: the network changed shape since forward; run "
                     "model.forward again"
                 )
-        Y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
-        return self._backward(caches, Y, loss)
-
-    def _backward(
-        self,
-        caches: list[Any],
-        Y: np.ndarray,
-        loss: _losses.Loss,
-        *,
-        workspace: Workspace | None = None,
-    ) -> list[Any]:
-        if workspace is not None:
-            return self._backward_ws(caches, Y, loss, workspace)
-        grads: list[Any] = [None] * len(self.layers)
-        out, cache = self.layers[-1], caches[-1]
-        last = len(self.layers) - 1
-        if loss.fuses_with(out.activation):
-            dA, grads[last] = out.backward_linear(
-                loss.fused_gradient(cache.A, Y), cache, need_dA_prev=last > 0
-            )
-        else:
-            dA, grads[last] = out.backward(loss.gradient(cache.A, Y), cache, need_dA_prev=last > 0)
-        for i in range(last - 1, -1, -1):
-            dA, grads[i] = self.layers[i].backward(dA, caches[i], need_dA_prev=i > 0)
-        return grads
-
-    def _backward_ws(self, caches, Y, loss, ws: Workspace) -> list[Any]:
-        """:meth:`_backward` with caches from ``_forward(..., workspace=ws)``: the same
-        arithmetic into reused buffers. Consumes the caches (Z and dA are overwritten)."""
-        grads: list[Any] = [None] * len(self.layers)
-        last = len(self.layers) - 1
-        dA = None
-        for i in range(last, -1, -1):
-            layer, cache = self.layers[i], caches[i]
-            if i == last:
-                A = cache.A
-                if loss.fuses_with(layer.activation):
-                    # the output's Z is dead once A is known (the fused step never reads
-                    # it): dZ takes its memory
-                    dZ = loss.fused_gradient_into(A, Y, cache.Z)
-                    dA, grads[i] = self._backward_layer(layer, None, cache, ws, i, dZ)
-                    continue
-                dA = loss.gradient(A, Y)
-            dA, grads[i] = self._backward_layer(layer, dA, cache, ws, i, None)
-        return grads
-
-    @staticmethod
-    def _backward_layer(layer, dA, cache, ws, i, fused_dZ):
-        if type(layer) is Dense:
-            return layer.backward_ws(dA, cache, ws, need_dA_prev=i > 0, fused_dZ=fused_dZ)
-        if fused_dZ is not None:
-            return layer.backward_linear(fused_dZ, cache, need_dA_prev=i > 0)
-        return layer.backward(dA, cache, need_dA_prev=i > 0)
 
     def update(self, grads: list[Any], lr: float) -> None:
         """Step 3: plain gradient descent, ``p -= lr * dp`` for every trainable parameter."""
@@ -447,6 +464,31 @@ class Sequential:
             for pname, d in zip(layer.param_names, g, strict=True):
                 yield f"{layer.name}/{pname}", getattr(layer, pname), d
 
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer array, keyed ``"layer/name"``: the one
+        snapshot that early stopping and the estimators restore with :meth:`restore`."""
+        return {
+            f"{layer.name}/{name}": arr.copy()
+            for layer in self.layers
+            for name, arr in {**layer.params(), **layer.buffers()}.items()
+            if arr is not None
+        }
+
+    def restore(self, saved: dict[str, np.ndarray]) -> bool:
+        """Copy a :meth:`snapshot` back into the model's arrays; False (and nothing done)
+        when the network changed shape since it was taken."""
+        current = {
+            f"{layer.name}/{name}": arr
+            for layer in self.layers
+            for name, arr in {**layer.params(), **layer.buffers()}.items()
+            if arr is not None
+        }
+        if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
+            return False
+        for k, arr in current.items():
+            np.copyto(arr, saved[k])
+        return True
+
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter array by key "layer_name/param" (the arrays themselves)."""
         return {
@@ -466,21 +508,25 @@ class Sequential:
         For a sigmoid/softmax output these are probabilities; take ``> 0.5`` or
         ``argmax(axis=1)`` for labels.
         """
+        batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
         X = self.check_input(X)
         if batch_size is None:
-            return self._forward(X)[0]
-        batch_size = check_positive(batch_size, "batch_size", integer=True)
-        parts = [self._forward(X[s : s + batch_size])[0] for s in range(0, len(X), batch_size)]
+            return self.forward(X, check_input=False)[0]
+        parts = [
+            self.forward(X[s : s + batch_size], check_input=False)[0]
+            for s in range(0, len(X), batch_size)
+        ]
         return np.concatenate(parts)
 
     def evaluate(self, X: Any, y: Any, loss: str | _losses.Loss) -> float:
         """Mean loss on (X, y) in inference mode, plus the layers' L2 penalty (as Keras:
         the objective that training minimises; 0 without ``l2``)."""
         loss = self.output_loss(loss)
-        X = self.check_input(X)
+        X = self.check_input(X, build=False)
         check_same_length(X, y)
         Y = self.prepare_targets(y, loss, len(X))
-        return loss.value(self._forward(X)[0], Y) + self.penalty()
+        self.check_input(X)  # builds an unbuilt model, once every argument is known good
+        return loss.value(self.forward(X, check_input=False)[0], Y) + self.penalty()
 
     def penalty(self) -> float:
         """The regularisation term added to the loss: sum of the layers' ``penalty()``

@@ -31,12 +31,12 @@ BatchNorm (PyTorch's ``nn.BatchNorm1d``) on ``A_prev`` (n, units), per column::
 
 from __future__ import annotations
 
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 
 from layerwise import activations
+from layerwise._validation import check_positive, check_range
 from layerwise.layers import Layer, register_layer
 
 __all__ = ["Dropout", "DropoutCache", "BatchNorm", "BatchNormCache", "BatchNormGrads"]
@@ -81,11 +81,9 @@ class Dropout(_PassThrough):
 
     def __init__(self, rate: float) -> None:
         super().__init__()
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
-            raise ValueError(f"rate must be a probability in [0, 1), got {rate!r}")
-        self.rate = float(rate)
+        self.rate = check_range(rate, "rate", 0.0, 1.0)  # a probability in [0, 1)
 
-    def forward(self, A_prev, *, training=False, rng=None):
+    def forward(self, A_prev, *, training=False, rng=None, out=None):
         """Return ``A`` (n, units) and a :class:`DropoutCache`."""
         if not training or self.rate == 0.0:
             return A_prev, DropoutCache(None)
@@ -97,7 +95,7 @@ class Dropout(_PassThrough):
         mask *= dtype.type(1.0 / (1.0 - self.rate))
         return A_prev * mask, DropoutCache(mask)
 
-    def backward(self, dA, cache, *, need_dA_prev=True):
+    def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
         """``dA_prev = dA * mask``; no parameters, so grads are None."""
         if not need_dA_prev:
             return None, None
@@ -173,15 +171,8 @@ class BatchNorm(_PassThrough):
         activation: str | activations.Activation | None = "identity",
     ) -> None:
         super().__init__()
-        if (
-            isinstance(momentum, bool)
-            or not isinstance(momentum, numbers.Real)
-            or not 0 < momentum <= 1
-        ):
-            raise ValueError(f"momentum must be in (0, 1], got {momentum!r}")
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
-        self.momentum, self.eps = float(momentum), float(eps)
+        self.momentum = check_range(momentum, "momentum", 0.0, 1.0, low_open=True, high_open=False)
+        self.eps = check_positive(eps, "eps")
         self.activation = activations.get(activation)
         if self.activation.name == "softmax":
             raise ValueError("BatchNorm's activation cannot be softmax; use an output Dense layer")
@@ -200,7 +191,7 @@ class BatchNorm(_PassThrough):
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
-    def forward(self, A_prev, *, training=False, rng=None):
+    def forward(self, A_prev, *, training=False, rng=None, out=None):
         """Return ``A`` (n, units) and a :class:`BatchNormCache`."""
         dtype = A_prev.dtype
         if training:
@@ -228,7 +219,7 @@ class BatchNorm(_PassThrough):
         A = self.activation.forward(Y)
         return A, BatchNormCache(xhat, inv_std, self.gamma, Y, A, training)
 
-    def backward(self, dA, cache, *, need_dA_prev=True):
+    def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
         """From ``dA`` (n, units) return ``dA_prev`` (n, units) and :class:`BatchNormGrads`."""
         dY = self.activation.backward(dA, cache.Y, cache.A)
         dgamma = np.sum(dY * cache.xhat, axis=0)

@@ -258,17 +258,8 @@ class ReduceLROnPlateau(Schedule):
         return None  # the rate only moves at the end of a bad epoch
 
     def is_better(self, a: float) -> bool:
-        if self.best is None:
-            return True
-        if self.mode == "min":
-            edge = self.best * (1 - self.threshold) if self.threshold_mode == "rel" else (
-                self.best - self.threshold
-            )  # fmt: skip
-            return a < edge
-        edge = self.best * (1 + self.threshold) if self.threshold_mode == "rel" else (
-            self.best + self.threshold
-        )  # fmt: skip
-        return a > edge
+        return improved(a, self.best, mode=self.mode, delta=self.threshold,
+                        relative=self.threshold_mode == "rel")  # fmt: skip
 
     def end_epoch(self, logs, optimizer):
         super().end_epoch(logs, optimizer)
@@ -322,6 +313,21 @@ class ReduceLROnPlateau(Schedule):
         self.best = state.get("best")
         self.num_bad_epochs = int(state.get("num_bad_epochs", 0))
         self.cooldown_counter = int(state.get("cooldown_counter", 0))
+
+
+def improved(
+    value: float, best: float | None, *, mode: str = "min", delta: float = 0.0,
+    relative: bool = False,
+) -> bool:  # fmt: skip
+    """Whether ``value`` improves on ``best`` (None: nothing seen yet) by more than ``delta``
+    (``relative``: by more than the fraction ``delta`` of ``best``), lower being better in
+    mode "min" and higher in "max". The one rule of EarlyStopping, ModelCheckpoint,
+    GrowOnPlateau and ReduceLROnPlateau (torch's: NaN never improves)."""
+    if best is None:
+        best = math.inf if mode == "min" else -math.inf
+    if mode == "min":
+        return value < (best * (1 - delta) if relative else best - delta)
+    return value > (best * (1 + delta) if relative else best + delta)
 
 
 def resolve_mode(mode: str, monitor: str) -> str:

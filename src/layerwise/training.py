@@ -8,6 +8,7 @@ forward pass is spent on it.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import math
@@ -23,11 +24,49 @@ from layerwise import metrics as _metrics
 from layerwise import optimizers as _optimizers
 from layerwise import schedules as _schedules
 from layerwise._files import atomic_write
-from layerwise._validation import check_positive, check_same_length, check_X
-from layerwise.callbacks import Callback
-from layerwise.layers import Workspace
+from layerwise._threads import ThreadChooser
+from layerwise._validation import check_positive, check_range, check_same_length, check_X
 
-__all__ = ["History", "DivergenceError", "fit", "train_on_batch", "clip_grad_norm"]
+__all__ = ["Callback", "History", "DivergenceError", "fit", "train_on_batch", "clip_grad_norm"]
+
+
+class Callback:
+    """Base class of the callbacks (:mod:`layerwise.callbacks`): override the hooks you need.
+
+    ``check(model)`` runs while ``fit`` validates its arguments (raise there to refuse the
+    call before anything changes). ``state_keys`` names the attributes that are the
+    callback's counters: ``get_state``/``set_state`` read and write them, ``lw.save`` keeps
+    them (``model.state.callbacks``) and a resumed ``fit`` puts them back.
+    """
+
+    model: Any = None
+    history: Any = None
+    state_keys: tuple[str, ...] = ()
+
+    def set_context(self, model: Any, history: Any) -> None:
+        self.model, self.history = model, history
+
+    def check(self, model: Any) -> None:
+        """Raise ValueError if this callback cannot work with ``model``."""
+
+    def get_state(self) -> dict[str, Any]:
+        """The counters to save and resume (copies, so later epochs leave them alone)."""
+        return {k: copy.deepcopy(getattr(self, k)) for k in self.state_keys}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        for k in self.state_keys:
+            if k in state:
+                setattr(self, k, copy.deepcopy(state[k]))
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None: ...
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None: ...
+
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None: ...
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None: ...
+
+    def on_train_end(self, logs: dict[str, Any]) -> None: ...
 
 
 class DivergenceError(FloatingPointError):
@@ -203,8 +242,12 @@ def fit(
     schedule: _schedules.Schedule | None = None,
     clipnorm: float | None = None,
     initial_epoch: int | None = None,
+    threads: int | None = None,
 ) -> History:
     """Train ``model`` on (X, y) and return the :class:`History`.
+
+    Every argument is checked before anything changes: a refused call leaves the model
+    and its training state (``model.state``) exactly as they were.
 
     Parameters
     ----------
@@ -245,7 +288,10 @@ def fit(
     initial_epoch : int, optional
         As Keras: the epoch to start from (the model's ``epochs_trained`` is set to it) and
         ``epochs`` is the epoch to stop at, so ``epochs - initial_epoch`` epochs run. Use it
-        to resume a checkpoint: ``lw.load(path).fit(..., epochs=20, initial_epoch=k)``.
+        to resume a checkpoint: ``lw.load(path).fit(..., epochs=20, initial_epoch=k)``; the
+        callbacks' counters saved in the checkpoint then continue too.
+    threads : int, optional
+        BLAS threads for the run (None: chosen by :class:`layerwise._threads.ThreadChooser`).
 
     Returns
     -------
@@ -254,205 +300,350 @@ def fit(
     Raises
     ------
     DivergenceError
-        When the loss becomes NaN or infinite; the model keeps its last finite weights.
+        When the loss becomes NaN or infinite; the model keeps its last finite weights and
+        the optimizer the state that goes with them.
     """
-    loss_obj = model.output_loss(loss)
-    X = model.check_input(X)
-    Y = model.prepare_targets(y, loss_obj, len(X))
-    epochs = check_positive(epochs, "epochs", integer=True)
-    if initial_epoch is not None:
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, int | np.integer):
-            raise TypeError(f"initial_epoch must be an integer, got {initial_epoch!r}")
-        if not 0 <= initial_epoch < epochs:
-            raise ValueError(
-                f"initial_epoch must be in [0, epochs) = [0, {epochs}), got {initial_epoch}; "
-                "epochs is the epoch to stop at when initial_epoch is given"
-            )
-        model.epochs_trained = int(initial_epoch)
-        epochs -= int(initial_epoch)
-    batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
-    clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
-    opt = _resolve_optimizer(model, optimizer, lr)
-    if schedule is not None:
-        if not isinstance(schedule, _schedules.Schedule):
-            raise TypeError(
-                f"schedule must be a lw.schedules object such as StepLR(10, 0.5), got "
-                f"{type(schedule).__name__} {schedule!r}"
-            )
-        schedule.attach(opt)
-    schedule = opt.schedule
-    X, Y, Xv, Yv = _split_validation(model, loss_obj, X, Y, validation_data, validation_split)
-    metric_fns = _metric_fns(loss_obj, metrics)
-    cbs = _check_callbacks(callbacks)
-    history = History(
-        params={
-            "loss": loss_obj.name,
-            "optimizer": opt.get_config(),
-            "lr": opt.lr,
-            "schedule": schedule.get_config() if schedule is not None else None,
-            "clipnorm": clipnorm,
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "shuffle": shuffle,
-            "n_samples": len(X),
-            "seed": model.seed,
-        }
-    )
-    n = len(X)
-    bs = n if batch_size is None else min(batch_size, n)
-    params, snapshots = _watch(model)
-    ws = Workspace()  # batch buffers, reused by every batch of the same size
-    show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs, unit="epoch", leave=True, file=sys.stderr)
-    model.stop_training = False
-    for cb in cbs:
-        cb.set_context(model, history)
-        cb.on_train_begin({})
-    last_draw = 0.0
-    # changes made since the last epoch before this call (between two fits) belong here too
-    first_epoch = model.epochs_trained
+    run = _Run.checked(model, X, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
+                       batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
+                       validation_split=validation_split, metrics=metrics, callbacks=callbacks,
+                       verbose=verbose, schedule=schedule, clipnorm=clipnorm,
+                       initial_epoch=initial_epoch, threads=threads)  # fmt: skip
+    history = run.begin(model)  # the first change to the model: everything is valid
+    opt, loss, cbs = run.opt, run.loss, run.callbacks
+    state = model.state  # the training run: optimizer, epoch count, events, rng ...
+    guard, bar, first_epoch = _Guard(model), _Progress(run.show, run.epochs), state.epochs_trained
+    # the caches and grads of the previous batch of the same size are passed back in as
+    # buffers (out=), reused where the shapes still fit (after surgery: new arrays)
+    reuse: dict[int, tuple[Any, Any]] = {}
     try:
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for _ in range(epochs):
-                epoch = model.epochs_trained + 1
-                if schedule is not None:
-                    schedule.begin_epoch(opt)
-                logs: dict[str, Any] = {"lr": opt.lr}
-                for cb in cbs:
-                    cb.on_epoch_begin(epoch, logs)
-                if _changed(model, params):  # a callback changed the network: follow it
-                    params, snapshots = _watch(model)
-                    ws.clear()
-                for dst, src in zip(snapshots[0], params):
-                    np.copyto(dst, src)
-                order = model.rng.permutation(n) if shuffle and bs < n else None
-                total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
-                for bi, start in enumerate(range(0, n, bs)):
-                    if order is None:
-                        Xb, Yb = X[start : start + bs], Y[start : start + bs]
-                    else:  # gather the batch into buffers reused by every batch of its size
-                        idx = order[start : start + bs]
-                        xs, ys = (len(idx), X.shape[1]), (len(idx), Y.shape[1])
-                        # mode="clip": the indices are valid, and "raise" copies via a temporary
-                        Xb = np.take(X, idx, 0, ws.get(X, "X", xs, X.dtype), mode="clip")
-                        Yb = np.take(Y, idx, 0, ws.get(Y, "Y", ys, Y.dtype), mode="clip")
-                    A, caches = model._forward(Xb, training=True, workspace=ws)
-                    batch_loss = loss_obj.value(A, Yb) + model.penalty()
+        with run.chooser, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for _ in range(run.epochs):
+                epoch = state.epochs_trained + 1
+                logs = _begin_epoch(model, run, epoch, guard)
+                total, sums = 0.0, dict.fromkeys(run.metric_fns, 0.0)
+                for bi, (Xb, Yb) in enumerate(run.batches(state.rng)):
+                    run.chooser.before_batch()
+                    caches, grads = reuse.get(len(Xb), (None, None))
+                    A, caches = model.forward(Xb, training=True, out=caches, check_input=False)
+                    batch_loss = loss.value(A, Yb) + model.penalty()
                     if not math.isfinite(batch_loss):
-                        _diverged(model, params, snapshots[1] if bi == 0 else snapshots[0],
-                                  epoch, history, opt.lr)  # fmt: skip
+                        guard.diverged(epoch, history, opt.lr, older=bi == 0)
                     total += batch_loss * len(Xb)
-                    for m, fn in metric_fns.items():
+                    for m, fn in run.metric_fns.items():
                         sums[m] += fn(A, Yb) * len(Xb)
-                    grads = model._backward(caches, Yb, loss_obj, workspace=ws)
+                    grads = model.backward(caches, Yb, loss, out=grads, check_input=False)
+                    reuse[len(Xb)] = caches, grads
                     pgs = list(model.param_grads(grads))
-                    if clipnorm is not None:
-                        clip_grad_norm([g for _, _, g in pgs], clipnorm)
+                    if run.clipnorm is not None:
+                        clip_grad_norm([g for _, _, g in pgs], run.clipnorm)
                     opt.step(pgs)
+                    run.chooser.after_batch()
                     if cbs:
                         for cb in cbs:
                             cb.on_batch_end(bi, {"loss": batch_loss, "size": len(Xb)})
-                        if _changed(model, params):
-                            # changed mid-epoch: the divergence guard must restore the new
-                            # arrays, and the old snapshots no longer fit them
-                            params, snapshots = _watch(model)
-                model.epochs_trained = epoch
-                history.epoch.append(epoch)
-                history.loss.append(total / n)
-                history.lr.append(opt.lr)
-                logs["loss"] = total / n
-                for m in metric_fns:
-                    history.metrics.setdefault(m, []).append(sums[m] / n)
-                    logs[m] = sums[m] / n
-                if Xv is not None:
-                    Av = model._forward(Xv)[0]
-                    val_loss = loss_obj.value(Av, Yv) + model.penalty()
-                    if not math.isfinite(val_loss):
-                        _diverged(model, params, snapshots[0], epoch, history, opt.lr)
-                    history.val_loss.append(val_loss)
-                    logs["val_loss"] = val_loss
-                    for m, fn in metric_fns.items():
-                        history.metrics.setdefault(f"val_{m}", []).append(fn(Av, Yv))
-                        logs[f"val_{m}"] = history.metrics[f"val_{m}"][-1]
-                snapshots = (snapshots[1], snapshots[0])
-                if schedule is not None:
-                    # before the callbacks, so a checkpoint saved at this epoch's end holds
-                    # the schedule's position (and the lr) of the next epoch
-                    schedule.end_epoch(logs, opt)
-                for cb in cbs:
-                    cb.on_epoch_end(epoch, logs)
-                if bar is not None:
-                    bar.update(1)
-                    now = time.monotonic()
-                    if now - last_draw > 0.2 or bar.n == bar.total:  # the last epoch shows
-                        last_draw = now
-                        bar.set_postfix(
-                            {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}, refresh=False
-                        )
-                if model.stop_training:
+                        guard.follow()  # a callback may have changed the network
+                _end_epoch(model, run, history, epoch, logs, total, sums, guard)
+                bar.update(logs)
+                if state.stop_training:
                     break
             if not all(np.isfinite(p).all() for p in model.parameters().values()):
-                _diverged(model, params, snapshots[1], model.epochs_trained, history, opt.lr)
+                guard.diverged(model.epochs_trained, history, opt.lr, older=False)
         history.events = [e for e in model.events if e["epoch"] >= first_epoch]
         for cb in cbs:
             cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return history
 
 
-def _watch(model) -> tuple[list[np.ndarray], tuple[list[np.ndarray], list[np.ndarray]]]:
-    """The parameter arrays and two snapshots of them, the divergence guard's last two
-    epoch starts (the newest is ``snapshots[0]``)."""
-    params = list(model.parameters().values())
-    return params, ([p.copy() for p in params], [p.copy() for p in params])
+def _begin_epoch(model, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
+    """Set the epoch's learning rate, tell the callbacks, and take the guard's snapshot."""
+    if run.opt.schedule is not None:
+        run.opt.schedule.begin_epoch(run.opt)
+    logs: dict[str, Any] = {"lr": run.opt.lr}
+    for cb in run.callbacks:
+        cb.on_epoch_begin(epoch, logs)
+    guard.follow()
+    guard.begin_epoch()
+    return logs
 
 
-def _changed(model, params) -> bool:
-    """Whether the model's parameter arrays are no longer ``params`` (surgery replaced them)."""
-    current = [getattr(l, p) for l in model.layers for p in l.param_names]
-    return len(params) != len(current) or any(p is not q for p, q in zip(params, current))
+def _end_epoch(model, run: _Run, history: History, epoch, logs, total, sums, guard) -> None:
+    """Record the epoch, run the validation pass, advance the schedule, call the callbacks."""
+    n = len(run.X)
+    model.state.epochs_trained = epoch
+    history.epoch.append(epoch)
+    history.loss.append(total / n)
+    history.lr.append(run.opt.lr)
+    logs["loss"] = total / n
+    for m in run.metric_fns:
+        history.metrics.setdefault(m, []).append(sums[m] / n)
+        logs[m] = sums[m] / n
+    if run.Xv is not None:
+        _validate(model, run, history, logs, epoch, guard)
+    if run.opt.schedule is not None:
+        # before the callbacks, so a checkpoint saved at this epoch's end holds the
+        # schedule's position (and the lr) of the next epoch
+        run.opt.schedule.end_epoch(logs, run.opt)
+    for cb in run.callbacks:
+        cb.on_epoch_end(epoch, logs)
 
 
-def _resolve_optimizer(model, optimizer, lr) -> _optimizers.Optimizer:
-    """The optimizer a training call uses (and keeps as ``model.optimizer``)."""
+def _validate(model, run: _Run, history: History, logs, epoch, guard) -> None:
+    """The validation pass: loss and metrics on (Xv, Yv) in inference mode."""
+    Av = model.forward(run.Xv, check_input=False)[0]
+    val_loss = run.loss.value(Av, run.Yv) + model.penalty()
+    if not math.isfinite(val_loss):
+        guard.diverged(epoch, history, run.opt.lr, older=False)
+    history.val_loss.append(val_loss)
+    logs["val_loss"] = val_loss
+    for m, fn in run.metric_fns.items():
+        history.metrics.setdefault(f"val_{m}", []).append(fn(Av, run.Yv))
+        logs[f"val_{m}"] = history.metrics[f"val_{m}"][-1]
+
+
+@dataclass
+class _Run:
+    """The checked settings of one ``fit`` call (built before anything changes)."""
+
+    loss: Any
+    X: np.ndarray
+    Y: np.ndarray
+    Xv: np.ndarray | None
+    Yv: np.ndarray | None
+    epochs: int
+    initial_epoch: int | None
+    batch_size: int | None
+    shuffle: bool
+    clipnorm: float | None
+    opt: Any
+    new_lr: float | None
+    schedule: Any
+    metric_fns: dict[str, Any]
+    callbacks: list[Callback]
+    show: bool
+    chooser: ThreadChooser
+    buffers: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def checked(cls, model, X, y, *, loss, optimizer, lr, epochs, batch_size, shuffle,
+                validation_data, validation_split, metrics, callbacks, verbose, schedule,
+                clipnorm, initial_epoch, threads) -> _Run:  # fmt: skip
+        """Validate every argument of ``fit``; the model is not touched."""
+        loss_obj = model.output_loss(loss)
+        X = model.check_input(X, build=False)
+        Y = model.prepare_targets(y, loss_obj, len(X))
+        epochs = check_positive(epochs, "epochs", integer=True)
+        if initial_epoch is not None:
+            initial_epoch = check_range(initial_epoch, "initial_epoch", 0, epochs, integer=True)
+            epochs -= initial_epoch
+        batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
+        clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
+        opt, new_lr = _resolve_optimizer(model, optimizer, lr)
+        if schedule is not None and not isinstance(schedule, _schedules.Schedule):
+            raise TypeError(
+                f"schedule must be a lw.schedules object such as StepLR(10, 0.5), got "
+                f"{type(schedule).__name__} {schedule!r}"
+            )
+        X, Y, Xv, Yv = _split_validation(model, loss_obj, X, Y, validation_data, validation_split)
+        metric_fns = _metric_fns(loss_obj, metrics)
+        cbs = _check_callbacks(callbacks)
+        for cb in cbs:
+            cb.check(model)
+        show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
+        return cls(loss_obj, X, Y, Xv, Yv, epochs, initial_epoch, batch_size, bool(shuffle),
+                   clipnorm, opt, new_lr, schedule, metric_fns, cbs, show,
+                   ThreadChooser(threads))  # fmt: skip
+
+    def begin(self, model) -> History:
+        """Apply the run's settings to the model (the first change), return its History."""
+        if not model.built:
+            model.build(self.X.shape[1])
+        if self.initial_epoch is not None:
+            model.epochs_trained = self.initial_epoch
+        opt = model.optimizer = self.opt
+        if self.new_lr is not None:
+            opt.lr = self.new_lr
+            if opt.schedule is not None:
+                opt.schedule.base_lr = self.new_lr
+        if self.schedule is not None:
+            self.schedule.attach(opt)
+        model.stop_training = False
+        history = History(params={
+            "loss": self.loss.name, "optimizer": opt.get_config(), "lr": opt.lr,
+            "schedule": opt.schedule.get_config() if opt.schedule is not None else None,
+            "clipnorm": self.clipnorm, "epochs": self.epochs, "batch_size": self.batch_size,
+            "shuffle": self.shuffle, "n_samples": len(self.X), "seed": model.seed,
+            "threads": self.chooser.describe(),
+        })  # fmt: skip
+        _start_callbacks(model, self.callbacks, history, resume=self.initial_epoch is not None)
+        return history
+
+    def batches(self, rng: np.random.Generator):
+        """Yield the epoch's batches ``(Xb, Yb)``: slices, or with shuffling rows gathered
+        into two arrays reused by every batch of the same size."""
+        X, Y, n = self.X, self.Y, len(self.X)
+        bs = n if self.batch_size is None else min(self.batch_size, n)
+        if not self.shuffle or bs >= n:
+            for start in range(0, n, bs):
+                yield X[start : start + bs], Y[start : start + bs]
+            return
+        order = rng.permutation(n)
+        for start in range(0, n, bs):
+            idx = order[start : start + bs]
+            bufs = self.buffers.get(len(idx))
+            if bufs is None:
+                bufs = self.buffers[len(idx)] = (
+                    np.empty((len(idx), X.shape[1]), X.dtype),
+                    np.empty((len(idx), Y.shape[1]), Y.dtype),
+                )
+            # mode="clip": the indices are valid, and "raise" copies via a temporary
+            yield (np.take(X, idx, 0, bufs[0], mode="clip"),
+                   np.take(Y, idx, 0, bufs[1], mode="clip"))  # fmt: skip
+
+
+def _start_callbacks(model, cbs: list[Callback], history: History, *, resume: bool) -> None:
+    """Give the callbacks the model, start them, and keep them in ``model.state`` (their
+    counters are saved with it). Resuming (``initial_epoch``), the counters saved under
+    the same key continue."""
+    saved = model.state.counters() if resume else {}
+    keys = callback_keys(cbs)
+    for key, cb in zip(keys, cbs):
+        cb.set_context(model, history)
+        cb.on_train_begin({})
+        if key in saved:
+            cb.set_state(saved[key])
+    model.state.callbacks = dict(zip(keys, cbs))
+
+
+def callback_keys(cbs: list[Callback]) -> list[str]:
+    """The key of each callback's counters in ``model.state.callbacks``: its class name,
+    with ``#2``, ``#3`` ... for a second and third of the same class."""
+    seen: dict[str, int] = {}
+    keys = []
+    for cb in cbs:
+        name = type(cb).__name__
+        seen[name] = seen.get(name, 0) + 1
+        keys.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return keys
+
+
+class _Progress:
+    """The progress bar (tqdm) of a run, redrawn at most five times a second."""
+
+    def __init__(self, show: bool, total: int) -> None:
+        self.bar, self.last_draw = None, 0.0
+        if show:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="epoch", leave=True, file=sys.stderr)
+
+    def update(self, logs: dict[str, Any]) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        now = time.monotonic()
+        if now - self.last_draw > 0.2 or self.bar.n == self.bar.total:  # the last one shows
+            self.last_draw = now
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "lr"},
+                                 refresh=False)  # fmt: skip
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Guard:
+    """The divergence guard: the parameters and the optimizer's state at the start of the
+    last two epochs, into arrays reused from epoch to epoch. A non-finite loss puts the
+    last finite ones back (weights and optimizer together) and raises DivergenceError."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self._watch()
+
+    def _watch(self) -> None:
+        opt = self.model.state.optimizer
+        self.params = [getattr(l, p) for l in self.model.layers for p in l.param_names]
+        self.opt_id, self.n_keys = id(opt), len(opt.state)
+        self.keys = {k: list(v) for k, v in opt.state.items()}
+        self.arrays = self.params + [
+            a for slots in opt.state.values() for a in slots.values() if isinstance(a, np.ndarray)
+        ]
+        # one copy now; the second ring slot (the epoch start before) is made at the next
+        # epoch, until then "the one before" is this one
+        self.snaps = [[a.copy() for a in self.arrays], None]
+        self.iterations = [opt.iterations, opt.iterations]
+        self.fresh = True
+
+    def follow(self) -> None:
+        """Re-take the snapshots if surgery or the optimizer's first steps changed the arrays
+        (cheap when nothing did)."""
+        opt, params = self.model.state.optimizer, self.params
+        live = [getattr(l, p) for l in self.model.layers for p in l.param_names]
+        if (
+            id(opt) != self.opt_id
+            or len(opt.state) != self.n_keys
+            or len(live) != len(params)
+            or any(a is not b for a, b in zip(live, params))
+        ):
+            self._watch()
+
+    def begin_epoch(self) -> None:
+        if self.fresh:  # the snapshot was just taken: it is this epoch's start
+            self.fresh = False
+            return
+        if self.snaps[1] is None:
+            self.snaps[1] = [np.empty_like(a) for a in self.arrays]
+        self.snaps.reverse()  # the newest is snaps[0]
+        for dst, src in zip(self.snaps[0], self.arrays):
+            dst[...] = src
+        self.iterations = [self.model.state.optimizer.iterations, self.iterations[0]]
+
+    def diverged(self, epoch: int, history: History, lr: float, *, older: bool) -> None:
+        """Restore the newest snapshot (``older``: the one before) and raise."""
+        k = 1 if older and self.snaps[1] is not None else 0
+        opt, keys = self.model.optimizer, self.keys
+        for key in [key for key in opt.state if key not in keys]:
+            del opt.state[key]  # state that the first steps created: gone again
+        for dst, src in zip(self.arrays, self.snaps[k]):
+            np.copyto(dst, src)
+        opt.iterations = self.iterations[k]
+        raise DivergenceError(
+            f"training diverged at epoch {epoch}: the loss became NaN or infinite. The model "
+            f"keeps its last finite weights. Try a smaller learning rate (lr={lr:g} now), "
+            "standardised inputs, or gradient clipping.",
+            epoch=epoch,
+            history=history,
+        )
+
+
+def _resolve_optimizer(model, optimizer, lr) -> tuple[_optimizers.Optimizer, float | None]:
+    """The optimizer a training call uses, and the learning rate to give it (None: keep
+    its own); nothing is changed yet."""
     current = model.optimizer
     if lr is not None:
         lr = check_positive(lr, "lr")
     if optimizer is None:
         if current is None:
-            opt = _optimizers.get("sgd", lr=0.01 if lr is None else lr)
-        else:
-            opt = current
-            if lr is not None and lr != opt.lr:
-                opt.lr = lr
-                if opt.schedule is not None:
-                    opt.schedule.base_lr = lr
-    elif isinstance(optimizer, str):
-        lr = 0.01 if lr is None else lr
-        fresh = _optimizers.get(optimizer, lr=lr)
-        base = None
-        if current is not None:
-            base = current.schedule.base_lr if current.schedule is not None else current.lr
-        # the same kind with the same settings (not only the same class name: "sgd" after
-        # "nesterov" must drop the momentum, and "momentum" twice must keep its buffers)
-        if (
-            type(current) is type(fresh)
-            and base == lr
-            and {**current.hyperparameters(), "lr": lr} == fresh.hyperparameters()
-        ):
-            opt = current  # a repeated fit continues with the optimizer's state
-        else:
-            opt = fresh
-    else:
-        opt = _optimizers.get(optimizer)
-    model.optimizer = opt
-    return opt
+            return _optimizers.get("sgd", lr=0.01 if lr is None else lr), None
+        return current, (lr if lr is not None and lr != current.lr else None)
+    if not isinstance(optimizer, str):
+        return _optimizers.get(optimizer), None
+    lr = 0.01 if lr is None else lr
+    fresh = _optimizers.get(optimizer, lr=lr)
+    base = None
+    if current is not None:
+        base = current.schedule.base_lr if current.schedule is not None else current.lr
+    # the same kind with the same settings (not only the same class name: "sgd" after
+    # "nesterov" must drop the momentum, and "momentum" twice must keep its buffers)
+    if (
+        type(current) is type(fresh)
+        and base == lr
+        and {**current.hyperparameters(), "lr": lr} == fresh.hyperparameters()
+    ):
+        return current, None  # a repeated fit continues with the optimizer's state
+    return fresh, None
 
 
 def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
@@ -511,11 +702,17 @@ def train_on_batch(
         The batch's loss (penalty included) before the update.
     """
     loss_obj = model.output_loss(loss)
-    X = model.check_input(X)
+    X = model.check_input(X, build=False)
     Y = model.prepare_targets(y, loss_obj, len(X))
     clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
-    opt = _resolve_optimizer(model, optimizer, lr)
-    A, caches = model._forward(X, training=True)
+    opt, new_lr = _resolve_optimizer(model, optimizer, lr)
+    model.check_input(X)  # every argument is good: build an unbuilt model
+    if new_lr is not None:
+        opt.lr = new_lr
+        if opt.schedule is not None:
+            opt.schedule.base_lr = new_lr
+    model.optimizer = opt
+    A, caches = model.forward(X, training=True, check_input=False)
     value = loss_obj.value(A, Y) + model.penalty()
     if not math.isfinite(value):
         raise DivergenceError(
@@ -524,20 +721,8 @@ def train_on_batch(
             epoch=model.epochs_trained,
             history=History(),
         )
-    pgs = list(model.param_grads(model._backward(caches, Y, loss_obj)))
+    pgs = list(model.param_grads(model.backward(caches, Y, loss_obj, check_input=False)))
     if clipnorm is not None:
         clip_grad_norm([g for _, _, g in pgs], clipnorm)
     opt.step(pgs)
     return value
-
-
-def _diverged(model, params, good, epoch, history, lr) -> None:
-    for dst, src in zip(params, good):
-        np.copyto(dst, src)
-    raise DivergenceError(
-        f"training diverged at epoch {epoch}: the loss became NaN or infinite. The model "
-        f"keeps its last finite weights. Try a smaller learning rate (lr={lr:g} now), "
-        "standardised inputs, or gradient clipping.",
-        epoch=epoch,
-        history=history,
-    )

@@ -1,0 +1,57 @@
+"""The state of a training run, kept apart from the model it trains.
+
+A :class:`~layerwise.model.Sequential` is the network: layers, the three steps, surgery,
+config. Everything that belongs to *training* it, and that a resumed run needs to continue
+bit for bit, lives in one declared object, ``model.state``:
+
+==================  ========================================================================
+field               what it holds
+==================  ========================================================================
+``optimizer``       the optimizer (its per-parameter state, its schedule at
+                    ``optimizer.schedule``); ``fit`` called again continues it
+``epochs_trained``  epochs run by ``fit`` over the model's life
+``events``          changes of shape made after training started, ``{"epoch", "change"}``
+``callbacks``       the counters of the last ``fit``'s callbacks (EarlyStopping's best and
+                    wait, GrowOnPlateau's patience, ...), by key (``"EarlyStopping"``)
+``rng``             the Generator of every random choice (init, shuffling, dropout): its
+                    position is part of the run
+``stop_training``   set by a callback to end ``fit`` after the current epoch
+``history``         the History a loaded file or the command line attached (or None)
+==================  ========================================================================
+
+``lw.save`` writes all of it and ``lw.load`` restores all of it; ``model.optimizer``,
+``model.epochs_trained``, ``model.events``, ``model.rng`` and ``model.stop_training`` are
+properties that read and write these fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["TrainingState"]
+
+
+@dataclass
+class TrainingState:
+    """The state of a model's training run; see the module's docstring for each field."""
+
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+    optimizer: Any = None
+    epochs_trained: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    callbacks: dict[str, Any] = field(default_factory=dict)
+    stop_training: bool = False
+    history: Any = None
+
+    def counters(self) -> dict[str, dict[str, Any]]:
+        """The callbacks' counters by key, as plain data (what ``lw.save`` writes).
+
+        During and after a ``fit`` the entries are the live callbacks, asked now; after
+        ``lw.load`` they are the saved dicts."""
+        return {
+            key: cb if isinstance(cb, dict) else cb.get_state()
+            for key, cb in self.callbacks.items()
+        }
