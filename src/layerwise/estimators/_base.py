@@ -139,6 +139,33 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ the network
     @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[i]`` of shape (n_in, n_out): the network's own arrays.
+        Assignable (the list, or items of it), as in scikit-learn."""
+        _net.follow(self)
+        try:
+            return self.__dict__["coefs_"]
+        except KeyError:
+            raise AttributeError("coefs_ exists once the estimator is fitted") from None
+
+    @coefs_.setter
+    def coefs_(self, value: list[np.ndarray]) -> None:
+        self.__dict__["coefs_"] = value
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, ``intercepts_[i]`` of shape (n_out,): the network's own arrays."""
+        _net.follow(self)
+        try:
+            return self.__dict__["intercepts_"]
+        except KeyError:
+            raise AttributeError("intercepts_ exists once the estimator is fitted") from None
+
+    @intercepts_.setter
+    def intercepts_(self, value: list[np.ndarray]) -> None:
+        self.__dict__["intercepts_"] = value
+
+    @property
     def model_(self) -> Sequential:
         """The layerwise network: its Dense layers hold ``coefs_[i]`` and ``intercepts_[i]``
         (the same arrays). Change it in place (``model_.widen(0, 64)``) and the next

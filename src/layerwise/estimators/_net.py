@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from layerwise.layers import Dense
 from layerwise.model import Sequential
@@ -29,13 +30,19 @@ def dense_layers(net: Sequential) -> list[Dense]:
     return [layer for layer in net.layers if isinstance(layer, Dense)]
 
 
+def _lists(est: Any) -> tuple[list, list]:
+    # the stored lists themselves (est.coefs_ is a property that calls follow())
+    return est.__dict__["coefs_"], est.__dict__["intercepts_"]
+
+
 def _bound(est: Any) -> list[np.ndarray]:
-    return [a for pair in zip(est.coefs_, est.intercepts_, strict=True) for a in pair]
+    coefs, intercepts = _lists(est)
+    return [a for pair in zip(coefs, intercepts, strict=True) for a in pair]
 
 
 def build(est: Any) -> Sequential:
     """A new network whose Dense layers hold ``est.coefs_[i]`` and ``est.intercepts_[i]``."""
-    coefs, intercepts = est.coefs_, est.intercepts_
+    coefs, intercepts = _lists(est)
     hidden = HIDDEN.get(est.activation, est.activation)
     dropout = float(getattr(est, "dropout", 0.0) or 0.0)
     layers: list[Any] = []
@@ -51,39 +58,46 @@ def build(est: Any) -> Sequential:
     net = Sequential(layers, input_dim=np.shape(coefs[0])[0], seed=seed, dtype=np.dtype(dtype).name)
     for layer, W, b in zip(dense_layers(net), coefs, intercepts, strict=True):
         layer.set_weights(np.asarray(W), np.asarray(b))
-    est.coefs_ = [layer.W for layer in dense_layers(net)]
-    est.intercepts_ = [layer.b for layer in dense_layers(net)]
+    est.__dict__["coefs_"] = [layer.W for layer in dense_layers(net)]
+    est.__dict__["intercepts_"] = [layer.b for layer in dense_layers(net)]
     est._net, est._net_arrays = net, _bound(est)
     return net
+
+
+def follow(est: Any) -> None:
+    """After a change made on the network in place (surgery: ``model_.widen(0, 64)``),
+    point ``coefs_``/``intercepts_`` at its new arrays."""
+    net = est.__dict__.get("_net")
+    if net is None:
+        return
+    dense = dense_layers(net)
+    now = [a for layer in dense for a in (layer.W, layer.b)]
+    bound = est._net_arrays
+    if len(now) != len(bound) or any(a is not b for a, b in zip(now, bound, strict=True)):
+        est.__dict__["coefs_"] = [layer.W for layer in dense]
+        est.__dict__["intercepts_"] = [layer.b for layer in dense]
+        est.n_layers_ = len(dense) + 1
+        est._net_arrays = _bound(est)
 
 
 def sync(est: Any) -> Sequential:
     """The network of ``est``, made to agree with ``coefs_``/``intercepts_`` (whichever
     of the two changed since the last call wins)."""
-    net = est.__dict__.get("_net")
-    if net is None:
+    if est.__dict__.get("_net") is None:
         return build(est)
-    dense = dense_layers(net)
-    now = [a for layer in dense for a in (layer.W, layer.b)]
-    if len(now) != len(est._net_arrays) or any(
-        a is not b for a, b in zip(now, est._net_arrays, strict=True)
-    ):
-        # the network was changed in place (surgery): the lists follow it
-        est.coefs_ = [layer.W for layer in dense]
-        est.intercepts_ = [layer.b for layer in dense]
-        est.n_layers_ = len(dense) + 1
-        est._net_arrays = _bound(est)
-        return net
-    listed = _bound(est) if len(est.coefs_) == len(est.intercepts_) else []
+    follow(est)
+    coefs, intercepts = _lists(est)
+    now = est._net_arrays
+    listed = _bound(est) if len(coefs) == len(intercepts) else []
     if len(listed) != len(now) or any(a is not b for a, b in zip(listed, now, strict=True)):
         return build(est)  # coefs_/intercepts_ (or items of them) were assigned
-    return net
+    return est._net
 
 
 def forward(net: Sequential, X: Any, *, training: bool = False):
-    """``(A, caches)`` of every layer, by each layer's own ``forward`` (sparse X works:
-    the first layer's ``X @ W`` is a sparse-dense product)."""
-    A, caches = X, []
+    """``(A, caches)`` of every layer, by each layer's own ``forward``. A sparse X is
+    made dense here, one batch at a time (the layers compute on dense arrays)."""
+    A, caches = (X.toarray() if sparse.issparse(X) else X), []
     for layer in net.layers:
         A, cache = layer.forward(A, training=training, rng=net.rng)
         caches.append(cache)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import scipy.optimize
+from scipy import sparse
 from scipy.special import xlogy
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -139,6 +140,7 @@ def unpack(packed: np.ndarray, arrays: list[np.ndarray]) -> None:
 
 def fit_lbfgs(est: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None) -> None:
     """scipy's L-BFGS-B over the flattened ``coefs_ + intercepts_``."""
+    X = X.toarray() if sparse.issparse(X) else X  # once, not at every evaluation
     result = scipy.optimize.minimize(
         est._loss_grad_lbfgs,
         pack(est.coefs_ + est.intercepts_),
@@ -201,9 +203,7 @@ def _batch_size(est: Any, n_samples: int) -> int:
 
 
 def _epoch(est: Any, X, y, sw, idx: np.ndarray, batch_size: int) -> float:
-    """One pass over the batches; returns the sample-averaged loss."""
-    if est.shuffle:
-        idx = shuffle(idx, random_state=est._random_state)
+    """One pass over the batches in the order ``idx``; returns the sample-averaged loss."""
     total = 0.0
     for batch in gen_batches(len(idx), batch_size):
         rows = idx[batch] if est.shuffle else batch
@@ -214,12 +214,25 @@ def _epoch(est: Any, X, y, sw, idx: np.ndarray, batch_size: int) -> float:
     return total / len(idx)
 
 
+def _forget_reshaped(est: Any) -> None:
+    """Reset, on purpose, the optimizer state of parameters whose shape changed since the
+    last call (the network was widened or pruned in between)."""
+    opt = est._optimizer.optimizer
+    params = {f"W{i}": W for i, W in enumerate(est.coefs_)}
+    params.update({f"b{i}": b for i, b in enumerate(est.intercepts_)})
+    for key, state in list(opt.state.items()):
+        p = params.get(key)
+        if p is None or any(np.shape(v) not in ((), p.shape) for v in state.values()):
+            opt.forget(key=key)
+
+
 def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
     """scikit-learn's epoch loop: ``max_iter`` epochs (one for ``partial_fit``), stopping
     when the training loss (or, with early stopping, the validation score) has not
     improved by ``tol`` for more than ``n_iter_no_change`` epochs."""
     if not incremental or not hasattr(est, "_optimizer"):
         est._optimizer = make_optimizer(est)
+    _forget_reshaped(est)
     early = est.early_stopping
     if early:
         (X, y, sample_weight), validation = _split(est, X, y, sample_weight)
@@ -229,6 +242,8 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
     batch_size = _batch_size(est, X.shape[0])
     est.n_iter_ = 0
     for _ in range(est.max_iter):
+        if est.shuffle:  # each epoch permutes the last one's order, as scikit-learn does
+            idx = shuffle(idx, random_state=est._random_state)
         est.loss_ = float(_epoch(est, X, y, sample_weight, idx, batch_size))
         est.n_iter_ += 1
         est.t_ += X.shape[0]
