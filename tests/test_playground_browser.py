@@ -83,7 +83,7 @@ def page(browser, server):
         lambda m: errors.append(m.text) if m.type == "error" and expected not in m.text else None,
     )
     pg.goto(server)
-    pg.wait_for_function("window.playground.snap !== null && window.playground.points !== null")
+    pg.wait_for_function("window.playground.ready === true && window.playground.points !== null")
     yield pg
     context.close()
     assert errors == [], errors
@@ -185,5 +185,145 @@ def test_download_the_model_and_load_it(page, tmp_path):
     page.click("#show-snippet")
     page.wait_for_selector("#snippet-box:not([hidden])", timeout=WAIT_MS)
     assert "lw.Dense(6, 'tanh')" in page.inner_text("#snippet")
+    box = page.eval_on_selector("#snippet", "e => [e.scrollWidth, e.clientWidth]")
+    assert box[0] <= box[1]  # the snippet wraps: no sideways scrolling
     assert np.isfinite(loss)
     shot(page, "7-export.png")
+
+
+# ---------------------------------------------------------------------------- against TF Playground
+def canvas_pixels(page, selector: str) -> str:
+    return page.eval_on_selector(selector, "c => c.toDataURL()")
+
+
+def test_a_shared_link_rebuilds_the_same_network_settings_and_run(page, browser, server):
+    page.select_option("#dataset", "gauss")
+    wait(page, "s.data.dataset === 'gauss' && s.epoch === 0")
+    page.check("#features input[value='sin x1']")
+    s = wait(page, "s.features.length === 3")
+    assert "restarts" in page.inner_text("#message") and "kept" in page.inner_text("#message")
+    page.click(".layer-controls[data-layer='0'] .add-neuron")
+    page.select_option(".layer-controls[data-layer='1'] select.activation", "relu")
+    page.fill("#lr", "0.03")
+    page.press("#lr", "Enter")
+    page.select_option("#optimizer", "adam")
+    wait(page, "s.settings.optimizer === 'adam' && s.layers[1].activation === 'relu'")
+    # a link carries the recipe, not trained weights: from a reset, both start alike
+    page.click("#reset")
+    s = wait(page, "s.seed === 1 && s.edits.length === 0")
+    page.click("#share")
+    page.wait_for_selector("#share-box:not([hidden])", timeout=WAIT_MS)
+    link = page.input_value("#share-link")
+    assert link == page.url and "features=x1,x2,sin%20x1" in link and "units=7,4" in link
+    # someone else opens it: a browser without the token is asked for it, keeping the link
+    other = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = other.new_page()
+    pg.goto(link)
+    assert "needs its token" in pg.inner_text("body")
+    pg.fill("#t", server.split("token=")[1])
+    pg.press("#t", "Enter")
+    pg.wait_for_function("window.playground && window.playground.ready === true", timeout=WAIT_MS)
+    t = wait(pg, f"s.session !== {s['session']!r} && s.features.length === 3")
+    pg.wait_for_function(f"location.hash === {'#' + link.split('#')[1]!r}", timeout=WAIT_MS)
+    assert "token" not in pg.url
+    for key in ("layers", "features", "settings", "weights", "seed"):
+        assert t[key] == s[key], key
+    assert {k: t["data"][k] for k in ("dataset", "noise", "seed", "n_samples")} == {
+        k: s["data"][k] for k in ("dataset", "noise", "seed", "n_samples")
+    }
+    # the same run: three steps each, the same losses
+    for p in (page, pg):
+        for k in range(3):
+            p.click("#step")
+            wait(p, f"s.epoch === {k + 1}")
+    assert wait(pg, "s.epoch === 3")["history"] == wait(page, "s.epoch === 3")["history"]
+    shot(pg, "8-shared-link.png")
+    other.close()
+
+
+def test_reload_keeps_the_network(page):
+    page.click(".layer-controls[data-layer='1'] .add-neuron")
+    page.click("#step")
+    s = wait(page, "s.epoch === 1 && s.layers[1].units === 5")
+    page.reload()
+    page.wait_for_function("window.playground.ready === true", timeout=WAIT_MS)
+    t = wait(page, "s !== null")
+    assert t["session"] == s["session"] and t["epoch"] == 1  # the same trained network
+    assert t["weights"] == s["weights"] and [l["units"] for l in t["layers"]] == [6, 5, 1]
+
+
+def test_edit_a_weight_toggle_a_feature_hover_discretize(page):
+    before = canvas_pixels(page, "#boundary")
+    # click the middle of the line from the last hidden neuron to the output
+    line = page.evaluate(
+        "(() => { const g = window.playground.geom; return g.lines[g.lines.length - 1]; })()"
+    )
+    box = page.eval_on_selector("#network", "c => c.getBoundingClientRect().toJSON()")
+    page.mouse.click(
+        box["x"] + (line["x0"] + line["x1"]) / 2, box["y"] + (line["y0"] + line["y1"]) / 2
+    )
+    page.wait_for_selector("#weight-editor:not([hidden])", timeout=WAIT_MS)
+    assert "weight neuron 3 of layer 1" in page.inner_text("#weight-label")
+    assert float(page.input_value("#weight-value")) == line["value"]
+    page.fill("#weight-value", "-9")
+    page.press("#weight-value", "Enter")
+    s = wait(page, "s.edits.length === 1")
+    assert s["weights"][2]["W"][3][0] == -9 and s["edits"][0]["action"] == "set_weight"
+    page.wait_for_function(f"document.getElementById('boundary').toDataURL() !== {before!r}")
+    shot(page, "9-weight-edited.png")
+    # a feature toggle adds an input neuron
+    page.check("#features input[value='x1^2']")
+    s = wait(page, "s.features.length === 3")
+    assert s["features"] == ["x1", "x2", "x1^2"] and len(s["weights"][0]["W"]) == 3
+    page.wait_for_function("window.playground.geom.nodes.filter(n => n.layer < 0).length === 3")
+    assert page.inner_text("#layer-controls > div:first-child .units") == "3"
+    # hover a neuron: its map, large
+    node = page.evaluate("window.playground.geom.nodes.find(n => n.layer === 0 && n.j === 2)")
+    box = page.eval_on_selector("#network", "c => c.getBoundingClientRect().toJSON()")
+    page.mouse.move(box["x"] + node["x"], box["y"] + node["y"])
+    page.wait_for_selector("#hover-map:not([hidden])", timeout=WAIT_MS)
+    assert "neuron 2 of layer 0" in page.inner_text("#hover-label")
+    assert page.eval_on_selector("#hover-canvas", "c => c.clientWidth") >= 160  # 10x the square
+    shot(page, "10-feature-and-hover.png")
+    # discretize and hide the test data: the picture changes each time
+    for toggle in ("#discretize", "#show-test"):
+        before = canvas_pixels(page, "#boundary")
+        page.click(toggle)
+        assert canvas_pixels(page, "#boundary") != before, toggle
+    shot(page, "11-discretized.png")
+
+
+def test_csv_clicked_points_wide_layer_and_log_axis(page, server):
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(80, 2))
+    rows = "".join(f"{a:.4f},{b:.4f},{int(a * b > 0)}\n" for a, b in X)
+    page.set_input_files(
+        "#csv-file",
+        files=[
+            {"name": "mine.csv", "mimeType": "text/csv", "buffer": ("u,v,label\n" + rows).encode()}
+        ],  # fmt: skip
+    )
+    wait(page, "s.data.dataset === 'csv'")
+    assert page.input_value("#dataset") == "csv" and "mine.csv" in page.inner_text("#message")
+    n = len(page.evaluate("window.playground.points.train.y"))
+    page.select_option("#add-class", "1")
+    box = page.eval_on_selector("#boundary", "c => c.getBoundingClientRect().toJSON()")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait(page, "s.data.added === 1")
+    page.wait_for_function(f"window.playground.points.train.y.length === {n + 1}")
+    assert page.evaluate("window.playground.points.train.y.slice(-1)[0]") == 1
+    # a 32-neuron layer, from a link: maps still readable
+    page.goto(server.split("?")[0] + "#units=32&act=tanh&lr=0.3&batch=32")
+    wait(page, "s.layers[0].units === 32")  # the same page: the hash change rebuilt it
+    assert page.evaluate("window.playground.geom.s") >= 14
+    page.click("#play")
+    wait(page, "s.epoch >= 200")
+    page.click("#play")
+    page.check("#log-scale")
+    page.wait_for_timeout(300)  # one more frame drawn with the log axis
+    ticks = page.eval_on_selector("#loss", "c => c.dataset.ticks").split()
+    values = [float(t) for t in ticks]
+    assert len(values) >= 2 and all(
+        abs(np.log10(b) - np.log10(a) - 1) < 1e-9 for a, b in zip(values, values[1:])
+    )  # one labelled tick at every decade
+    shot(page, "12-wide-layer-log-axis.png")

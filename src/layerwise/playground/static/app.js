@@ -108,7 +108,14 @@ function setIfIdle(el, value) {
 function syncControls(snap, force) {
   const d = snap.data, s = snap.settings;
   const set = force ? (el, v) => { el.value = v; } : setIfIdle;
+  if (d.dataset === "csv" && !$("dataset").querySelector("option[value=csv]")) {
+    const o = document.createElement("option"); o.value = "csv"; o.textContent = "your CSV";
+    $("dataset").appendChild(o);
+  }
   set($("dataset"), d.dataset);
+  for (const box of document.querySelectorAll("#features input")) box.checked = snap.features.includes(box.value);
+  set($("l1"), s.l1);
+  syncAddClass(snap);
   set($("noise"), d.noise);
   $("noise-value").textContent = Number(d.noise).toFixed(2);
   set($("test-ratio"), d.test_ratio);
@@ -128,9 +135,53 @@ function fillSelect(el, names) {
   }
 }
 
+function wireFeatures() {
+  const box = $("features");
+  for (const name of state.options.features) {
+    const label = document.createElement("label");
+    label.className = "feature";
+    label.innerHTML = `<input type="checkbox" value="${name}"> ${name.replace("^2", "&sup2;")}`;
+    box.appendChild(label);
+  }
+  box.onchange = () => {
+    const chosen = Array.from(box.querySelectorAll("input:checked"), (el) => el.value);
+    call("/settings", { features: chosen });
+  };
+}
+
+function syncAddClass(snap) {
+  const el = $("add-class");
+  const labels = snap.data.task === "regression" ? ["+1", "-1"]
+    : Array.from({ length: snap.data.n_classes }, (_, k) => `class ${k}`);
+  const key = labels.join("|");
+  if (el.dataset.key === key) return;
+  el.dataset.key = key;
+  const keep = el.value;
+  el.innerHTML = '<option value="">off</option>';
+  labels.forEach((text, k) => {
+    const o = document.createElement("option");
+    o.value = snap.data.task === "regression" ? (k === 0 ? "1" : "-1") : String(k);
+    o.textContent = text; el.appendChild(o);
+  });
+  el.value = Array.from(el.options).some((o) => o.value === keep) ? keep : "";
+}
+
 function wireControls() {
   fillSelect($("dataset"), state.options.datasets);
   fillSelect($("optimizer"), state.options.optimizers);
+  wireFeatures();
+  $("l1").onchange = (e) => call("/settings", { l1: numberOrText(e.target) });
+  $("show-test").onchange = () => render();
+  $("discretize").onchange = () => render();
+  $("add-class").onchange = () => { $("boundary").classList.toggle("adding", $("add-class").value !== ""); };
+  $("boundary").onclick = (e) => addPoint(e);
+  $("csv-file").onchange = async (e) => {
+    const file = e.target.files[0];
+    if (file) await call("/csv", { csv: await file.text(), name: file.name });
+    e.target.value = "";
+  };
+  $("share").onclick = () => share();
+  wireNetworkCanvas();
   $("play").onclick = () => call("/control", { action: state.snap && state.snap.mode === "training" ? "pause" : "play" });
   $("step").onclick = () => call("/control", { action: "step" });
   $("reset").onclick = () => call("/control", { action: "reset" });
@@ -149,7 +200,7 @@ function wireControls() {
   $("remove-layer").onclick = () => call("/network", { action: "remove_layer" });
   $("compare-start").onclick = () => call("/compare", {
     action: "start", lr_a: numberOrText($("lr-a")), lr_b: numberOrText($("lr-b")),
-    epochs: numberOrText($("compare-epochs")),
+    epochs: numberOrText($("compare-epochs")), from: $("compare-current").checked ? "current" : "fresh",
   });
   $("compare-stop").onclick = () => call("/compare", { action: "stop" });
   $("log-scale").onchange = () => render();
@@ -160,18 +211,27 @@ function wireControls() {
   };
 }
 
+function addPoint(e) {
+  const label = $("add-class").value, p = state.points;
+  if (label === "" || !p) return;
+  const c = $("boundary"), r = c.getBoundingClientRect(), dom = p.domain;
+  const x = dom.x0 + (e.clientX - r.left) / r.width * (dom.x1 - dom.x0);
+  const y = dom.y1 - (e.clientY - r.top) / r.height * (dom.y1 - dom.y0);
+  call("/data", { add_point: [+x.toFixed(4), +y.toFixed(4), Number(label)] });
+}
+
 let layerKey = "";
 function renderLayerControls(snap) {
   const hidden = snap.layers.slice(0, -1);
-  const key = JSON.stringify(snap.layers.map((l) => [l.units, l.activation])) + snap.data.data_version;
+  const key = JSON.stringify([snap.layers.map((l) => [l.units, l.activation]), snap.features]) + snap.data.data_version;
   if (key === layerKey) return;
   layerKey = key;
   const box = $("layer-controls");
   box.innerHTML = "";
   const cell = (html) => { const d = document.createElement("div"); d.innerHTML = html; box.appendChild(d); return d; };
-  cell(`<div class="units">2</div>inputs`);
+  cell(`<div class="units">${snap.features.length}</div>inputs`);
   hidden.forEach((layer, i) => {
-    const d = cell(`<div><button class="remove-neuron" title="resize: drop the neuron that matters least">&minus;</button>
+    const d = cell(`<div><button class="remove-neuron" title="prune: keep the neurons that matter most, refit the next layer">&minus;</button>
       <span class="units">${layer.units}</span>
       <button class="add-neuron" title="widen: copy a neuron, keeping the function">+</button></div>
       <div>neurons</div>`);
@@ -221,87 +281,182 @@ function mapImage(bytes, offset, grid, colour) {
 
 function drawBoundary(snap) {
   const canvas = $("boundary"), ctx = canvas.getContext("2d");
-  const b = snap.boundary, values = decode(b.values);
+  const b = snap.boundary, values = decode(b.values), sharp = $("discretize").checked;
   let img;
-  if (b.kind === "binary") {
-    img = mapImage(values, 0, b.grid, (q) => heat((q / 127.5 - 1) * 0.75));
+  if (b.kind !== "multiclass") { // binary: 2p - 1; regression: the prediction itself
+    const scale = b.kind === "binary" ? 0.75 : 1;
+    img = mapImage(values, 0, b.grid, (q) => {
+      const v = q / 127.5 - 1;
+      return heat(sharp ? Math.sign(v) * 0.75 : v * scale);
+    });
   } else {
     const cls = decode(b.classes);
     img = mapImage(values, 0, b.grid, (q, i) => {
-      const c = CLASS_RGB[cls[i] % CLASS_RGB.length], u = 0.15 + 0.55 * (q / 255);
+      const c = CLASS_RGB[cls[i] % CLASS_RGB.length], u = sharp ? 0.6 : 0.15 + 0.55 * (q / 255);
       return [0, 1, 2].map((k) => Math.round(MID[k] + (c[k] - MID[k]) * u));
     });
   }
-  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingEnabled = !sharp;
   ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
   const p = state.points;
   if (!p) return;
   const dom = p.domain;
   const sx = (x) => (x - dom.x0) / (dom.x1 - dom.x0) * canvas.width;
   const sy = (y) => (dom.y1 - y) / (dom.y1 - dom.y0) * canvas.height;
-  const dot = (x, y, cls, test) => {
+  const colour = (label) => (p.task === "regression" ? `rgb(${heat(label).join(",")})`
+    : CLASS_COLOURS[label % CLASS_COLOURS.length]);
+  const dot = (x, y, label, test) => {
     ctx.beginPath();
     ctx.arc(sx(x), sy(y), test ? 3.6 : 3.2, 0, 2 * Math.PI);
-    ctx.fillStyle = CLASS_COLOURS[cls % CLASS_COLOURS.length];
+    ctx.fillStyle = colour(label);
     ctx.fill();
     ctx.lineWidth = test ? 1.6 : 1;
     ctx.strokeStyle = test ? "#000" : "#fff";
     ctx.stroke();
   };
   p.train.X.forEach((xy, i) => dot(xy[0], xy[1], p.train.y[i], false));
-  p.test.X.forEach((xy, i) => dot(xy[0], xy[1], p.test.y[i], true));
+  if ($("show-test").checked) p.test.X.forEach((xy, i) => dot(xy[0], xy[1], p.test.y[i], true));
 }
 
 function drawNetwork(snap) {
   const canvas = $("network");
-  const width = canvas.clientWidth || 640;
+  const sizes = [snap.features.length, ...snap.layers.map((l) => l.units)];
+  const most = Math.max(...sizes);
+  const width = canvas.clientWidth || 640, H = Math.max(460, 24 + most * 20);
   if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== H) canvas.height = H;
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const sizes = [2, ...snap.layers.map((l) => l.units)];
-  const cols = sizes.length, H = canvas.height;
-  const most = Math.max(...sizes);
+  const cols = sizes.length;
   const s = Math.max(6, Math.min(34, (H - 12) / most - 4));
   const gap = Math.min(10, (H - 12 - most * s) / Math.max(most, 1));
   const colX = (k) => (k + 0.5) * canvas.width / cols;
   const nodeY = (k, j) => H / 2 + (j - (sizes[k] - 1) / 2) * (s + gap);
+  const geom = { lines: [], nodes: [], s };
   // weights first, under the neurons
   snap.weights.forEach((w, k) => {
     let big = 1e-9;
     for (const row of w.W) for (const x of row) big = Math.max(big, Math.abs(x));
     w.W.forEach((row, i) => row.forEach((x, j) => {
       const r = Math.abs(x) / big;
+      const line = { layer: k, from: i, to: j, value: x,
+        x0: colX(k) + s / 2, y0: nodeY(k, i), x1: colX(k + 1) - s / 2, y1: nodeY(k + 1, j) };
+      geom.lines.push(line);
       ctx.strokeStyle = `rgba(${(x < 0 ? NEG : POS).join(",")},${0.15 + 0.75 * r})`;
       ctx.lineWidth = 0.4 + 4 * r;
-      ctx.beginPath();
-      ctx.moveTo(colX(k) + s / 2, nodeY(k, i));
-      ctx.lineTo(colX(k + 1) - s / 2, nodeY(k + 1, j));
-      ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(line.x0, line.y0); ctx.lineTo(line.x1, line.y1); ctx.stroke();
     }));
   });
   ctx.imageSmoothingEnabled = false;
-  // inputs: x1 rises to the right, x2 upwards (the same plane as the output picture)
-  const g = 20, ramp = new Uint8Array(2 * g * g);
-  for (let r = 0; r < g; r++) for (let c = 0; c < g; c++) {
-    ramp[r * g + c] = Math.round(c / (g - 1) * 255);
-    ramp[g * g + r * g + c] = Math.round((g - 1 - r) / (g - 1) * 255);
-  }
-  for (let j = 0; j < 2; j++) {
-    const img = mapImage(ramp, j * g * g, g, (q) => heat(q / 127.5 - 1));
-    ctx.drawImage(img, colX(0) - s / 2, nodeY(0, j) - s / 2, s, s);
-    ctx.fillStyle = "#444"; ctx.font = "11px sans-serif";
-    ctx.fillText(`x${j + 1}`, colX(0) - s / 2 - 18, nodeY(0, j) + 4);
-  }
+  const node = (bytes, offset, grid, x, y, info) => {
+    const img = mapImage(bytes, offset, grid, (q) => heat(q / 127.5 - 1));
+    ctx.drawImage(img, x - s / 2, y - s / 2, s, s);
+    ctx.strokeStyle = "#999"; ctx.lineWidth = 1;
+    ctx.strokeRect(x - s / 2 - 0.5, y - s / 2 - 0.5, s + 1, s + 1);
+    geom.nodes.push({ ...info, x, y, bytes, offset, grid });
+  };
+  const inp = snap.inputs, ib = decode(inp.values), n0 = inp.grid * inp.grid;
+  inp.names.forEach((name, j) => {
+    node(ib, j * n0, inp.grid, colX(0), nodeY(0, j), { layer: -1, j, name });
+    ctx.fillStyle = "#444"; ctx.font = "11px sans-serif"; ctx.textAlign = "right";
+    ctx.fillText(name, colX(0) - s / 2 - 4, nodeY(0, j) + 4);
+    ctx.textAlign = "left";
+  });
   snap.neurons.forEach((layer) => {
     const bytes = decode(layer.values), n = layer.grid * layer.grid;
     for (let j = 0; j < layer.units; j++) {
-      const img = mapImage(bytes, j * n, layer.grid, (q) => heat(q / 127.5 - 1));
-      const x = colX(layer.layer + 1) - s / 2, y = nodeY(layer.layer + 1, j) - s / 2;
-      ctx.drawImage(img, x, y, s, s);
-      ctx.strokeStyle = "#999"; ctx.lineWidth = 1;
-      ctx.strokeRect(x - 0.5, y - 0.5, s + 1, s + 1);
+      const bias = snap.weights[layer.layer].b[j];
+      node(bytes, j * n, layer.grid, colX(layer.layer + 1), nodeY(layer.layer + 1, j),
+        { layer: layer.layer, j, bias, name: `neuron ${j} of layer ${layer.layer}` });
     }
   });
+  state.geom = geom;
+}
+
+function segmentDistance(px, py, l) {
+  const dx = l.x1 - l.x0, dy = l.y1 - l.y0;
+  const t = Math.max(0, Math.min(1, ((px - l.x0) * dx + (py - l.y0) * dy) / (dx * dx + dy * dy || 1)));
+  return Math.hypot(px - (l.x0 + t * dx), py - (l.y0 + t * dy));
+}
+
+function hitTest(e) {
+  const c = $("network"), r = c.getBoundingClientRect();
+  const x = (e.clientX - r.left) * c.width / r.width, y = (e.clientY - r.top) * c.height / r.height;
+  const g = state.geom;
+  if (!g) return {};
+  const node = g.nodes.find((n) => Math.abs(n.x - x) <= g.s / 2 + 2 && Math.abs(n.y - y) <= g.s / 2 + 2);
+  if (node) return { node };
+  let best = null, dist = 5;
+  for (const l of g.lines) {
+    const d = segmentDistance(x, y, l);
+    if (d < dist) { dist = d; best = l; }
+  }
+  return { line: best };
+}
+
+function inputName(layer, i) {
+  return layer === 0 ? state.snap.features[i] : `neuron ${i} of layer ${layer - 1}`;
+}
+
+function openEditor(e, target) {
+  const ed = $("weight-editor"), panel = $("network-panel").getBoundingClientRect();
+  const isBias = target.from === -1;
+  const out = target.layer === state.snap.layers.length - 1 ? "the output" : `neuron ${target.to} of layer ${target.layer}`;
+  $("weight-label").textContent = isBias ? `bias of ${out}` : `weight ${inputName(target.layer, target.from)} \u2192 ${out}`;
+  $("weight-value").value = target.value;
+  ed.dataset.target = JSON.stringify(target);
+  ed.style.left = `${e.clientX - panel.left + 8}px`;
+  ed.style.top = `${e.clientY - panel.top + $("network-panel").scrollTop + 8}px`;
+  ed.hidden = false;
+  $("weight-value").focus();
+  $("weight-value").select();
+}
+
+function showHover(e, node) {
+  const box = $("hover-map"), c = $("hover-canvas"), panel = $("network-panel").getBoundingClientRect();
+  if (!node) { box.hidden = true; return; }
+  const img = mapImage(node.bytes, node.offset, node.grid, (q) => heat(q / 127.5 - 1));
+  const ctx = c.getContext("2d");
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(img, 0, 0, c.width, c.height);
+  $("hover-label").textContent = node.layer < 0 ? `input ${node.name}`
+    : `${node.name}, bias ${Number(node.bias).toFixed(3)} (click to edit)`;
+  box.style.left = `${e.clientX - panel.left + 16}px`;
+  box.style.top = `${e.clientY - panel.top + $("network-panel").scrollTop + 16}px`;
+  box.hidden = false;
+}
+
+function wireNetworkCanvas() {
+  const c = $("network");
+  c.onmousemove = (e) => {
+    const hit = hitTest(e);
+    showHover(e, hit.node);
+    c.style.cursor = hit.line || (hit.node && hit.node.layer >= 0) ? "pointer" : "default";
+    c.title = hit.line ? `weight ${hit.line.value} (click to edit)` : "";
+  };
+  c.onmouseleave = () => { $("hover-map").hidden = true; };
+  c.onclick = (e) => {
+    const hit = hitTest(e);
+    if (hit.line) openEditor(e, { layer: hit.line.layer, from: hit.line.from, to: hit.line.to, value: hit.line.value });
+    else if (hit.node && hit.node.layer >= 0) {
+      openEditor(e, { layer: hit.node.layer, from: -1, to: hit.node.j, value: hit.node.bias });
+    }
+  };
+  const apply = async () => {
+    const t = JSON.parse($("weight-editor").dataset.target);
+    const r = await call("/network", { action: "set_weight", layer: t.layer, from: t.from, to: t.to, value: numberOrText($("weight-value")) });
+    if (r) $("weight-editor").hidden = true;
+  };
+  $("weight-set").onclick = apply;
+  $("weight-value").onkeydown = (e) => {
+    if (e.key === "Enter") apply();
+    if (e.key === "Escape") $("weight-editor").hidden = true;
+  };
+  $("weight-cancel").onclick = () => { $("weight-editor").hidden = true; };
+}
+
+function decade(k) { // 10^k, readable: 0.001 .. 1000 written out, beyond as 1e-5
+  return Math.abs(k) <= 3 ? String(+Math.pow(10, k).toPrecision(1)) : `1e${k}`;
 }
 
 function niceTicks(lo, hi, n, integer) {
@@ -339,12 +494,22 @@ function drawChart(canvas, series, marks, logScale) {
   const py = (y) => T + (1 - (y - y0) / (y1 - y0)) * (H - T - B);
   ctx.fillStyle = "#666"; ctx.font = "10px sans-serif";
   ctx.textAlign = "right";
-  const yTicks = logScale ? niceTicks(Math.floor(y0), Math.ceil(y1), 4, true).filter((v) => v >= y0 - 1e-9 && v <= y1 + 1e-9)
+  ctx.font = "11px sans-serif";
+  // log scale: a labelled tick at every decade shown, faint lines at 2..9 times each
+  const yTicks = logScale ? Array.from({ length: Math.round(y1 - y0) + 1 }, (_, k) => y0 + k)
     : niceTicks(y0, y1, 4);
+  if (logScale && y1 - y0 <= 4) {
+    ctx.strokeStyle = "#f3f3f3";
+    for (let d = y0; d < y1; d++) for (let m = 2; m < 10; m++) {
+      const yy = py(d + Math.log10(m));
+      ctx.beginPath(); ctx.moveTo(L, yy); ctx.lineTo(W - R, yy); ctx.stroke();
+    }
+  }
+  canvas.dataset.ticks = yTicks.map((v) => (logScale ? decade(Math.round(v)) : +v.toPrecision(3))).join(" ");
   for (const v of yTicks) {
     const yy = py(v);
-    ctx.strokeStyle = "#eee"; ctx.beginPath(); ctx.moveTo(L, yy); ctx.lineTo(W - R, yy); ctx.stroke();
-    ctx.fillText(logScale ? `1e${Math.round(v)}` : +v.toPrecision(3), L - 4, yy + 3);
+    ctx.strokeStyle = "#e2e2e2"; ctx.beginPath(); ctx.moveTo(L, yy); ctx.lineTo(W - R, yy); ctx.stroke();
+    ctx.fillText(logScale ? decade(Math.round(v)) : +v.toPrecision(3), L - 4, yy + 4);
   }
   ctx.textAlign = "center";
   for (const v of niceTicks(x0, x1, 5, true)) ctx.fillText(String(Math.round(v)), px(v), H - 8);
@@ -394,8 +559,9 @@ function render() {
   const fmt = (v) => (v === null ? "-" : v.toPrecision(4));
   $("train-loss").textContent = fmt(snap.loss.train);
   $("test-loss").textContent = fmt(snap.loss.test);
-  $("train-acc").textContent = `${(100 * snap.accuracy.train).toFixed(1)}%`;
-  $("test-acc").textContent = `${(100 * snap.accuracy.test).toFixed(1)}%`;
+  const pct = (v) => (v === null ? "-" : `${(100 * v).toFixed(1)}%`);
+  $("train-acc").textContent = pct(snap.accuracy.train);
+  $("test-acc").textContent = pct(snap.accuracy.test);
   const n = snap.layers.length - 1;
   $("add-layer").disabled = n >= snap.limits.max_hidden_layers;
   $("remove-layer").disabled = n === 0;
@@ -415,22 +581,111 @@ function render() {
   const colours = ["#0877bd", "#f59322"];
   drawChart($("compare"), c ? c.runs.map((r, i) => ({
     x: r.epoch, y: r.train, colour: colours[i],
-    label: `lr ${r.lr}${r.diverged_at !== null ? ` (diverged at epoch ${r.diverged_at})` : ""}`,
+    label: `lr ${r.lr}${r.diverged_at !== null ? ` (diverged at epoch ${r.diverged_at})` : r.verdict ? ` (${r.verdict})` : ""}`,
   })) : [], [], log);
   $("compare-stop").disabled = !(c && c.running);
+  keepUrl(snap);
+}
+
+// ------------------------------------------------------------------ the whole state in the URL
+// #dataset=gauss&noise=0.2&...&units=5,3&act=relu,tanh&seed=7: a shared link rebuilds the same
+// network from the same seed, so the same run; the page keeps its own address up to date
+const URL_KEYS = {
+  dataset: "dataset", noise: "noise", test: "test_ratio", n: "n_samples", dseed: "data_seed",
+  features: "features", units: "units", act: "activations", opt: "optimizer", lr: "lr",
+  batch: "batch_size", l1: "l1", l2: "l2", seed: "seed",
+};
+const LISTS = new Set(["features", "units", "activations"]);
+const NUMBERS = new Set(["noise", "test_ratio", "n_samples", "data_seed", "lr", "batch_size", "l1", "l2", "seed"]);
+
+function snapToBody(snap) {
+  const d = snap.data, s = snap.settings, hidden = snap.layers.slice(0, -1);
+  const body = {
+    features: snap.features, units: hidden.map((l) => l.units),
+    activations: hidden.map((l) => l.activation), optimizer: s.optimizer, lr: s.lr,
+    batch_size: s.batch_size, l1: s.l1, l2: s.l2, seed: snap.seed,
+  };
+  if (d.dataset !== "csv") {
+    Object.assign(body, { dataset: d.dataset, noise: d.noise, test_ratio: d.test_ratio, n_samples: d.n_samples, data_seed: d.seed });
+  }
+  return body;
+}
+
+function bodyToHash(body) {
+  const out = [];
+  for (const [short, key] of Object.entries(URL_KEYS)) {
+    if (!(key in body)) continue;
+    const v = body[key];
+    out.push(`${short}=${encodeURIComponent(LISTS.has(key) ? v.join(",") : v).replace(/%2C/g, ",")}`);
+  }
+  return out.join("&");
+}
+
+function hashToBody(hash) {
+  const body = {};
+  for (const part of hash.replace(/^#/, "").split("&")) {
+    const at = part.indexOf("=");
+    if (at < 0) continue;
+    const key = URL_KEYS[part.slice(0, at)];
+    if (!key) continue;
+    const raw = decodeURIComponent(part.slice(at + 1).replace(/\+/g, " "));
+    const num = (t) => (t.trim() !== "" && !Number.isNaN(Number(t)) ? Number(t) : t);
+    if (LISTS.has(key)) body[key] = raw === "" ? [] : raw.split(",").map((t) => (key === "units" ? num(t) : t));
+    else body[key] = NUMBERS.has(key) ? num(raw) : raw;
+  }
+  return body;
+}
+
+function keepUrl(snap) {
+  if (state.applyingUrl) return; // the link's state is on its way: do not overwrite it
+  const hash = bodyToHash(snapToBody(snap));
+  if (location.hash.slice(1) !== hash) history.replaceState(null, "", `#${hash}`);
+}
+
+async function applyUrl(hash) {
+  const wanted = hashToBody(hash);
+  if (!Object.keys(wanted).length) return;
+  const current = snapToBody(state.snap);
+  if (bodyToHash({ ...current, ...wanted }) === bodyToHash(current)) return; // a reload: keep it
+  state.applyingUrl = true;
+  const r = await call("/state", { ...current, ...wanted });
+  const fresh = r ? await call("") : null; // newer than any snapshot still on its way
+  state.applyingUrl = false;
+  if (fresh) await applySnapshot(fresh);
+  if (r) showMessage("info", "Rebuilt the network and settings of this link (press play for the same run).");
+}
+
+async function share() {
+  const link = location.href;
+  $("share-link").value = link;
+  $("share-box").hidden = false;
+  $("share-link").select();
+  try {
+    await navigator.clipboard.writeText(link);
+    showMessage("info", "Link copied: it rebuilds this data, network and settings, with the same seed.");
+  } catch (err) {
+    showMessage("info", "Copy the link shown under the share button.");
+  }
 }
 
 // ------------------------------------------------------------------ start
 async function start() {
+  const hash = location.hash;
+  state.applyingUrl = hash.length > 1;
   state.options = await (await fetch("/api/options")).json();
   wireControls();
   await openSession(false);
+  state.applyingUrl = false;
+  if (hash.length > 1) await applyUrl(hash);
+  else if (state.snap) keepUrl(state.snap);
   // a reload rejoins the session (see openSession), so leaving only pauses it; a closed
   // tab's session is freed after the idle timeout
   window.addEventListener("pagehide", () => {
     if (state.snap && state.snap.mode !== "paused") post(`/api/session/${state.sid}/control`, { action: "pause" }, true);
   });
   window.addEventListener("resize", () => render());
+  window.addEventListener("hashchange", () => applyUrl(location.hash)); // a link pasted or edited
+  state.ready = true;
 }
 
 start();
