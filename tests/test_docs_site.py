@@ -1,0 +1,92 @@
+"""The documentation site: it builds in strict mode, with every public name in its reference.
+
+The build runs here without executing the notebooks (``LAYERWISE_DOCS_EXECUTE=false``:
+tests/test_notebooks.py executes them); ``make docs`` executes them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import layerwise as lw
+
+ROOT = Path(__file__).resolve().parents[1]
+pytest.importorskip("mkdocs", reason="needs the docs extra")
+pytest.importorskip("mkdocstrings_handlers.python", reason="needs the docs extra")
+pytest.importorskip("mkdocs_jupyter", reason="needs the docs extra")
+
+# public names documented under another path than layerwise.<name>
+DOCUMENTED_AS = {
+    "sweep": "layerwise.sweep.sweep",  # lw.sweep is the function of the package layerwise.sweep
+    "MLPClassifier": "layerwise.estimators.MLPClassifier",
+    "MLPRegressor": "layerwise.estimators.MLPRegressor",
+}
+
+
+def _nav_pages() -> list[str]:
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    nav = text[text.index("\nnav:") :]
+    return re.findall(r"^\s+-\s+(?:[^:\n]+:\s+)?(\S+\.(?:md|ipynb))\s*$", nav, flags=re.M)
+
+
+def test_every_guide_and_tutorial_is_in_the_navigation():
+    pages = set(_nav_pages())
+    docs = ROOT / "docs"
+    for path in [*docs.glob("*.md"), *docs.glob("tutorials/*.ipynb"), *docs.glob("reference/*.md")]:
+        assert path.relative_to(docs).as_posix() in pages, f"{path.name} is not in mkdocs.yml nav"
+
+
+def _public_names() -> dict[str, str]:
+    """Each public name -> the anchor its reference entry must have."""
+    wanted = {}
+    for name in [*lw.__all__, "MLPClassifier", "MLPRegressor", "export"]:
+        wanted[name] = DOCUMENTED_AS.get(name, f"layerwise.{name}")
+        obj = getattr(lw, name)
+        if type(obj).__name__ == "module":  # and each name of a public module's __all__
+            for member in getattr(obj, "__all__", []):
+                top = getattr(lw, member, None)
+                if top is not None and top is getattr(obj, member):
+                    continue  # also a top-level name (lw.Dropout): documented there
+                wanted[f"{name}.{member}"] = f"layerwise.{name}.{member}"
+    return wanted
+
+
+@pytest.mark.slow
+def test_site_builds_strictly_with_every_public_name(tmp_path: Path):
+    site = tmp_path / "site"
+    env = {**os.environ, "LAYERWISE_DOCS_EXECUTE": "false", "NO_MKDOCS_2_WARNING": "1"}
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    log = run.stdout + run.stderr
+    assert run.returncode == 0, log[-3000:]
+    assert "WARNING" not in log, log[-3000:]
+
+    reference = "".join(p.read_text(encoding="utf-8") for p in (site / "reference").glob("*.html"))
+    anchors = set(re.findall(r'id="(layerwise\.[\w.]+)"', reference))
+    missing = {name: a for name, a in _public_names().items() if a not in anchors}
+    assert not missing, f"not in the API reference: {missing}"
+    # the docstrings are rendered as numpydoc: a Parameters section became a table
+    model = (site / "reference" / "model.html").read_text(encoding="utf-8")
+    assert "doc-section-title" in model and "<code>units</code>" in model
+
+    for nb in sorted((ROOT / "docs" / "tutorials").glob("*.ipynb")):
+        page = (site / "tutorials" / f"{nb.stem}.html").read_text(encoding="utf-8")
+        assert "import layerwise as lw" in page, nb.name  # the notebook's code is on its page
+
+    # links from the guides to repository files point at copies inside the site
+    assert (site / "repo" / "examples" / "grow_demo.py").read_bytes() == (
+        ROOT / "examples" / "grow_demo.py"
+    ).read_bytes()
+    assert 'href="repo/examples/grow_demo.py"' in (site / "on-the-fly.html").read_text("utf-8")
