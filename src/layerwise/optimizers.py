@@ -35,10 +35,10 @@ Adam(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0001, amsgrad=False
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,8 +59,34 @@ __all__ = [
 ParamGrad = tuple[str, np.ndarray, np.ndarray]
 
 
+def _hp(default: Any, check: Callable[[Any, str], Any]) -> Any:
+    """A hyperparameter, declared once: its default and its check (``check(value, name)``
+    returns the value to keep or raises). ``__init__``, validation, ``get_config`` and
+    ``repr`` all follow from these declarations."""
+    return field(default=default, metadata={"check": check})
+
+
+def _real(default: float, low: float = 0.0, high: float = math.inf, **bounds: bool) -> Any:
+    return _hp(default, lambda v, name: check_range(v, name, low, high, **bounds))
+
+
+def _flag(default: bool) -> Any:
+    return _hp(default, lambda v, name: bool(v))
+
+
+def _pair(v: Any, name: str) -> tuple[float, float]:
+    if not isinstance(v, tuple | list) or len(v) != 2:
+        raise TypeError(f"{name} must be a pair (beta1, beta2), got {v!r}")
+    return (check_range(v[0], f"{name}[0]", 0.0, 1.0), check_range(v[1], f"{name}[1]", 0.0, 1.0))
+
+
+_LR = _hp(0.01, check_positive)
+
+
+@dataclass(eq=False, repr=False)
 class Optimizer:
-    """Base class. Subclasses implement ``_update(key, param, grad, state)``.
+    """Base class. Subclasses declare their hyperparameters as dataclass fields (with
+    :func:`_hp`) and implement ``_update(key, param, grad, state)``.
 
     Parameters
     ----------
@@ -82,13 +108,18 @@ class Optimizer:
         optimizer's config so that a resumed run continues it.
     """
 
-    name = ""
+    name: ClassVar[str] = ""
+    lr: float = _LR
+    state: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
+    iterations: int = field(default=0, init=False)
+    schedule: Any = field(default=None, init=False)
+    # work arrays shaped like the parameters, reused across steps (not state: never saved)
+    _scratch_arrays: dict[Any, np.ndarray] = field(default_factory=dict, init=False)
 
-    def __init__(self, lr: float = 0.01) -> None:
-        self.lr = check_positive(lr, "lr")
-        self.state: dict[str, dict[str, np.ndarray]] = {}
-        self.iterations = 0
-        self.schedule: Any = None
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if "check" in f.metadata:
+                setattr(self, f.name, f.metadata["check"](getattr(self, f.name), f.name))
 
     def step(self, params: Iterable[ParamGrad]) -> None:
         """Update every ``param`` in place from its ``grad`` (one step of the rule)."""
@@ -104,11 +135,10 @@ class Optimizer:
         raise NotImplementedError
 
     def _scratch(self, p: np.ndarray) -> np.ndarray:
-        """A work array shaped like ``p``, reused across steps (not state: never saved)."""
-        scratch = self.__dict__.setdefault("_scratch_arrays", {})
-        buf = scratch.get((p.shape, p.dtype))
+        """A work array shaped like ``p``, reused across steps."""
+        buf = self._scratch_arrays.get((p.shape, p.dtype))
         if buf is None:
-            buf = scratch[(p.shape, p.dtype)] = np.empty_like(p)
+            buf = self._scratch_arrays[(p.shape, p.dtype)] = np.empty_like(p)
         return buf
 
     def forget(self, *, prefix: str | None = None, key: str | None = None) -> None:
@@ -119,21 +149,17 @@ class Optimizer:
 
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor's arguments, ``lr`` first."""
-        return {"lr": self.lr}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     def get_config(self) -> dict[str, Any]:
         """A JSON-able description: ``name``, ``lr``, every other hyperparameter that differs
         from its default and, when a schedule is attached, ``"schedule"`` (its config and
         position)."""
-        defaults = {
-            k: p.default
-            for k, p in inspect.signature(type(self).__init__).parameters.items()
-            if p.default is not p.empty
-        }
         config: dict[str, Any] = {"name": self.name, "lr": self.lr}
-        for k, v in self.hyperparameters().items():
-            if k != "lr" and (k not in defaults or v != defaults[k]):
-                config[k] = v
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.init and f.name != "lr" and v != f.default:
+                config[f.name] = list(v) if isinstance(v, tuple) else v  # JSON has no tuples
         if self.schedule is not None:
             config["schedule"] = self.schedule.get_config()
         return config
@@ -148,6 +174,7 @@ def _decay(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarray:
     return g + p * weight_decay if weight_decay else g
 
 
+@dataclass(eq=False, repr=False)
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum and weight decay.
 
@@ -167,21 +194,14 @@ class SGD(Optimizer):
         ``weight_decay / 2 * ||p||^2``), on every parameter, biases included.
     """
 
-    name = "sgd"
+    name: ClassVar[str] = "sgd"
+    momentum: float = _real(0.0, 0.0, 1.0)
+    dampening: float = _real(0.0, 0.0, 1.0, high_open=False)
+    nesterov: bool = _flag(False)
+    weight_decay: float = _real(0.0)
 
-    def __init__(
-        self,
-        lr: float = 0.01,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        nesterov: bool = False,
-        weight_decay: float = 0.0,
-    ) -> None:
-        super().__init__(lr)
-        self.momentum = check_range(momentum, "momentum", 0.0, 1.0)
-        self.dampening = check_range(dampening, "dampening", 0.0, 1.0, high_open=False)
-        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
-        self.nesterov = bool(nesterov)
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError(
                 f"nesterov=True needs momentum > 0 and dampening = 0, got momentum="
@@ -200,15 +220,6 @@ class SGD(Optimizer):
             g = g + buf * self.momentum if self.nesterov else buf
         p -= g * self.lr
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "momentum": self.momentum,
-            "dampening": self.dampening,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
-
     def __repr__(self) -> str:
         # the seed's plain update reads as such
         if not (self.momentum or self.weight_decay or self.dampening):
@@ -216,6 +227,7 @@ class SGD(Optimizer):
         return super().__repr__()
 
 
+@dataclass(eq=False, repr=False)
 class RMSprop(Optimizer):
     """RMSprop (Hinton), optionally centred and with momentum. Matches ``torch.optim.RMSprop``.
 
@@ -232,23 +244,12 @@ class RMSprop(Optimizer):
         Divide by the estimated standard deviation of the gradient instead of its RMS.
     """
 
-    name = "rmsprop"
-
-    def __init__(
-        self,
-        lr: float = 0.01,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        centered: bool = False,
-    ) -> None:
-        super().__init__(lr)
-        self.alpha = check_range(alpha, "alpha", 0.0, 1.0)
-        self.eps = check_range(eps, "eps", 0.0, math.inf)
-        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
-        self.momentum = check_range(momentum, "momentum", 0.0, 1.0)
-        self.centered = bool(centered)
+    name: ClassVar[str] = "rmsprop"
+    alpha: float = _real(0.99, 0.0, 1.0)
+    eps: float = _real(1e-8)
+    weight_decay: float = _real(0.0)
+    momentum: float = _real(0.0, 0.0, 1.0)
+    centered: bool = _flag(False)
 
     def _update(self, key, p, g, state):
         g = _decay(g, p, self.weight_decay)
@@ -276,17 +277,8 @@ class RMSprop(Optimizer):
         else:
             p -= g / avg * self.lr
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "alpha": self.alpha,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "momentum": self.momentum,
-            "centered": self.centered,
-        }
 
-
+@dataclass(eq=False, repr=False)
 class Adam(Optimizer):
     """Adam (Kingma & Ba), with optional AMSGrad. Matches ``torch.optim.Adam``.
 
@@ -304,27 +296,13 @@ class Adam(Optimizer):
         Normalise by the running maximum of the second moment.
     """
 
-    name = "adam"
-    decoupled = False
-
-    def __init__(
-        self,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-    ) -> None:
-        super().__init__(lr)
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (
-            check_range(betas[0], "betas[0]", 0.0, 1.0),
-            check_range(betas[1], "betas[1]", 0.0, 1.0),
-        )
-        self.eps = check_range(eps, "eps", 0.0, math.inf)
-        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
-        self.amsgrad = bool(amsgrad)
+    name: ClassVar[str] = "adam"
+    decoupled: ClassVar[bool] = False
+    lr: float = _hp(1e-3, check_positive)
+    betas: tuple[float, float] = _hp((0.9, 0.999), _pair)
+    eps: float = _real(1e-8)
+    weight_decay: float = _real(0.0)
+    amsgrad: bool = _flag(False)
 
     def _update(self, key, p, g, state):
         b1, b2 = self.betas
@@ -362,42 +340,20 @@ class Adam(Optimizer):
         buf *= self.lr * root_bc2 / (1.0 - b1**t)
         p -= buf
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "betas": self.betas,
-            "eps": self.eps,
-            "weight_decay": self.weight_decay,
-            "amsgrad": self.amsgrad,
-        }
 
-    def get_config(self):
-        config = super().get_config()
-        if "betas" in config:
-            config["betas"] = list(self.betas)  # JSON has no tuples
-        return config
-
-
+@dataclass(eq=False, repr=False)
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): ``p *= 1 - lr * weight_decay``
     before the Adam step, instead of adding ``weight_decay * p`` to the gradient. Matches
     ``torch.optim.AdamW``; the parameters are Adam's, with ``weight_decay=1e-2`` by default.
     """
 
-    name = "adamw"
-    decoupled = True
-
-    def __init__(
-        self,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-    ) -> None:
-        super().__init__(lr, betas, eps, weight_decay, amsgrad)
+    name: ClassVar[str] = "adamw"
+    decoupled: ClassVar[bool] = True
+    weight_decay: float = _real(1e-2)
 
 
+@dataclass(eq=False, repr=False)
 class Adagrad(Optimizer):
     """Adagrad (Duchi et al.): per-entry steps shrink with the sum of squared gradients.
     Matches ``torch.optim.Adagrad``.
@@ -413,23 +369,11 @@ class Adagrad(Optimizer):
     eps : float, default 1e-10
     """
 
-    name = "adagrad"
-
-    def __init__(
-        self,
-        lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
-        eps: float = 1e-10,
-    ) -> None:
-        super().__init__(lr)
-        self.lr_decay = check_range(lr_decay, "lr_decay", 0.0, math.inf)
-        self.weight_decay = check_range(weight_decay, "weight_decay", 0.0, math.inf)
-        self.initial_accumulator_value = check_range(
-            initial_accumulator_value, "initial_accumulator_value", 0.0, math.inf
-        )
-        self.eps = check_range(eps, "eps", 0.0, math.inf)
+    name: ClassVar[str] = "adagrad"
+    lr_decay: float = _real(0.0)
+    weight_decay: float = _real(0.0)
+    initial_accumulator_value: float = _real(0.0)
+    eps: float = _real(1e-10)
 
     def _update(self, key, p, g, state):
         g = _decay(g, p, self.weight_decay)
@@ -441,15 +385,6 @@ class Adagrad(Optimizer):
         std = np.sqrt(s)
         std += self.eps
         p -= g / std * clr
-
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "lr_decay": self.lr_decay,
-            "weight_decay": self.weight_decay,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps": self.eps,
-        }
 
 
 _CLASSES: dict[str, type[Optimizer]] = {c.name: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}
