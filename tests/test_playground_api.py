@@ -426,7 +426,7 @@ def test_a_failure_in_the_training_thread_pauses_with_a_message(client, monkeypa
     def broken(*args, **kwargs):
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr(session.model, "fit", broken)
+    monkeypatch.setattr(session, "_fit", broken)  # Sequential has slots: patch the call site
     post(client, "control", {"action": "play"})
     s = wait_for(client, lambda s: s["message"] is not None)
     assert s["mode"] == "paused" and "simulated fault" in s["message"]["text"]

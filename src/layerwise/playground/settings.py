@@ -1,0 +1,229 @@
+"""What the page may set: data, inputs, training settings, a shared link's whole state.
+
+:class:`Settings` is the part of :class:`~layerwise.playground.session.Session` that checks
+and applies them; every value is checked before anything changes, so a refused request
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import layerwise as lw
+from layerwise.playground import data, export
+from layerwise.playground import validate as v
+from layerwise.playground.validate import PlaygroundError
+
+__all__ = ["Settings", "DATASETS", "FEATURES", "LIMITS", "hidden_activations", "optimizer_names"]
+__all__ += ["has_l2"]
+
+DATASETS = [
+    "circles",
+    "xor",
+    "gauss",
+    "spirals",
+    "plane",
+    "multi-gauss",
+    "moons",
+    "blobs",
+    "flower",
+]
+FEATURES = list(data.FEATURES)
+LIMITS = {
+    "max_hidden_layers": 6,
+    "max_units": 32,
+    "min_samples": 20,
+    "max_samples": 1000,
+    "max_lr": 10.0,
+    "max_l2": 1.0,
+    "max_weight": 100.0,
+    "max_points_added": 500,
+    "max_noise": 1.0,
+    "min_test_ratio": 0.1,
+    "max_test_ratio": 0.9,
+    "max_compare_epochs": 5000,
+}
+
+
+def hidden_activations() -> list[str]:
+    return [a for a in lw.activations.names() if a != "softmax"]
+
+
+def optimizer_names() -> list[str]:
+    return lw.optimizers.names()
+
+
+def has_l2() -> bool:
+    return "l2" in inspect.signature(lw.Dense).parameters
+
+
+class Settings:
+    """The setters of a session (mixed into :class:`~layerwise.playground.session.Session`,
+    whose lock, data and model they use)."""
+
+    def _check_data(self, body: dict[str, Any]) -> dict[str, Any]:
+        c, L = self.data_cfg, LIMITS
+        names = DATASETS + (["csv"] if self.custom is not None else [])
+        return {
+            "dataset": v.choice(body, "dataset", names, default=c["dataset"]),
+            "noise": v.number(body, "noise", 0.0, L["max_noise"], default=c["noise"]),
+            "test_ratio": v.number(
+                body,
+                "test_ratio",
+                L["min_test_ratio"],
+                L["max_test_ratio"],
+                default=c["test_ratio"],
+            ),  # fmt: skip
+            "n_samples": v.integer(
+                body, "n_samples", L["min_samples"], L["max_samples"], default=c["n_samples"]
+            ),
+            "seed": v.integer(body, "seed", 0, 2**31 - 1, default=c["seed"]),
+        }
+
+    def _restart(self, what: str) -> None:
+        """New data or inputs: new weights and history, the same hidden layers; say so."""
+        self.mode = "paused"
+        self.compare = None
+        self._make_data()
+        widths, acts = self._architecture()
+        self._reset_model(widths, acts)
+        shape = " x ".join(map(str, widths)) or "no hidden layer"
+        self._say(
+            "info", f"{what}: training restarts from new weights; the network ({shape}) is kept."
+        )
+
+    def set_data(self, body: Any) -> dict[str, Any]:
+        """Data set, noise, test ratio, number of samples, ``regenerate`` (new draw),
+        ``add_point`` ([x1, x2, label]: one more training point, training goes on).
+
+        A new data set restarts training (new weights, history cleared) and keeps the
+        hidden layers.
+        """
+        fields = ("dataset", "noise", "test_ratio", "n_samples", "seed", "regenerate", "add_point")
+        body = v.check_fields(body, fields)
+        if "add_point" in body:
+            return self._add_point(body)
+        new = self._check_data(body)
+        if v.flag(body, "regenerate"):
+            new["seed"] += 1
+        with self.lock:
+            if new["dataset"] != self.data_cfg["dataset"]:
+                self.added = []
+            self.data_cfg = new
+            self._restart("New data")
+            return {"data": dict(self.data_cfg)}
+
+    def _add_point(self, body: dict[str, Any]) -> dict[str, Any]:
+        if set(body) != {"add_point"}:
+            raise PlaygroundError("add_point goes alone, without other fields")
+        point = body["add_point"]
+        d = self.domain
+        if not (isinstance(point, list) and len(point) == 3):
+            raise PlaygroundError(f"add_point must be [x1, x2, label], got {point!r}")
+        x = v.number({"x1": point[0]}, "x1", d.x0, d.x1)
+        y = v.number({"x2": point[1]}, "x2", d.y0, d.y1)
+        if self.task == "regression":
+            label = v.number({"label": point[2]}, "label", -1.0, 1.0)
+        else:
+            label = float(v.integer({"label": point[2]}, "label", 0, self.n_classes - 1))
+        with self.lock:
+            if len(self.added) >= LIMITS["max_points_added"]:
+                raise PlaygroundError(
+                    f"already {len(self.added)} points added, the most allowed; change the "
+                    "data set to start over"
+                )
+            self.added.append((x, y, label))
+            self._make_data()
+            self._record_point()
+            self._bump()
+            return {"added": len(self.added)}
+
+    def set_features(self, names: list[str]) -> None:
+        """Use ``names`` as the network's inputs (lock held); restarts training."""
+        self.features = names
+        self._restart(f"Inputs {', '.join(names)}")
+
+    def _check_settings(self, body: dict[str, Any]) -> dict[str, Any]:
+        s, L = self.settings, LIMITS
+        new = {
+            "optimizer": v.choice(body, "optimizer", optimizer_names(), default=s["optimizer"]),
+            "lr": v.number(body, "lr", 0.0, L["max_lr"], default=s["lr"], lo_open=True),
+            "batch_size": v.integer(
+                body, "batch_size", 1, L["max_samples"], default=s["batch_size"]
+            ),
+            "l1": v.number(body, "l1", 0.0, L["max_l2"], default=s["l1"]),
+            "l2": v.number(body, "l2", 0.0, L["max_l2"], default=s["l2"]),
+        }
+        if new["l2"] > 0 and not has_l2():
+            raise PlaygroundError(
+                "L2 needs layerwise.Dense(..., l2=...), which this version of layerwise does "
+                "not have; set l2 to 0",
+                status=501,
+            )
+        return new
+
+    def set_settings(self, body: Any) -> dict[str, Any]:
+        """Optimizer, learning rate, batch size, L1, L2, ``features``; applied from the
+        next step on (a change of features restarts training)."""
+        body = v.check_fields(body, ("optimizer", "lr", "batch_size", "l1", "l2", "features"))
+        new = self._check_settings(body)
+        feats = v.names(body, "features", FEATURES, default=self.features)
+        with self.lock:
+            self.settings = new
+            self._apply_l2(self.model)
+            if feats != self.features:
+                self.set_features(feats)
+            self._bump()
+            return {"settings": dict(self.settings), "features": list(self.features)}
+
+    def set_state(self, body: Any) -> dict[str, Any]:
+        """Rebuild the whole state a shared link describes: data, features, network,
+        activations, optimizer, lr, seed. Everything is checked before anything changes;
+        the same state and seed give the same weights, so the same run."""
+        fields = ("dataset", "noise", "test_ratio", "n_samples", "data_seed", "features")
+        fields += ("units", "activations", "optimizer", "lr", "batch_size", "l1", "l2", "seed")
+        body = v.check_fields(body, fields)
+        cfg = self._check_data(
+            {k: body[k] for k in ("dataset", "noise", "test_ratio", "n_samples") if k in body}
+            | ({"seed": body["data_seed"]} if "data_seed" in body else {})
+        )
+        settings = self._check_settings(
+            {k: body[k] for k in ("optimizer", "lr", "batch_size", "l1", "l2") if k in body}
+        )
+        feats = v.names(body, "features", FEATURES, default=self.features)
+        widths, acts = self._architecture()
+        L = LIMITS
+        widths = v.integers(
+            body, "units", 1, L["max_units"], L["max_hidden_layers"], default=widths
+        )
+        acts = body.get("activations", acts if len(acts) == len(widths) else ["tanh"] * len(widths))
+        if not isinstance(acts, list) or len(acts) != len(widths):
+            raise PlaygroundError(
+                f"activations must be a list of {len(widths)} names, one per hidden layer; "
+                f"got {acts!r}"
+            )
+        acts = [v.choice({"activations": a}, "activations", hidden_activations()) for a in acts]
+        seed = v.integer(body, "seed", 0, 2**31 - 1, default=self.init_seed)
+        with self.lock:
+            self.mode, self.compare, self.added = "paused", None, []
+            self.data_cfg, self.settings, self.features = cfg, settings, feats
+            self.init_seed = seed
+            self._make_data()
+            self._reset_model(widths, acts)
+            return {"state": "rebuilt", "epoch": self.epoch}
+
+    def upload_csv(self, body: Any) -> dict[str, Any]:
+        """``{"csv": text}``: a CSV of two feature columns and a target column (last),
+        read by :func:`layerwise.datasets.load_csv`; becomes the data set ``"csv"``."""
+        body = v.check_fields(body, ("csv", "name"))
+        text = body.get("csv")
+        if not isinstance(text, str) or not text.strip():
+            raise PlaygroundError("csv must be the text of a CSV file with a header row")
+        X, y = export.read_csv(text, max_rows=LIMITS["max_samples"])
+        with self.lock:
+            self.custom = (X, y)
+            self.added = []
+            self.data_cfg = dict(self.data_cfg, dataset="csv", n_samples=len(X))
+            self._restart(f"Data from {body.get('name') or 'your CSV'} ({len(X)} rows)")
+            return {"data": dict(self.data_cfg), "task": self.task}
