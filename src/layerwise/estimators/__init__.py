@@ -34,5 +34,9 @@ except ImportError as exc:  # pragma: no cover - exercised through sys.modules i
     ) from exc
 
 from layerwise.estimators._mlp import MLPClassifier, MLPRegressor
+from layerwise.export.onnx import register_skl2onnx_on_import
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
+
+# skl2onnx.to_onnx(pipeline) converts our estimators once skl2onnx is imported
+register_skl2onnx_on_import(MLPClassifier, MLPRegressor)
