@@ -154,3 +154,91 @@ def test_command_line_checkpoint_and_resume(tmp_path, capsys):
     # resuming past the end is refused in one line
     assert cli.main([*common, "--resume", str(tmp_path / "ck6.npz")]) == 2
     assert "already trained 6 epochs" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ callbacks' counters too
+def _growth_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 2))
+    return X, ((X**2).sum(1) < 1.2).astype(int)  # inside a circle: 3 relus are too few
+
+
+def _growth_model():
+    return lw.Sequential(
+        [lw.Dense(3, "relu"), lw.Dropout(0.2), lw.Dense(3, "tanh"), lw.Dense(1, "sigmoid")],
+        input_dim=2, seed=5, dtype="float64",
+    )  # fmt: skip
+
+
+def _growth_callbacks():
+    return [
+        cbs.GrowOnPlateau(patience=2, widen_by=2, max_units=9, monitor="loss", min_delta=0.02),
+        cbs.EarlyStopping("val_loss", patience=6, min_delta=0.005, restore_best_weights=True),
+        cbs.ReduceLROnPlateau("loss", factor=0.5, patience=1, min_delta=0.01),
+    ]
+
+
+_GROWTH_FIT = dict(loss="bce", batch_size=16, validation_split=0.25, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def growth_run(tmp_path_factory):
+    """One uninterrupted run that grows (widen and deepen), reduces its rate (callback and
+    schedule) and stops early, restoring its best weights; a checkpoint after every epoch."""
+    folder = tmp_path_factory.mktemp("growth")
+    X, y = _growth_data()
+    model = _growth_model()
+    ckpt = cbs.ModelCheckpoint(str(folder / "ck{epoch}.npz"))
+    plateau = schedules.ReduceLROnPlateau("loss", patience=1, factor=0.7, threshold=0.05)
+    history = model.fit(X, y, optimizer="adam", lr=0.05, epochs=40, schedule=plateau,
+                        callbacks=[*_growth_callbacks(), ckpt], **_GROWTH_FIT)  # fmt: skip
+    # the run exercises what the counters decide
+    assert {e["change"].split()[0] for e in history.events} == {"widen", "deepen"}
+    assert model.state.callbacks["EarlyStopping"].stopped_epoch == len(history) < 40
+    return folder, model, history
+
+
+@pytest.mark.parametrize("k", [1, 3, 5, 9, 12, 16, 20, 22])
+def test_resume_with_growth_early_stopping_and_plateaus_is_identical(growth_run, k):
+    folder, full, h_full = growth_run
+    X, y = _growth_data()
+    resumed = lw.load(folder / f"ck{k}.npz")
+    h = resumed.fit(X, y, epochs=40, initial_epoch=k, callbacks=_growth_callbacks(),
+                    **_GROWTH_FIT)  # fmt: skip
+    assert [layer.units for layer in resumed.layers] == [layer.units for layer in full.layers]
+    _assert_identical(resumed, full)
+    assert h.loss == h_full.loss[k:] and h.lr == h_full.lr[k:]
+    assert resumed.events == full.events
+
+
+def test_resume_without_the_counters_would_differ(growth_run):
+    # the check above can fail: fresh counters grow and stop at other epochs
+    folder, full, h_full = growth_run
+    X, y = _growth_data()
+    resumed = lw.load(folder / "ck9.npz")
+    resumed.state.callbacks = {}
+    h = resumed.fit(X, y, epochs=40, initial_epoch=9, callbacks=_growth_callbacks(),
+                    **_GROWTH_FIT)  # fmt: skip
+    assert h.loss != h_full.loss[9:] or resumed.events != full.events
+
+
+@pytest.mark.parametrize("k", [3, 8])
+def test_command_line_resume_with_grow_early_stopping_plateau_and_dropout(tmp_path, k):
+    """`layerwise train --resume` from any epoch ends bit for bit where the uninterrupted
+    run ends, with --grow, --early-stopping, --schedule plateau and --dropout in play."""
+    from layerwise import cli
+
+    common = ["train", "circles", "--hidden", "3", "--activation", "relu", "--optimizer",
+              "adam", "--lr", "0.05", "--batch-size", "16", "--dropout", "0.1",
+              "--epochs", "30", "--grow", "patience=2,widen_by=2,max_units=9,min_delta=0.02",
+              "--early-stopping", "5", "--schedule", "plateau:patience=1,factor=0.5",
+              "--seed", "3", "--quiet"]  # fmt: skip
+    ck = str(tmp_path / "ck{epoch}.npz")
+    assert cli.main([*common, "--checkpoint", ck, "--out", str(tmp_path / "full")]) == 0
+    resume = ["--resume", str(tmp_path / f"ck{k}.npz"), "--out", str(tmp_path / "resumed")]
+    assert cli.main([*common, *resume]) == 0
+    full, resumed = lw.load(tmp_path / "full/model.npz"), lw.load(tmp_path / "resumed/model.npz")
+    assert full.events and any(isinstance(layer, lw.Dropout) for layer in full.layers)
+    assert resumed.epochs_trained == full.epochs_trained
+    assert resumed.events == full.events
+    _assert_identical(resumed, full)

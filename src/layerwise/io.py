@@ -172,6 +172,7 @@ def save(
         "events": model.events,
         "name_counter": int(getattr(model, "_name_counter", 0)),
         "rng_state": model.rng.bit_generator.state,
+        "callbacks": model.state.counters(),  # EarlyStopping's best and wait ... (issue 12)
         "optimizer": optimizer,
         "scaler": scaler.get_config() if scaler is not None else None,
         "history": history.to_dict() if history is not None else None,
@@ -290,6 +291,8 @@ def _check_header(header: dict[str, Any], members: dict[str, Any], where: str) -
         raise TypeError("events must be a list")
     if not isinstance(header.get("rng_state"), dict):
         raise TypeError("rng_state must be a dict")
+    if not isinstance(header.get("callbacks") or {}, dict):
+        raise TypeError("callbacks must be a dict of the callbacks' counters")
     for field in ("metadata", "history", "scaler"):
         if header.get(field) is not None and not isinstance(header[field], dict):
             raise TypeError(f"{field} must be a dict or null, got {type(header[field]).__name__}")
@@ -501,6 +504,7 @@ def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) 
     model._name_counter = int(header.get("name_counter", len(model.layers)))
     model.rng = _restore_rng(header["rng_state"], where)
     model.optimizer = _restore_optimizer(header.get("optimizer"), arrays, where)
+    model.state.callbacks = dict(header.get("callbacks") or {})  # resumed by fit(initial_epoch)
     scaler = header.get("scaler")
     model.scaler = StandardScaler.from_config(scaler) if scaler is not None else None
     history = header.get("history")
