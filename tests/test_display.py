@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -96,20 +94,47 @@ def test_summary_rows_gives_none_for_text_of_another_shape():
     assert _display._table("a <b>") == "<pre>a &lt;b&gt;</pre>"
 
 
-def _png(html: str) -> bytes:
-    match = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
-    assert match, html[:200]
-    return base64.b64decode(match.group(1))
+def _polylines(svg: str) -> list[list[tuple[float, float]]]:
+    tags = _parse(svg).tags
+    return [
+        [tuple(map(float, p.split(","))) for p in a["points"].split()]
+        for t, a in tags
+        if t == "polyline"
+    ]
 
 
-def test_history_shows_its_numbers_and_a_png_loss_curve():
+def _affine(values, pixels) -> bool:
+    """Pixels are an affine image of values: equal ratios of differences (to rounding)."""
+    dv, dp = np.diff(values), np.diff(pixels)
+    return np.allclose(dp / dp[0], dv / dv[0], atol=0.02)
+
+
+def test_history_shows_its_numbers_and_its_loss_curves():
     history = lw.History(loss=[1.0, 0.5, 0.25], val_loss=[1.2, 0.6, 0.4])
     html = history._repr_html_()
     assert "History: 3 epoch(s), last loss 0.25, last val_loss 0.4" in html
-    png = _png(html)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-    assert (width, height) == (480, 280)
+    loss, val = _polylines(html)
+    xs = [x for x, _ in loss]
+    assert xs[0] == 56 and xs[-1] == 480 - 16 and xs == [x for x, _ in val]  # plot area
+    assert _affine([1.0, 0.5, 0.25], [y for _, y in loss])  # linear axis: 4.8x range
+    assert all(a < b for (_, a), (_, b) in zip(loss, loss[1:]))  # falling loss: y grows down
+    assert "log scale" not in html
+
+
+def test_a_loss_over_decades_is_drawn_on_a_log_axis_and_gaps_break_the_line():
+    loss = [10.0, 1.0, float("nan"), 0.1, 0.01]
+    svg = _display.curves_svg(loss)
+    first, second = _polylines(svg)
+    assert len(first) == 2 and len(second) == 2
+    ys = [y for _, y in first + second]
+    assert _affine(np.log10([10.0, 1.0, 0.1, 0.01]), ys)
+    assert "log scale" in svg
+
+
+def test_a_long_curve_is_sampled_and_keeps_its_last_point():
+    loss = list(np.linspace(1.0, 0.5, 5000))
+    (line,) = _polylines(_display.curves_svg(loss))
+    assert len(line) <= 601 and line[-1][0] == 480 - 16
 
 
 def test_an_empty_history_has_no_picture():
@@ -161,13 +186,13 @@ def _fake_notebook(monkeypatch, draw_seconds: float):
         return _Handle(shown)
 
     monkeypatch.setattr(IPython.display, "display", display)
-    real = _display.curves_png
+    real = _display.curves_svg
 
-    def slow_png(*args, **kwargs):
+    def slow_svg(*args, **kwargs):
         clock.t += draw_seconds
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_display, "curves_png", slow_png)
+    monkeypatch.setattr(_display, "curves_svg", slow_svg)
     return clock, shown
 
 
@@ -188,7 +213,7 @@ def test_liveplot_redraws_one_picture_in_place_and_always_the_last_epoch(monkeyp
     assert kinds[0] == "display" and set(kinds[1:]) == {"update"}
     # a redraw once a second (epochs 4, 8, ..., 48) and one at the end (epoch 50)
     assert cb.draws == len(shown) == 12 + 1
-    assert shown[-1][1].data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shown[-1][1].data.startswith("<svg")
     assert cb.epochs == list(range(1, 51)) and cb.val_loss[-1] == 1.2 / 50
 
 
@@ -206,17 +231,17 @@ def test_liveplot_draws_at_most_about_five_percent_of_the_time(monkeypatch):
     assert cb.draws >= 4
 
 
-def test_liveplot_outside_a_notebook_writes_the_final_picture_only_when_given_a_path(tmp_path):
+def test_liveplot_outside_a_notebook_writes_the_final_svg_only_when_given_a_path(tmp_path):
     assert not lw.callbacks._in_notebook()  # pytest is no Jupyter kernel
     quiet = lw.callbacks.LivePlot()
     clock = _Clock()
     _train(quiet, clock, epochs=5, seconds_per_epoch=1.0)
     assert quiet.draws == 0 and list(tmp_path.iterdir()) == []
-    path = tmp_path / "loss.png"
+    path = tmp_path / "loss.svg"
     writer = lw.callbacks.LivePlot(path=path)
     _train(writer, clock, epochs=5, seconds_per_epoch=1.0)
     assert writer.draws == 0
-    assert path.read_bytes() == _display.curves_png(
+    assert path.read_text(encoding="utf-8") == _display.curves_svg(
         writer.loss, writer.val_loss, [], epochs=writer.epochs
     )
 
@@ -225,14 +250,14 @@ def test_liveplot_marks_the_changes_of_the_network(tmp_path, monkeypatch):
     model = lw.mlp(2, [3], 1, seed=0)
     model.events.append({"epoch": 2, "change": "widen layer 0 to 5 units"})  # as fit records
     seen = {}
-    real = _display.curves_png
+    real = _display.curves_svg
 
     def spy(loss, val_loss=(), marks=(), **kwargs):
         seen["marks"] = list(marks)
         return real(loss, val_loss, marks, **kwargs)
 
-    monkeypatch.setattr(_display, "curves_png", spy)
-    cb = lw.callbacks.LivePlot(path=tmp_path / "loss.png")
+    monkeypatch.setattr(_display, "curves_svg", spy)
+    cb = lw.callbacks.LivePlot(path=tmp_path / "loss.svg")
     _train(cb, _Clock(), epochs=3, seconds_per_epoch=1.0, model=model)
     assert seen["marks"] == [2]
 
@@ -246,5 +271,7 @@ def test_liveplot_refuses_bad_settings_naming_them():
         lw.callbacks.LivePlot(every=-1)
     with pytest.raises(TypeError, match="path must be a file path"):
         lw.callbacks.LivePlot(path=3)
+    with pytest.raises(ValueError, match=r"path must name an \.svg file .* got 'loss\.png'"):
+        lw.callbacks.LivePlot(path="loss.png")
     with pytest.raises(TypeError, match="logy must be True, False or None"):
         lw.callbacks.LivePlot(logy="yes")

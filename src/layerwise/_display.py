@@ -1,24 +1,23 @@
 """Rich display in Jupyter: HTML for a model and for a History.
 
 ``Sequential._repr_html_`` shows the summary as a table beside a picture of the network
-(an inline SVG drawn here, one circle per neuron, one line per weight); ``History._repr_html_``
-shows the loss curve (a PNG drawn with matplotlib, embedded as base64).
+(one circle per neuron, one line per weight); ``History._repr_html_`` shows the loss curve.
+Both pictures are inline SVG drawn here by hand: no matplotlib, and a redraw costs
+milliseconds (``callbacks.LivePlot`` redraws during training).
 
 A leaf module: it imports nothing of layerwise (it reads the objects it is given through
 their public attributes), so the core can call it without importing anything above
-itself, and it imports matplotlib only inside :func:`history_html`.
+itself; it imports nothing heavy.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["model_html", "history_html", "architecture_svg", "curves_png", "summary_rows"]
+__all__ = ["model_html", "history_html", "architecture_svg", "curves_svg", "summary_rows"]
 
 _MAX_NEURONS = 8  # a wider layer shows its first and last neurons and "+N"
 
@@ -182,15 +181,32 @@ def model_html(model: Any) -> str:
     )
 
 
-def curves_png(
+def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round numbers between lo and hi, about ``count`` of them."""
+    if hi <= lo:
+        return [lo]
+    raw = (hi - lo) / count
+    step = 10 ** math.floor(math.log10(raw))
+    step *= next(m for m in (1, 2, 2.5, 5, 10) if m * step >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + k * step for k in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def curves_svg(
     loss: Sequence[float],
     val_loss: Sequence[float] = (),
     marks: Sequence[float] = (),
     *,
     epochs: Sequence[float] | None = None,
     logy: bool | None = None,
-) -> bytes:
-    """The loss (and validation loss) per epoch as PNG bytes, with dotted marks.
+    width: int = 480,
+    height: int = 280,
+) -> str:
+    """The loss (and validation loss) per epoch as an inline SVG, with dotted marks.
 
     Parameters
     ----------
@@ -202,33 +218,82 @@ def curves_png(
         The x values (default 1, 2, ..., n_epochs).
     logy : bool or None, default None
         Logarithmic y axis; None: when the finite positive losses span more than 50x.
+    width, height : int
+        Size in pixels.
 
     Returns
     -------
-    bytes
-        A 480 x 280 PNG.
+    str
+        An ``<svg>`` element: one ``<polyline>`` per curve and unbroken stretch of finite
+        values, at most ~600 points each (longer curves are sampled).
     """
-    from matplotlib.figure import Figure  # no pyplot: nothing global, nothing to close
-
-    fig = Figure(figsize=(4.8, 2.8), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
-    x = list(epochs) if epochs is not None else list(range(1, len(loss) + 1))
-    ax.plot(x, loss, label="loss")
+    xs = list(epochs) if epochs is not None else list(range(1, len(loss) + 1))
+    curves = [("loss", list(loss), "#1f77b4", "")]
     if len(val_loss) == len(loss) and len(loss):
-        ax.plot(x, val_loss, "--", label="val_loss")
-    for epoch in marks:
-        ax.axvline(epoch, color="0.5", linewidth=0.9, linestyle=":")
+        curves.append(("val_loss", list(val_loss), "#ff7f0e", "5,3"))
+    finite = [v for _, ys, _, _ in curves for v in ys if math.isfinite(v)]
     if logy is None:
-        finite = [v for v in [*loss, *val_loss] if math.isfinite(v)]
         logy = bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 50
     if logy:
-        ax.set_yscale("log")  # a loss falling over decades reads better on a log axis
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.legend(frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+        finite = [v for v in finite if v > 0]
+    tf = (lambda v: math.log10(v)) if logy else (lambda v: v)  # noqa: E731
+    lo, hi = (tf(min(finite)), tf(max(finite))) if finite else (0.0, 1.0)
+    pad = (hi - lo) * 0.05 or 0.5
+    lo, hi = lo - pad, hi + pad
+    x0, x1 = (xs[0], xs[-1]) if xs else (0, 1)
+    x1 = x1 if x1 > x0 else x0 + 1
+    left, right, top, bottom = 56, width - 16, 12, height - 36
+
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * (right - left)
+
+    def py(v: float) -> float:
+        return bottom - (tf(v) - lo) / (hi - lo) * (bottom - top)
+
+    font = 'font-family="sans-serif" font-size="11"'
+    parts = [f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" '
+             'fill="none" stroke="#888"/>']  # fmt: skip
+    yticks = [10.0**e for e in range(math.ceil(lo), math.floor(hi) + 1)] if logy else []
+    if len(yticks) < 2:
+        yticks = [(10**t if logy else t) for t in _nice_ticks(lo, hi)]
+    for v in yticks:
+        y = py(v)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#eee"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" {font}>'
+                     f"{_fmt(v)}</text>")  # fmt: skip
+    for x in _nice_ticks(x0, x1):
+        parts.append(f'<text x="{px(x):.1f}" y="{bottom + 14}" text-anchor="middle" {font}>'
+                     f"{x:.7g}</text>")  # fmt: skip
+    for x in marks:
+        if x0 <= x <= x1:
+            parts.append(f'<line x1="{px(x):.1f}" y1="{top}" x2="{px(x):.1f}" y2="{bottom}" '
+                         'stroke="#666" stroke-dasharray="1,3"/>')  # fmt: skip
+    step = max(1, math.ceil(len(xs) / 600))
+    keep = sorted(set(range(0, len(xs), step)) | ({len(xs) - 1} if xs else set()))
+    for k, (name, ys, colour, dash) in enumerate(curves):
+        runs: list[list[str]] = [[]]
+        for i in keep:
+            ok = math.isfinite(ys[i]) and (ys[i] > 0 or not logy)
+            if ok:
+                runs[-1].append(f"{px(xs[i]):.1f},{py(ys[i]):.1f}")
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            if run:
+                parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                             f'stroke-width="1.6" stroke-dasharray="{dash}"/>')  # fmt: skip
+        y = top + 14 + 14 * k
+        parts.append(f'<line x1="{right - 90}" y1="{y - 4}" x2="{right - 70}" y2="{y - 4}" '
+                     f'stroke="{colour}" stroke-width="1.6" stroke-dasharray="{dash}"/>'
+                     f'<text x="{right - 66}" y="{y}" {font}>{name}</text>')  # fmt: skip
+    parts.append(f'<text x="{(left + right) / 2}" y="{height - 6}" text-anchor="middle" '
+                 f'{font}>epoch</text>')  # fmt: skip
+    scale = ", log scale" if logy else ""
+    parts.append(f'<text x="12" y="{(top + bottom) / 2}" text-anchor="middle" {font} '
+                 f'transform="rotate(-90 12 {(top + bottom) / 2})">loss{scale}</text>')  # fmt: skip
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="loss per epoch">'
+            + "".join(parts) + "</svg>")  # fmt: skip
 
 
 def history_html(history: Any) -> str:
@@ -242,7 +307,7 @@ def history_html(history: Any) -> str:
     Returns
     -------
     str
-        A ``<div>`` with the epoch count, the last losses and, from one epoch on, a PNG
+        A ``<div>`` with the epoch count, the last losses and, from one epoch on, an SVG
         of the curves (dotted lines where the network changed, from ``events``).
     """
     n = len(history.loss)
@@ -254,7 +319,5 @@ def history_html(history: Any) -> str:
     picture = ""
     if n:
         marks = [e["epoch"] for e in getattr(history, "events", []) if "epoch" in e]
-        png = curves_png(history.loss, history.val_loss, marks)
-        src = f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}"
-        picture = f"<br><img src='{src}' alt='loss per epoch'>"
+        picture = "<br>" + curves_svg(history.loss, history.val_loss, marks)
     return f"<div class='layerwise-history'><code>{html.escape(text)}</code>{picture}</div>"
