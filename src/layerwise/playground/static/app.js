@@ -171,8 +171,7 @@ function wireControls() {
   fillSelect($("optimizer"), state.options.optimizers);
   wireFeatures();
   $("l1").onchange = (e) => call("/settings", { l1: numberOrText(e.target) });
-  $("show-test").onchange = () => render();
-  $("discretize").onchange = () => render();
+  for (const id of ["show-test", "discretize"]) $(id).onchange = () => render();
   $("add-class").onchange = () => { $("boundary").classList.toggle("adding", $("add-class").value !== ""); };
   $("boundary").onclick = (e) => addPoint(e);
   $("csv-file").onchange = async (e) => {
@@ -636,13 +635,30 @@ function hashToBody(hash) {
   return body;
 }
 
+// what only the page draws, in the link too (TensorFlow Playground's showTestData, discretize)
+const VIEW = { showtest: ["show-test", true], discrete: ["discretize", false], log: ["log-scale", false] };
+
+function viewHash() {
+  return Object.entries(VIEW).filter(([, [id, dflt]]) => $(id).checked !== dflt)
+    .map(([key, [id]]) => `&${key}=${$(id).checked ? 1 : 0}`).join("");
+}
+
+function applyView(hash) {
+  for (const part of hash.replace(/^#/, "").split("&")) {
+    const [key, value] = part.split("=");
+    if (VIEW[key]) $(VIEW[key][0]).checked = value === "1";
+  }
+}
+
 function keepUrl(snap) {
   if (state.applyingUrl) return; // the link's state is on its way: do not overwrite it
-  const hash = bodyToHash(snapToBody(snap));
+  const hash = bodyToHash(snapToBody(snap)) + viewHash();
   if (location.hash.slice(1) !== hash) history.replaceState(null, "", `#${hash}`);
 }
 
 async function applyUrl(hash) {
+  applyView(hash);
+  if (state.snap) render();
   const wanted = hashToBody(hash);
   if (!Object.keys(wanted).length) return;
   const current = snapToBody(state.snap);
