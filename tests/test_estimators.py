@@ -317,3 +317,28 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "layerwise.estimators")
     with pytest.raises(ImportError, match=r"pip install 'layerwise\[sklearn\]'"):
         lw.MLPClassifier  # noqa: B018
+
+
+# ---------------------------------------------------------------------------------------
+# The migration example of docs/ecosystem.md
+
+
+@pytest.mark.slow
+def test_docs_migration_example_is_a_sklearn_script_that_runs(capsys):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "ecosystem.md").read_text("utf-8")
+    block = next(
+        b
+        for b in re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+        if "# from sklearn.neural_network import MLPClassifier" in b
+    )
+    ours = "from layerwise import MLPClassifier\n"
+    assert block.count(ours) == 1
+    assert "lw." not in block and block.count("layerwise") == 1  # only the import changed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        exec(compile(block, "docs/ecosystem.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert float(lines[0]) > 0.95  # 5-fold CV accuracy on wine
