@@ -248,6 +248,22 @@ def test_threadpool_limits_around_the_call_wins():
     assert blas_counts() == before
 
 
+def test_a_second_fit_at_the_same_time_leaves_threads_to_the_first():
+    # fits in two threads (the playground's sessions): BLAS threads are the process's
+    before = blas_counts()
+    first, clock = make()
+    with first:
+        train(first, clock, busy, 20)
+        second = ThreadChooser(2, clock=clock, cores=2, environ={})
+        with second:
+            seen = train(second, clock, quiet, 20)
+        assert set(seen) == {1} and blas_counts() == [1] * len(before)  # the first's choice
+        assert second.reason == "another fit in this process manages BLAS threads: left as is"
+    assert blas_counts() == before
+    with ThreadChooser(2, clock=clock, cores=2, environ={}) as third:  # the first has ended
+        assert third.reason == "set by the caller (threads=2)"
+
+
 def test_one_core_has_nothing_to_choose():
     clock = FakeClock()
     with ThreadChooser(None, clock=clock, cores=1, environ={}) as chooser:

@@ -24,7 +24,9 @@ fit that starts before the next re-check of the last one starts from its choice.
 
 A caller's own choice always wins and is only recorded: ``threads=k`` (applied for the run),
 a thread variable in the environment (``OMP_NUM_THREADS``...), or BLAS held below its process
-default by a ``threadpoolctl.threadpool_limits`` around the call (as sweeps do).
+default by a ``threadpoolctl.threadpool_limits`` around the call (as sweeps do). BLAS threads
+belong to the process: while one fit manages them, a fit started in another thread (the
+playground's sessions) leaves them alone, even with ``threads=k``, and says so.
 
 The thread count changes the last bits of a matrix product, so a measured choice is
 reproducible bit for bit only at the same counts: pass ``threads=1`` for runs that must be.
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -88,6 +91,8 @@ def _counts(controller: Any) -> list[int]:
 # a count below it inside fit means the caller limited BLAS around the call.
 _CONTROLLER = _blas_controller()
 _DEFAULTS = _counts(_CONTROLLER)
+_LOCK = threading.Lock()
+_ACTIVE: list[ThreadChooser] = []  # choosers inside their ``with`` (fits in other threads)
 _REAL_CLOCK = time.perf_counter  # only its measurements are remembered across fits
 # the last measured choice per number of cores: (threads, its batch time, valid until)
 # keyed by (kind, cores): a training batch and a prediction chunk are different work
@@ -158,6 +163,7 @@ class ThreadChooser:
         self._key = (kind, self._cores)
         self._controller = _CONTROLLER
         self._saved: list[int] = []
+        self._owner = False
         self._info: dict[str, Any] = {}
         self._timing = False  # True while batches are timed (the "choose" mode)
         self._t0 = 0.0
@@ -172,11 +178,16 @@ class ThreadChooser:
     # -- entering and leaving: apply the caller's choice or decide to measure ----------------
 
     def __enter__(self) -> ThreadChooser:
+        with _LOCK:  # BLAS threads are the process's: one chooser at a time manages them
+            self._owner = not _ACTIVE
+            _ACTIVE.append(self)
         counts = _counts(self._controller)
         self._saved = counts
         self.threads = min(counts) if counts else None
         if not counts:
             self.reason = "no BLAS thread pool found (is threadpoolctl installed?): left as is"
+        elif not self._owner:
+            self.reason = "another fit in this process manages BLAS threads: left as is"
         elif self.requested is not None:
             self._apply(self.requested)
             self.reason = f"set by the caller (threads={self.requested})"
@@ -209,9 +220,11 @@ class ThreadChooser:
     def __exit__(self, *exc: Any) -> None:
         self._timing = False
         self.describe()
-        if _counts(self._controller) != self._saved:  # the caller's counts, as they were
+        if self._owner and _counts(self._controller) != self._saved:  # the caller's, as were
             for lc, n in zip(self._controller.lib_controllers, self._saved):
                 lc.set_num_threads(n)
+        with _LOCK:
+            _ACTIVE.remove(self)
 
     def _apply(self, n: int) -> None:
         for lc in self._controller.lib_controllers:
