@@ -104,3 +104,35 @@ def test_config_round_trip():
 def test_activation_objects_are_accepted():
     layer = Dense(2, lw.activations.Sigmoid())
     assert layer.activation.name == "sigmoid" and layer.describe() == "sigmoid"
+
+
+def test_layers_and_activations_written_without_buffers_still_train():
+    # a user's layer and activation with the signatures of before out=/inplace= (they
+    # get no buffers) train exactly like the built-in ones
+    class OldTanh(lw.activations.Activation):
+        name = "old_tanh"
+
+        def forward(self, Z):
+            return np.tanh(Z)
+
+        def backward(self, dA, Z, A):
+            return dA * (1.0 - A * A)
+
+    class OldDense(lw.Dense):
+        def forward(self, A_prev, *, training=False, rng=None):
+            return lw.Dense.forward(self, A_prev)
+
+        def backward(self, dA, cache, *, need_dA_prev=True):
+            return lw.Dense.backward(self, dA, cache, need_dA_prev=need_dA_prev)
+
+    assert not OldTanh.buffered and not OldDense.buffered and lw.Dense.buffered
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    old = lw.Sequential([OldDense(5, OldTanh()), lw.Dense(1, "identity")], input_dim=3, seed=1,
+                        dtype="float64")  # fmt: skip
+    new = lw.Sequential([lw.Dense(5, "tanh"), lw.Dense(1, "identity")], input_dim=3, seed=1,
+                        dtype="float64")  # fmt: skip
+    for m in (old, new):
+        m.fit(X, y, loss="mse", lr=0.05, epochs=4, batch_size=8, verbose=False)
+    for a, b in zip(old.layers, new.layers):
+        np.testing.assert_array_equal(a.W, b.W)

@@ -5,76 +5,84 @@
 >>> A, caches = model.forward([[0.0, 1.0]])     # forward: caches hold A_prev, W, b, Z
 >>> grads = model.backward(caches, [1], "bce")   # backward: grads hold dW, db
 >>> model.update(grads, lr=0.01)                 # update: W -= lr*dW, b -= lr*db
+
+Every public name is loaded on first use (PEP 562), so ``import layerwise.activations`` (or
+``.layers``, ``.model``) loads the numeric core and nothing above it.
 """
 
-from layerwise import (
-    activations,
-    callbacks,
-    datasets,
-    initializers,
-    losses,
-    metrics,
-    optimizers,
-    regularization,
-    schedules,
-    surgery,
-)
-from layerwise.gradcheck import gradient_check
-from layerwise.io import load, save
-from layerwise.layers import Dense, Layer
-from layerwise.model import Sequential, mlp
-from layerwise.regularization import BatchNorm, Dropout
-from layerwise.sweep import SweepResult, sweep  # dask is imported only inside sweep
-from layerwise.training import DivergenceError, History, fit
+from __future__ import annotations
+
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
-# MLPClassifier, MLPRegressor (scikit-learn) and export (torch, onnx) are attributes loaded
-# on first use (see __getattr__ below), like plot (matplotlib). They stay out of __all__ so
-# that `from layerwise import *` never needs an optional extra.
+# name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    **{
+        m: (f"layerwise.{m}", None)
+        for m in (
+            "activations",
+            "callbacks",
+            "datasets",
+            "initializers",
+            "losses",
+            "metrics",
+            "optimizers",
+            "plot",
+            "regularization",
+            "schedules",
+            "surgery",
+            "export",
+        )
+    },  # fmt: skip
+    "BatchNorm": ("layerwise.regularization", "BatchNorm"),
+    "Dropout": ("layerwise.regularization", "Dropout"),
+    "Dense": ("layerwise.layers", "Dense"),
+    "Layer": ("layerwise.layers", "Layer"),
+    "Sequential": ("layerwise.model", "Sequential"),
+    "mlp": ("layerwise.model", "mlp"),
+    "DivergenceError": ("layerwise.training", "DivergenceError"),
+    "History": ("layerwise.training", "History"),
+    "fit": ("layerwise.training", "fit"),
+    "gradient_check": ("layerwise.gradcheck", "gradient_check"),
+    "load": ("layerwise.io", "load"),
+    "save": ("layerwise.io", "save"),
+    "sweep": ("layerwise.sweep", "sweep"),  # dask is imported only inside sweep
+    "SweepResult": ("layerwise.sweep", "SweepResult"),
+    # the estimators subclass scikit-learn's BaseEstimator and export needs torch/onnx in
+    # its functions: they stay out of __all__, so `from layerwise import *` needs no extra
+    "MLPClassifier": ("layerwise.estimators", "MLPClassifier"),
+    "MLPRegressor": ("layerwise.estimators", "MLPRegressor"),
+}
 
-__all__ = [
-    "BatchNorm",
-    "Dense",
-    "Dropout",
-    "DivergenceError",
-    "History",
-    "Layer",
-    "Sequential",
-    "SweepResult",
-    "activations",
-    "callbacks",
-    "datasets",
-    "fit",
-    "gradient_check",
-    "initializers",
-    "load",
-    "losses",
-    "metrics",
-    "mlp",
-    "optimizers",
-    "plot",
-    "regularization",
-    "save",
-    "schedules",
-    "surgery",
-    "sweep",
-]
+__all__ = sorted(set(_LAZY) - {"MLPClassifier", "MLPRegressor", "export"})
 
 
 def __getattr__(name: str):
-    # lw.plot is imported on first use, so `import layerwise` stays free of matplotlib.
-    if name == "plot":
-        import importlib
+    if name not in _LAZY:
+        raise AttributeError(f"module 'layerwise' has no attribute {name!r}")
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module)
+    if attr is not None:
+        value = getattr(value, attr)
+    globals()[name] = value
+    return value
 
-        return importlib.import_module("layerwise.plot")
-    # the estimators subclass scikit-learn's BaseEstimator: imported on first use, so
-    # `import layerwise` never needs scikit-learn (lw.export imports torch/onnx only inside
-    # its functions)
-    if name in ("MLPClassifier", "MLPRegressor", "export"):
-        import importlib
 
-        if name == "export":
-            return importlib.import_module("layerwise.export")
-        return getattr(importlib.import_module("layerwise.estimators"), name)
-    raise AttributeError(f"module 'layerwise' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
+class _Package(types.ModuleType):
+    """``lw.sweep`` is the function: importing the subpackage of the same name (the import
+    system then sets ``layerwise.sweep`` to it) must not replace it."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "sweep" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -20,7 +20,9 @@ array([[0.25      , 0.10499359]])
 
 from __future__ import annotations
 
+import inspect
 import math
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +42,12 @@ __all__ = [
     "get",
     "names",
 ]
+
+
+def accepts(fn: Any, *names: str) -> bool:
+    """Whether ``fn`` takes every keyword in ``names`` (or ``**kwargs``)."""
+    params = inspect.signature(fn).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD for p in params) or set(names) <= {p.name for p in params}
 
 
 class Activation:
@@ -62,6 +70,11 @@ class Activation:
 
     name: str = ""
     nonnegative: bool = False
+    buffered: bool = True  # takes out= and inplace=; False for a subclass written without
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.buffered = accepts(cls.forward, "out") and accepts(cls.backward, "inplace")
 
     def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError

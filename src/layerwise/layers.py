@@ -25,6 +25,7 @@ import numpy as np
 
 from layerwise import activations, initializers
 from layerwise._validation import check_positive, check_range
+from layerwise.activations import accepts
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
 
@@ -83,6 +84,11 @@ class Layer:
     """
 
     param_names: tuple[str, ...] = ()
+    buffered: bool = True  # forward/backward take out= (False: a subclass written without)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.buffered = accepts(cls.forward, "out") and accepts(cls.backward, "out", "dA_prev_out")
 
     def __init__(self) -> None:
         self.name: str | None = None
@@ -229,12 +235,12 @@ class Dense(Layer):
         arrays receive the new values when their shape fits (the training loop passes the
         previous batch's, so that a step allocates almost nothing).
         """
-        Zbuf = Abuf = None
+        act, Zbuf, Abuf = self.activation, None, None
         if out is not None and out.Z.shape == (A_prev.shape[0], self._units):
             Zbuf, Abuf = out.Z, out.A  # (same dtype: made by this layer)
         Z = np.matmul(A_prev, self.W, out=Zbuf)
         Z += self.b
-        A = self.activation.forward(Z, out=Abuf)
+        A = act.forward(Z, out=Abuf) if Abuf is not None and act.buffered else act.forward(Z)
         return A, Cache(A_prev, self.W, self.b, Z, A)
 
     def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
@@ -245,7 +251,11 @@ class Dense(Layer):
         Passing ``out`` also allows the step to overwrite ``dA`` and ``cache.Z``, which the
         training loop never reads again (they become ``dZ`` and scratch).
         """
-        dZ = self.activation.backward(dA, cache.Z, cache.A, inplace=out is not None)
+        act = self.activation
+        if out is not None and act.buffered:
+            dZ = act.backward(dA, cache.Z, cache.A, inplace=True)
+        else:
+            dZ = act.backward(dA, cache.Z, cache.A)
         return self.backward_linear(
             dZ, cache, need_dA_prev=need_dA_prev, out=out, dA_prev_out=dA_prev_out
         )

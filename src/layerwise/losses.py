@@ -19,9 +19,11 @@ Any other pair goes through ``loss.gradient`` and ``activation.backward``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from layerwise.activations import Activation
+from layerwise.activations import Activation, accepts
 
 __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
 
@@ -50,6 +52,11 @@ class Loss:
     name: str = ""
     fused_activation: str = ""
     classification: bool = False
+    buffered: bool = True  # fused_gradient takes out= (False: a subclass written without)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.buffered = accepts(cls.fused_gradient, "out")
 
     def value(self, A: np.ndarray, Y: np.ndarray) -> float:
         """Loss of outputs ``A`` (n_samples, units) against targets ``Y`` (same shape)."""

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from layerwise import losses as _losses
+from layerwise import regularization  # noqa: F401 (registers Dropout, BatchNorm for from_config)
 from layerwise import surgery as _surgery
 from layerwise._validation import (
     check_dtype,
@@ -342,8 +343,12 @@ class Sequential:
         if out is not None and len(out) != len(self.layers):
             out = None  # from before a layer was inserted or removed: nothing to reuse
         caches = []
+        rng = self.state.rng
         for i, layer in enumerate(self.layers):
-            A, cache = layer.forward(A, training=training, rng=self.state.rng, out=out and out[i])
+            if out and layer.buffered:
+                A, cache = layer.forward(A, training=training, rng=rng, out=out[i])
+            else:
+                A, cache = layer.forward(A, training=training, rng=rng)
             caches.append(cache)
         return A, caches
 
@@ -409,18 +414,27 @@ class Sequential:
         grads, dAs = Gradients([None] * (last + 1)), [None] * (last + 1)
         reuse = getattr(out, "dA", dAs)
         layer, cache = self.layers[last], caches[last]
-        kw = {"need_dA_prev": last > 0, "out": out and out[last], "dA_prev_out": reuse[last]}
+        kw: dict[str, Any] = {"need_dA_prev": last > 0}
+        if out and layer.buffered:
+            kw.update(out=out[last], dA_prev_out=reuse[last])
         # the output's Z is dead once A is known, so a fused dZ may take its memory
         if loss.fuses_with(layer.activation):
-            dZ = loss.fused_gradient(cache.A, y, out=cache.Z if out else None)
+            if out and loss.buffered:
+                dZ = loss.fused_gradient(cache.A, y, out=cache.Z)
+            else:
+                dZ = loss.fused_gradient(cache.A, y)
             dA, grads[last] = layer.backward_linear(dZ, cache, **kw)
         else:
             dA, grads[last] = layer.backward(loss.gradient(cache.A, y), cache, **kw)
         dAs[last] = dA
         for i in range(last - 1, -1, -1):
-            dA, grads[i] = self.layers[i].backward(
-                dA, caches[i], need_dA_prev=i > 0, out=out and out[i], dA_prev_out=reuse[i]
-            )
+            layer = self.layers[i]
+            if out and layer.buffered:
+                dA, grads[i] = layer.backward(
+                    dA, caches[i], need_dA_prev=i > 0, out=out[i], dA_prev_out=reuse[i]
+                )
+            else:
+                dA, grads[i] = layer.backward(dA, caches[i], need_dA_prev=i > 0)
             dAs[i] = dA
         grads.dA = dAs
         return grads
