@@ -67,6 +67,11 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
         )
     if not np.isfinite(sw).all() or (sw < 0).any():
         raise ValueError("sample_weight must hold finite, non-negative numbers")
+    if not sw.any():
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number; all of sample_weight "
+            "is 0, which leaves nothing to fit"
+        )
     return sw
 
 

@@ -167,6 +167,9 @@ def fit_lbfgs(est: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None)
 # ------------------------------------------------------------------ stochastic
 
 
+_DENSE_AT_ONCE = 2**22  # elements (32 MiB of float64)
+
+
 def _split(est: Any, X, y, sample_weight):
     """The early-stopping split, as scikit-learn's: stratified for single-output
     classification, at least 2 validation samples."""
@@ -238,6 +241,8 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
         (X, y, sample_weight), validation = _split(est, X, y, sample_weight)
     else:
         validation = (None, None, None)
+    if sparse.issparse(X) and X.shape[0] * X.shape[1] <= _DENSE_AT_ONCE:
+        X = X.toarray()  # small enough: once, rather than one batch at a time every epoch
     idx = np.arange(X.shape[0])
     batch_size = _batch_size(est, X.shape[0])
     est.n_iter_ = 0
