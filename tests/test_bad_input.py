@@ -318,3 +318,21 @@ def test_failed_fit_leaves_the_model_untouched():
 def test_hyperparameter_ranges_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_nullable_pandas_columns_without_missing_values_are_numbers():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    values = rng.integers(-5, 5, size=(20, 2))
+    frame = pd.DataFrame({"a": pd.array(values[:, 0], dtype="Int64"),
+                          "b": pd.array(values[:, 1].astype(float), dtype="Float64")})  # fmt: skip
+    y = pd.Series((values[:, 0] > 0).astype(int), dtype="Int64")
+    fitted = []
+    for X, target in ((frame, y), (values.astype(float), (values[:, 0] > 0).astype(float))):
+        model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+        model.fit(X, target, loss="bce", epochs=3, verbose=0)
+        fitted.append(model.layers[0].W)
+    np.testing.assert_array_equal(fitted[0], fitted[1])  # the same numbers as NumPy's
+    frame.loc[3, "a"] = pd.NA
+    with pytest.raises(ValueError, match="NaN"):
+        lw.mlp(2, [3], 1, seed=0).predict(frame)

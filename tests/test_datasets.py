@@ -239,7 +239,7 @@ def test_real_sets_reject_synthetic_options():
 
 def test_missing_sklearn_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)  # makes `import sklearn` fail
-    with pytest.raises(ImportError, match=re.escape("pip install layerwise[sklearn]")):
+    with pytest.raises(ImportError, match=re.escape("pip install 'layerwise[sklearn]'")):
         ds.load("iris")
 
 
@@ -265,7 +265,15 @@ def _imports_from_outside_the_package(path: Path) -> set[str]:
 def test_imports_only_numpy_and_stdlib():
     modules = sorted(Path(ds.__file__).parent.glob("*.py"))
     assert Path(ds.__file__).name == "__init__.py" and len(modules) > 1, modules
-    allowed = {"__future__", "csv", "math", "os", "collections", "dataclasses", "typing", "numpy"}
+    allowed = {"__future__", "array", "collections", "contextlib", "csv", "dataclasses", "math",
+               "numpy", "operator", "os", "typing", "layerwise"}  # fmt: skip
+    # of layerwise itself only the boundary checks (which import only NumPy)
+    for path in modules:
+        text = path.read_text(encoding="utf-8")
+        assert set(re.findall(r"from (layerwise\.\w+)", text)) <= {
+            "layerwise._validation",
+            "layerwise.datasets",
+        }, path
     for path in modules:
         top = _imports_from_outside_the_package(path)
         assert top <= allowed, (path.name, top - allowed)
@@ -518,3 +526,112 @@ def test_one_hot_errors():
         ds.one_hot(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="2-D"):
         ds.from_one_hot(np.zeros(3))
+
+
+# --- CSV: hostile and huge input (issue 13) ---------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["1_000", "١٢", "１２", "1e5_0"])
+def test_csv_plain_ascii_numbers_only(tmp_path, cell):
+    assert float(cell)  # Python's float reads each of these
+    path = write(tmp_path, f"a,y\n1,0\n{cell},1\n")
+    msg = error_of(path)
+    assert "line 3" in msg and repr(cell) in msg and "'a' (index 0)" in msg
+
+
+def test_csv_field_over_the_limit_is_a_clear_error(tmp_path):
+    path = write(tmp_path, 'a,y\n1,0\n"2,1\n' + "3,0\n" * 40_000)  # an unclosed quote
+    msg = error_of(path)
+    assert str(path) in msg and "longer than 131,072 characters" in msg and "quote" in msg
+
+
+def test_csv_nul_byte_is_a_clear_error(tmp_path):
+    path = write(tmp_path, "a,y\n1,0\n2\x00,1\n")
+    assert "line 3" in error_of(path)
+
+
+def test_csv_integer_target_with_many_values_is_a_regression(tmp_path):
+    rng = np.random.default_rng(0)
+    price = rng.integers(100, 5000, size=3000)
+    x = rng.normal(size=3000).tolist()
+    path = tmp_path / "p.csv"
+    path.write_text("x,price\n" + "".join(f"{a!r},{p}\n" for a, p in zip(x, price, strict=True)))
+    X, y, meta = ds.load_csv(path, return_info=True)
+    assert meta.task == "regression" and y.dtype == np.float64
+    np.testing.assert_array_equal(y, price)
+    np.testing.assert_array_equal(X[:, 0], x)  # repr round-trips exactly
+    msg = error_of(path, task="classification")
+    assert "classes, more than the limit of 1,000" in msg and "regression" in msg
+    _, y, meta = ds.load_csv(path, task="classification", max_classes=None, return_info=True)
+    assert meta.classes == sorted(set(price.tolist())) and y.max() == len(meta.classes) - 1
+
+
+def test_csv_text_target_with_too_many_labels(tmp_path):
+    path = write(tmp_path, "x,id\n" + "".join(f"{i},user{i}\n" for i in range(30)))
+    assert "more than 20 distinct values" in error_of(path, max_classes=20)
+    assert "more than 20 distinct values" in error_of(
+        write(tmp_path, "x,id\n" + "".join(f"{i},{i}\n" for i in range(30)) + "0,cat\n"),
+        task="classification", max_classes=20,
+    )  # fmt: skip
+
+
+def test_csv_numbers_agree_with_float_over_many_rows(tmp_path):
+    # more rows than the first guess of the array's size: it grows in place
+    rng = np.random.default_rng(1)
+    data = rng.normal(size=(5000, 3)) * 10.0 ** rng.integers(-5, 5, size=(5000, 3))
+    path = tmp_path / "many.csv"
+    path.write_text("a,b,c,y\n" + "".join(f"{a!r},{b!r},{c!r},{i % 3}\n" for i, (a, b, c)
+                                          in enumerate(data.tolist())))  # fmt: skip
+    X, y = ds.load_csv(path)
+    np.testing.assert_array_equal(X, data)
+    np.testing.assert_array_equal(y, np.arange(5000) % 3)
+
+
+def test_csv_peak_memory_is_at_most_three_times_the_file(tmp_path):
+    import tracemalloc
+
+    rng = np.random.default_rng(2)
+    rows = 40_000
+    data = rng.normal(size=(rows, 8))
+    path = tmp_path / "big.csv"
+    with path.open("w") as f:
+        f.write(",".join(f"x{j}" for j in range(8)) + ",y\n")
+        for i, r in enumerate(data):
+            f.write(",".join(map(repr, r.tolist())) + f",{i % 2}\n")
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        X, _ = ds.load_csv(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert X.shape == (rows, 8)
+    assert peak <= 3 * size, f"peak {peak / size:.2f}x the file size"  # before: ~12x
+
+
+def test_read_features_and_csv_header(tmp_path):
+    path = write(tmp_path, "a,label,b\n1,cat,2\n3,dog,4.5\n")
+    assert ds.csv_header(path) == ["a", "label", "b"]
+    np.testing.assert_array_equal(ds.read_features(path, ["b", "a"]), [[2, 1], [4.5, 3]])
+    with pytest.raises(ValueError, match="no column 'c'"):
+        ds.read_features(path, ["c"])
+    with pytest.raises(ValueError, match=r"line 2, column 'label' \(index 1\): 'cat'"):
+        ds.read_features(path, ["label"])
+
+
+def test_nullable_pandas_integers_without_missing_values(tmp_path):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": pd.array([1, 2, 3, 4], dtype="Int64"), "y": [0, 1, 0, 1]})
+    path = tmp_path / "nullable.csv"
+    frame.to_csv(path, index=False)
+    X, y = ds.load_csv(path)
+    np.testing.assert_array_equal(X[:, 0], [1, 2, 3, 4])
+    assert ds.infer_task(frame["a"]) == "multiclass"
+
+
+def test_load_refuses_sizes_beyond_memory():
+    from layerwise._validation import available_memory
+
+    with pytest.raises(ValueError, match=r"n_samples=1,000,000,000.*needs .* GiB.*than the"):
+        ds.load("moons", n_samples=10**9)
+    assert available_memory() > 0

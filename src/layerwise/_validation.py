@@ -28,6 +28,7 @@ def check_X(X: Any, dtype: np.dtype, *, name: str = "X", n_features: int | None 
     Raises TypeError for non-numeric data and ValueError for a wrong number of dimensions,
     an empty array, NaN/inf, or a feature count other than ``n_features``.
     """
+    X = numeric_pandas(X)
     try:
         arr = np.asarray(X)
     except (ValueError, TypeError) as exc:
@@ -63,6 +64,18 @@ def check_X(X: Any, dtype: np.dtype, *, name: str = "X", n_features: int | None 
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name} has {arr.shape[1]} features but the model expects {n_features}")
     return arr
+
+
+def numeric_pandas(X: Any) -> Any:
+    """A pandas object whose columns are all numeric, nullable ones (``Int64``, ``Float64``,
+    ``boolean``) included, as a float64 array with NaN for missing values; anything else
+    unchanged. (NumPy reads nullable columns as an object array.)"""
+    if not hasattr(X, "to_numpy") or not hasattr(X, "dtypes"):
+        return X
+    dtypes = [X.dtype] if hasattr(X, "dtype") else list(X.dtypes)
+    if dtypes and all(getattr(d, "kind", "O") in "biuf" for d in dtypes):
+        return X.to_numpy(dtype=np.float64, na_value=np.nan)
+    return X
 
 
 def check_same_length(X: np.ndarray, y: Any, *, names: tuple[str, str] = ("X", "y")) -> None:

@@ -66,19 +66,9 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 def _read_features(path: str, model: lw.Sequential, columns: list[str] | None) -> np.ndarray:
     """The feature columns of a CSV: those named by ``columns``, else the model's feature
     names (a model trained on a CSV), else every column (or every column but the target)."""
-    import csv
-
     meta = getattr(model, "metadata", {}) or {}
     names, target = columns or meta.get("feature_names"), meta.get("target")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = [h.strip() for h in next(reader, [])]
-            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except UnicodeDecodeError as e:
-        raise ValueError(f"{path}: not UTF-8 text ({e.reason}); save it as UTF-8") from None
-    if not header:
-        raise ValueError(f"{path}: line 1: the file is empty; a header row is required")
+    header = lw.datasets.csv_header(path)  # the package's one CSV reader
     n = model.input_dim
     if columns:
         missing = [c for c in columns if c not in header]
@@ -97,22 +87,7 @@ def _read_features(path: str, model: lw.Sequential, columns: list[str] | None) -
             f"{path}: line 1: {len(header)} columns, but the model takes {n} features"
             + (f" ({', '.join(names)})" if names else "; choose them with --columns a,b")
         )
-    if not rows:
-        raise ValueError(f"{path}: line 2: no data rows after the header")
-    X = np.empty((len(rows), len(cols)))
-    for i, (line, row) in enumerate(rows):
-        for c, j in enumerate(cols):
-            cell = row[j] if j < len(row) else ""
-            try:
-                X[i, c] = float(cell)
-            except ValueError:
-                raise ValueError(
-                    f"{path}: line {line}, column {header[j]!r} (index {j}): {cell!r} is not a "
-                    "number"
-                ) from None
-            if not np.isfinite(X[i, c]):
-                raise ValueError(f"{path}: line {line}, column {header[j]!r}: not finite")
-    return X
+    return lw.datasets.read_features(path, [header[j] for j in cols])
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:

@@ -23,9 +23,10 @@ import math
 
 import numpy as np
 
+from layerwise._validation import check_allocation
 from layerwise.datasets._common import Seed, _check_int, _rng
 from layerwise.datasets._common import Task as Task
-from layerwise.datasets._csvfile import CSVInfo, load_csv
+from layerwise.datasets._csvfile import CSVInfo, csv_header, load_csv, read_features
 from layerwise.datasets._preprocessing import (
     StandardScaler,
     from_one_hot,
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_CLASSES",
     "StandardScaler",
     "check_n_classes",
+    "csv_header",
     "from_one_hot",
     "infer_task",
     "info",
@@ -50,6 +52,7 @@ __all__ = [
     "load_csv",
     "names",
     "one_hot",
+    "read_features",
     "task",
     "train_test_split",
 ]
@@ -113,6 +116,9 @@ def load(
         k = _check_int(n_classes, "n_classes", 2)
     if n < k:
         raise ValueError(f"n_samples must be >= n_classes ({k}) for {name!r}, got {n}")
+    # X, y and the generators' temporaries: about four arrays of (n, n_features + 1)
+    check_allocation(4 * n * (spec.n_features + 1), np.float64,
+                     f"the data set {name!r} with n_samples={n:,}")  # fmt: skip
     if noise is None:
         noise = spec.noise
     if isinstance(noise, bool) or not isinstance(noise, int | float | np.number):
