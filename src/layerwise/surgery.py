@@ -48,6 +48,7 @@ from layerwise._validation import check_allocation, check_index, check_range, ch
 from layerwise.layers import Dense, Layer
 
 __all__ = ["widen", "deepen", "resize", "prune", "refit", "gradmax_matrix", "freeze", "unfreeze"]
+__all__ += ["gradmax_rows"]
 __all__ += ["match_input", "preserves"]
 __all__ += ["output_activation", "preserving_activation"]
 
@@ -273,11 +274,52 @@ def gradmax_matrix(model: Any, i: int, data: tuple, loss: Any) -> np.ndarray:
     return grads[i].dW[:, -n_next:].astype(np.float64) / slope
 
 
-def _gradmax_rows(M: np.ndarray, k: int, c: float, rng: np.random.Generator) -> np.ndarray:
-    """The k outgoing rows (k, n_next) that maximise ``||M V^T||_F`` under ``||V||_2 <= c'``:
-    ``c`` times the top-k right singular vectors of M (k <= n_next), or, when k > n_next,
-    ``c sqrt(k / n_next) Q Vt`` with Q (k, n_next) random orthonormal columns (every
-    direction used, rows all different, root-mean-square row norm c)."""
+def gradmax_rows(M: np.ndarray, k: int, c: float, rng: np.random.Generator) -> np.ndarray:
+    r"""GradMax's outgoing weights V (k, n_next) for k new neurons, from ``M`` (n_in, n_next).
+
+    Derivation. Let ``A_prev`` (n, n_in) be layer i's input on the batch, ``dZ`` (n, n_next)
+    the gradient of the mean loss with respect to the next Dense layer's pre-activation, and
+    ``V`` (k, n_next) the new neurons' rows in the next ``W``. With zero incoming weights
+    ``U`` (n_in, k) and bias ``b0`` the new pre-activations are ``b0`` on every sample, the
+    next pre-activation is unchanged (its bias absorbs ``f(b0) V``), so ``dZ`` is too, and
+
+    .. math:: \partial L / \partial U = A_{prev}^T \big( (dZ\, V^T) \odot f'(b_0) \big)
+              = f'(b_0)\, M V^T, \qquad M = A_{prev}^T dZ \quad (n_{in}, n_{next}).
+
+    Write ``M = sum_r s_r u_r v_r^T`` (s_1 >= s_2 >= ...). Then ``||M V^T||_F^2 = tr(V M^T M
+    V^T) = sum_r s_r^2 ||V v_r||^2``. Under a Frobenius bound ``||V||_F <= c`` the maximum
+    puts every row along ``v_1`` (k copies of one direction: redundant neurons), so, as in
+    the paper, bound the spectral norm: ``||V||_2 <= c``, i.e. ``V^T V <= c^2 I``. As
+    ``rank(V^T V) <= k``, Ky Fan's inequality gives ``tr(M^T M V^T V) <= c^2 (s_1^2 + ... +
+    s_k^2)``, reached by ``V = c [v_1, ..., v_k]^T``: the top-k right singular vectors of M,
+    each row of norm ``c``. The new incoming weights' gradient then has norm ``|f'(b0)| c
+    sqrt(s_1^2 + ... + s_k^2)``, the largest that outgoing weights of spectral norm ``c``
+    give. Signs of singular vectors are arbitrary; they do not change that norm.
+
+    When ``k > n_next`` there are only n_next directions and the bound is ``c^2 ||M||_F^2``,
+    reached by any ``V`` with ``V^T V = c^2 I``: every direction used. We take ``V = c
+    sqrt(k / n_next) Q V_t`` with ``Q`` (k, n_next) random orthonormal columns (QR of a
+    Gaussian from ``rng``), optimal for its spectral norm ``c sqrt(k / n_next)``, with rows
+    all different (equal rows would get equal gradients and stay equal) of root-mean-square
+    norm ``c``. Random directions of the same norms do as well on average here: the gain of
+    gradmax over random comes from choosing k < n_next directions.
+
+    Parameters
+    ----------
+    M : ndarray (n_in, n_next)
+        From :func:`gradmax_matrix`.
+    k : int
+        New neurons.
+    c : float
+        Row norm (``widen`` passes the mean norm of the next ``W``'s existing rows, the
+        authors' ``scale_method="mean_norm"`` with scale 1).
+    rng : numpy.random.Generator
+        Used only when ``k > n_next``.
+
+    Returns
+    -------
+    V : ndarray (k, n_next), float64
+    """
     n_next = M.shape[1]
     Vt = np.linalg.svd(M, full_matrices=True)[2]  # rows by decreasing singular value
     if k <= n_next:
@@ -300,7 +342,7 @@ def _widen_fresh(model: Any, i: int, j: int, units: int, init: str, data, loss) 
         G = model.rng.standard_normal((k, nxt.units))
         V = c * G / np.linalg.norm(G, axis=1, keepdims=True)
     else:
-        V = _gradmax_rows(gradmax_matrix(model, i, data, loss), k, c, model.rng)
+        V = gradmax_rows(gradmax_matrix(model, i, data, loss), k, c, model.rng)
     W = np.hstack([layer.W, np.zeros((layer.n_in, k), dt)])
     b = np.concatenate([layer.b, np.full(k, b0, dt)])
     b_next = (nxt.b - f0 * V.sum(axis=0)).astype(dt)
@@ -329,6 +371,35 @@ def _widen_copy(model: Any, i: int, j: int, units: int, noise: float, split: flo
     return src
 
 
+def _check_widen(model, i, units, noise, split, init, data, loss) -> tuple[int, float, str]:
+    """Every check of :func:`widen` that needs no computation; returns the next Dense
+    layer's index, ``split`` and ``init``."""
+    layer = model.layers[i]
+    old = layer.units
+    if units < old:
+        raise ValueError(
+            f"widen: units={units} is fewer than the {old} neurons of layer {i}; widen only "
+            f"grows a layer (to shrink it use resize({i}, {units}) or prune({i}, {units}, "
+            "data=X))"
+        )
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, numbers.Real)
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"widen: noise must be a finite number >= 0, got {noise!r}")
+    split = check_range(split, "widen: split", 0.0, 1.0)
+    init = _check_init(init, noise, split, data, loss)
+    j = _next_dense(model, i, "widen")
+    check_allocation(
+        units * (layer.n_in + model.layers[j].units + 1), model.dtype,
+        f"widen: layer {i} at {units} units",
+    )  # fmt: skip
+    if init != "copy":
+        _check_fresh(model, i, j, init)
+    return j, split, init
+
+
 def widen(
     model: Any,
     i: int,
@@ -340,7 +411,7 @@ def widen(
     data: Any = None,
     loss: Any = None,
 ) -> np.ndarray:
-    r"""Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function.
+    """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function.
 
     ``init`` chooses the new neurons:
 
@@ -350,8 +421,10 @@ def widen(
         neuron copied ``c`` times (itself included) are divided by ``c`` (or shared unequally,
         ``split``), so the copies together send exactly what the neuron sent alone.
     ``"gradmax"`` (Evci et al., *GradMax*, ICLR 2022)
-        Zero incoming weights; outgoing weights chosen on the batch ``data = (X, y)`` so that
-        the new incoming weights get the largest gradient (derivation below).
+        Zero incoming weights; outgoing rows: the top-k right singular vectors of ``M =
+        A_prev^T dZ_next`` on the batch ``data = (X, y)`` (:func:`gradmax_matrix`), each of
+        norm ``c``, the mean norm of the next ``W``'s existing rows: the new incoming weights
+        get the largest gradient (derivation, and k > n_next: :func:`gradmax_rows`).
     ``"random"``
         Zero incoming weights; outgoing rows in random directions (Gaussian, from
         ``model.rng``), each of norm ``c`` (the same norm as gradmax's rows).
@@ -366,32 +439,6 @@ def widen(
     then the constant ``f(b0)`` on every sample (0.5 for sigmoid, log 2 for softplus, 1e-3
     for relu), and the next layer's bias absorbs it: ``b_next -= f(b0) * W_out_new.sum(0)``,
     so the outputs are unchanged to rounding (about 1e-15 in float64) for every activation.
-
-    GradMax derivation. Let ``A_prev`` (n, n_in) be layer i's input on the batch, ``dZ``
-    (n, n_next) the gradient of the mean loss with respect to the next Dense layer's
-    pre-activation, and ``V = W_out_new`` (k, n_next) the new neurons' rows in the next
-    ``W``. With zero incoming weights ``U`` (n_in, k) the new pre-activations are ``b0``, so
-    nothing upstream of the next layer changes and
-
-    .. math:: \partial L / \partial U = A_{prev}^T \big( (dZ\, V^T) \odot f'(b_0) \big)
-              = f'(b_0)\, M V^T, \qquad M = A_{prev}^T dZ \quad (n_{in}, n_{next}).
-
-    ``||M V^T||_F^2 = tr(V M^T M V^T) = sum_r s_r^2 ||V v_r||^2`` with ``M = sum_r s_r u_r
-    v_r^T``. Under a Frobenius bound ``||V||_F <= c`` the maximum puts every row along
-    ``v_1`` (k copies of one direction: the neurons would be redundant), so, as in the
-    paper, we bound the spectral norm, ``||V||_2 <= c``. Then ``V^T V <= c^2 I`` and, by
-    Ky Fan's inequality, ``tr(M^T M V^T V) <= c^2 (s_1^2 + ... + s_k^2)``, reached by
-    ``V = c [v_1, ..., v_k]^T``: the rows are the top-k right singular vectors of M, each of
-    norm ``c``. When ``k > n_next`` (more new neurons than directions) the bound
-    ``c^2 ||M||_F^2`` is reached by any ``V`` with ``V^T V = c^2 I``; we take ``V = c
-    sqrt(k / n_next) Q V_t`` with ``Q`` (k, n_next) random orthonormal columns, so every
-    row differs (identical rows would stay identical for ever) and their root-mean-square
-    norm is ``c``. The norm: ``c`` is the mean L2 norm of the existing rows of the next
-    ``W`` (the authors' ``scale_method='mean_norm'`` with scale 1). The gradient of the new
-    incoming weights right after growth is then ``f'(b0) c ||M_k||`` in norm, the largest
-    any outgoing weights of that spectral norm give. The batch is ``data``: pass the last
-    training batch, or a larger sample (the sum in M grows more stable). Singular vectors
-    are defined up to sign; the sign does not change the gradient's norm.
 
     Parameters
     ----------
@@ -412,7 +459,8 @@ def widen(
         proportions ``1 + split * U(-1, 1)`` (normalised to sum to 1) instead of equally:
         the function is kept, but their gradients differ and they learn apart.
     data : tuple (X, y), optional
-        ``init="gradmax"`` only (and required there): X (n, n_features), y as for ``fit``.
+        ``init="gradmax"`` only (and required there): X (n, n_features), y as for ``fit``;
+        the last training batch, or a larger sample (M sums over it: more is steadier).
     loss : str or Loss, optional
         ``init="gradmax"`` only (and required there): the loss of training.
 
@@ -438,29 +486,8 @@ def widen(
     """
     i = _hidden_dense(model, i, "widen")
     units = _check_units(units, "widen")
-    layer = model.layers[i]
-    old = layer.units
-    if units < old:
-        raise ValueError(
-            f"widen: units={units} is fewer than the {old} neurons of layer {i}; widen only "
-            f"grows a layer (to shrink it use resize({i}, {units}) or prune({i}, {units}, "
-            "data=X))"
-        )
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, numbers.Real)
-        or not (np.isfinite(noise) and noise >= 0)
-    ):
-        raise ValueError(f"widen: noise must be a finite number >= 0, got {noise!r}")
-    split = check_range(split, "widen: split", 0.0, 1.0)
-    init = _check_init(init, noise, split, data, loss)
-    j = _next_dense(model, i, "widen")
-    nxt = model.layers[j]
-    check_allocation(
-        units * (layer.n_in + nxt.units + 1), model.dtype, f"widen: layer {i} at {units} units"
-    )
-    if init != "copy":
-        _check_fresh(model, i, j, init)
+    j, split, init = _check_widen(model, i, units, noise, split, init, data, loss)
+    old = model.layers[i].units
     if units == old:
         return np.arange(old)
     if init == "copy":
