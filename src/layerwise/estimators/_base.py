@@ -236,7 +236,7 @@ class BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._validate_params()
         sizes = self._hidden_sizes()
-        before = copy.deepcopy(self.__dict__)
+        before = self._snapshot()
         try:
             if incremental:
                 self._before_fit(y, classes)
@@ -244,10 +244,25 @@ class BaseMLP(BaseEstimator):
             self._fit_checked(X, y, sample_weight, incremental, sizes, first)
         except BaseException:
             # a refused or failed fit leaves the estimator as it was before the call
-            self.__dict__.clear()
-            self.__dict__.update(before)
+            self._restore(before)
             raise
         return self
+
+    # what a fit changes in place (the rest of __dict__ it only rebinds)
+    _MUTABLE = ("loss_curve_", "validation_scores_", "_optimizer", "_random_state")
+
+    def _snapshot(self) -> tuple[dict[str, Any], list[tuple[np.ndarray, np.ndarray]]]:
+        d = self.__dict__
+        saved = {k: copy.deepcopy(v) if k in self._MUTABLE else v for k, v in d.items()}
+        params = [*(d.get("coefs_") or []), *(d.get("intercepts_") or [])]
+        return saved, [(a, a.copy()) for a in params if isinstance(a, np.ndarray)]
+
+    def _restore(self, snapshot) -> None:
+        saved, arrays = snapshot
+        self.__dict__.clear()
+        self.__dict__.update(saved)
+        for a, values in arrays:
+            np.copyto(a, values)
 
     def _fit_checked(self, X, y, sample_weight, incremental, sizes, first):
         if self.early_stopping and incremental:
