@@ -51,7 +51,8 @@ def test_runs_top_to_bottom_with_pictures(path: Path, tmp_path: Path):
     client.execute()  # raises CellExecutionError, with the cell and traceback, on an error
     outputs = _outputs(nb)
     assert not [o for o in outputs if o.output_type == "error"]
-    pictures = [o for o in outputs if "image/png" in o.get("data", {})]
+    kinds = ("image/png", "image/svg+xml")
+    pictures = [o for o in outputs if any(k in o.get("data", {}) for k in kinds)]
     assert len(pictures) >= 2, f"{path.name} drew {len(pictures)} picture(s)"
     assert list(tmp_path.iterdir()) == [], "the notebook wrote into its working directory"
     if path.name.startswith("02"):

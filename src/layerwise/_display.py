@@ -155,7 +155,8 @@ def _table(text: str) -> str:
         for row in rows
     )
     return (
-        f"<table><caption style='text-align:left;white-space:nowrap'><b>{title}</b></caption>"
+        "<table style='width:auto'>"
+        f"<caption style='text-align:left;white-space:nowrap'><b>{title}</b></caption>"
         f"<thead><tr>{th}</tr></thead><tbody>{body}</tbody>"
         f"<tfoot><tr><td colspan='{len(header)}'>{html.escape(total)}</td></tr></tfoot></table>"
     )
@@ -174,9 +175,10 @@ def model_html(model: Any) -> str:
         A ``<div>`` holding the table and, once the widths are known, an inline SVG.
     """
     svg = architecture_svg(model)
-    picture = f"<div style='margin-left:1.5em'>{svg}</div>" if svg else ""
-    return (
-        "<div class='layerwise-model' style='display:flex;align-items:flex-start'>"
+    picture = f"<div style='flex:none'>{svg}</div>" if svg else ""
+    return (  # side by side where there is room, else the picture below the table
+        "<div class='layerwise-model' "
+        "style='display:flex;flex-wrap:wrap;align-items:flex-start;gap:1.5em'>"
         f"<div>{_table(str(model.summary()))}</div>{picture}</div>"
     )
 
