@@ -98,6 +98,15 @@ def wait(page, condition: str) -> dict:
     return snapshot(page)
 
 
+def wait_message(page, *parts: str) -> str:
+    """Wait until the page shows a message holding every one of ``parts``; return it."""
+    js = " && ".join(f"t.includes({p!r})" for p in parts)
+    page.wait_for_function(
+        f"(t => {js})(document.getElementById('message').textContent)", timeout=WAIT_MS
+    )
+    return page.inner_text("#message")
+
+
 def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
@@ -201,7 +210,7 @@ def test_a_shared_link_rebuilds_the_same_network_settings_and_run(page, browser,
     wait(page, "s.data.dataset === 'gauss' && s.epoch === 0")
     page.check("#features input[value='sin x1']")
     s = wait(page, "s.features.length === 3")
-    assert "restarts" in page.inner_text("#message") and "kept" in page.inner_text("#message")
+    wait_message(page, "restarts", "kept")
     page.click(".layer-controls[data-layer='0'] .add-neuron")
     page.select_option(".layer-controls[data-layer='1'] select.activation", "relu")
     page.fill("#lr", "0.03")
@@ -304,7 +313,8 @@ def test_csv_clicked_points_wide_layer_and_log_axis(page, server):
         ],  # fmt: skip
     )
     wait(page, "s.data.dataset === 'csv'")
-    assert page.input_value("#dataset") == "csv" and "mine.csv" in page.inner_text("#message")
+    wait_message(page, "mine.csv", "80 rows")
+    assert page.input_value("#dataset") == "csv"
     n = len(page.evaluate("window.playground.points.train.y"))
     page.select_option("#add-class", "1")
     box = page.eval_on_selector("#boundary", "c => c.getBoundingClientRect().toJSON()")

@@ -98,8 +98,8 @@ class SoftThreshold(lw.callbacks.Callback):
 
     After the optimizer's step, ``W <- sign(W) * max(|W| - lr * l1, 0)``: the exact minimiser
     of ``l1 * |W|`` plus the distance to the stepped weights, so small weights become exactly
-    zero, as L1 promises (a subgradient step, TensorFlow Playground's, makes them jitter
-    around zero instead).
+    zero, as L1 promises, and may grow back later (TensorFlow Playground instead freezes a
+    weight at zero for good once its L1 step crosses zero).
 
     Parameters
     ----------
