@@ -1,7 +1,8 @@
 """Weight initialisers: ``init(rng, n_in, n_out, dtype) -> W`` of shape ``(n_in, n_out)``.
 
 All randomness comes from the ``numpy.random.Generator`` passed in (the model's), so the
-same seed gives the same weights. Biases start at zero.
+same seed gives the same weights. They are written into an array of the model's dtype
+block by block, never through a full-size float64 temporary. Biases start at zero.
 
 ==================  ==============================================  =================
 name                distribution                                    default for
@@ -18,6 +19,7 @@ name                distribution                                    default for
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -28,31 +30,53 @@ __all__ += ["glorot_uniform", "small_random", "zeros"]
 Initializer = Callable[[np.random.Generator, int, int, np.dtype], np.ndarray]
 
 
+_BLOCK = 1 << 20  # values drawn at a time: the float64 temporary stays at most 8 MiB
+
+
+def _drawn(shape: tuple[int, int], dtype, draw: Callable[[int], np.ndarray]) -> np.ndarray:
+    """An array of ``dtype`` filled block of rows by block of rows from ``draw(rows)``.
+
+    NumPy's Generator draws in float64; a weight matrix of float32 is filled from bounded
+    float64 blocks instead of one full-size float64 array then cast (half the memory of a
+    large layer), with the very values of a single draw: the stream is the same."""
+    W = np.empty(shape, dtype)
+    rows = max(1, _BLOCK // max(shape[1], 1))
+    for i in range(0, shape[0], rows):
+        W[i : i + rows] = draw(min(rows, shape[0] - i))
+    return W
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, int], std: float, dtype) -> np.ndarray:
+    return _drawn(shape, dtype, lambda r: rng.standard_normal((r, shape[1])) * std)
+
+
+def _uniform(rng: np.random.Generator, shape: tuple[int, int], limit: float, dtype) -> np.ndarray:
+    return _drawn(shape, dtype, lambda r: rng.uniform(-limit, limit, (r, shape[1])))
+
+
 def he_normal(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
     """He et al. (2015): N(0, 2/n_in), keeps the variance of relu activations."""
-    return (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(dtype)
+    return _normal(rng, (n_in, n_out), math.sqrt(2.0 / n_in), dtype)
 
 
 def he_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
     """U(-l, l) with l = sqrt(6/n_in): the same variance as :func:`he_normal`."""
-    limit = np.sqrt(6.0 / n_in)
-    return rng.uniform(-limit, limit, (n_in, n_out)).astype(dtype)
+    return _uniform(rng, (n_in, n_out), math.sqrt(6.0 / n_in), dtype)
 
 
 def glorot_normal(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
     """Glorot & Bengio (2010): N(0, 2/(n_in+n_out))."""
-    return (rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / (n_in + n_out))).astype(dtype)
+    return _normal(rng, (n_in, n_out), math.sqrt(2.0 / (n_in + n_out)), dtype)
 
 
 def glorot_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
     """U(-l, l) with l = sqrt(6/(n_in+n_out)) (Keras' default)."""
-    limit = np.sqrt(6.0 / (n_in + n_out))
-    return rng.uniform(-limit, limit, (n_in, n_out)).astype(dtype)
+    return _uniform(rng, (n_in, n_out), math.sqrt(6.0 / (n_in + n_out)), dtype)
 
 
 def small_random(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
     """``0.01 * randn``: the seed note's initialisation (slow to train deep nets)."""
-    return (0.01 * rng.standard_normal((n_in, n_out))).astype(dtype)
+    return _normal(rng, (n_in, n_out), 0.01, dtype)  # 0.01 * randn, as the note writes it
 
 
 def zeros(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
-from layerwise._validation import check_positive, check_range
+from layerwise._validation import check_allocation, check_positive, check_range
 from layerwise.activations import accepts
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
@@ -203,7 +203,7 @@ class Dense(Layer):
     ) -> None:
         super().__init__()
         self._units = check_positive(units, "units", integer=True)
-        self.l2 = check_range(l2, "l2", 0.0)  # [0, inf): finite
+        self.l2 = l2
         self.activation = activations.get(activation)
         self.init = initializers.get(init) if init is not None else None
         self.W: np.ndarray | None = None
@@ -213,12 +213,23 @@ class Dense(Layer):
     def units(self) -> int:
         return self._units
 
+    @property
+    def l2(self) -> float:
+        """The L2 penalty coefficient; checked whenever it is set (a finite number >= 0)."""
+        return self._l2
+
+    @l2.setter
+    def l2(self, value: float) -> None:
+        self._l2 = check_range(value, "l2", 0.0)  # [0, inf): finite
+
     def initializer(self):
         """The initialiser in use (the default for the activation when none was given)."""
         return self.init or initializers.get(initializers.default_for(self.activation.name))
 
     def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
-        """Draw ``W`` (n_in, units) from the initialiser and set ``b`` to zeros."""
+        """Draw ``W`` (n_in, units) from the initialiser and set ``b`` to zeros; a size
+        beyond the memory available is refused (ValueError) before anything is drawn."""
+        check_allocation(int(n_in) * self._units, dtype, f"Dense({self._units}) on {n_in} inputs")
         super().build(n_in, rng, dtype)
         self.W = np.ascontiguousarray(self.initializer()(rng, n_in, self._units, dtype), dtype)
         self.b = np.zeros(self._units, dtype=dtype)
