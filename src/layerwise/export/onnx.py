@@ -160,6 +160,18 @@ def _ndtr(g: _Graph, z: str, p: str) -> str:
     return g.node("Where", [small, mid, g.node("Where", [positive, upper, tail], p)], p)
 
 
+def _require_onnx() -> Any:
+    # not layerwise.export.require: this module is imported by layerwise.export (no cycle)
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            "lw.export.to_onnx needs onnx, which is not installed; install it with: "
+            "pip install 'layerwise[onnx]'"
+        ) from exc
+    return onnx
+
+
 def _check_args(onnx: Any, opset: Any, input_name: Any, output_name: Any) -> None:
     newest = onnx.defs.onnx_opset_version()
     if isinstance(opset, bool) or not isinstance(opset, int | np.integer):
@@ -252,9 +264,7 @@ def to_onnx(
     >>> session = ort.InferenceSession("model.onnx")                    # doctest: +SKIP
     >>> session.run(None, {"input": X.astype("float32")})[0]            # doctest: +SKIP
     """
-    from layerwise.export import require
-
-    onnx = require("onnx", "onnx", what="lw.export.to_onnx")
+    onnx = _require_onnx()
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     exp = getattr(model, "out_activation_", None) == "exp"  # MLPRegressor(loss="poisson")
     model = _as_model(model)
