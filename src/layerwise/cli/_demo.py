@@ -35,6 +35,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     out = _run_folder(args.out, "demo")
     about = f"{args.data} ({len(X)} points), full batch, plain gradient descent, bce"
+    pictures = _demo_pictures(out, about, models, runs, X, y, scaler)
+    files = []
+    for i, (name, model) in enumerate(models.items()):
+        stem = ("lr" + f"{_DEMO_RATES[i]:g}") if i < len(_DEMO_RATES) else "deep"
+        files += [out / f"history_{stem}.csv", out / f"model_{stem}.npz"]
+        runs[name].to_csv(files[-2])
+        lw.save(
+            model,
+            files[-1],
+            scaler=scaler,
+            history=runs[name],
+            metadata={"demo": name, "data": args.data, "seed": args.seed},
+        )
+    _demo_report(out, about, runs, args.epochs)
+    print("\npictures:")
+    for path in pictures:
+        print(f"  {path}")
+    print(f"summary: {out / 'summary.md'}")
+    print(f"histories and models: {', '.join(str(p) for p in files)}")
+    return 0
+
+
+def _demo_pictures(out, about, models, runs, X, y, scaler) -> list:
+    """The demo's four figures, written into ``out``; returns their paths."""
     pictures = [
         out / "lr_comparison.png",
         out / "loss_curves.png",
@@ -63,20 +87,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     lw.plot.architecture(deep, ax=axes[1], max_neurons=10)
     lw.plot.save_figure(fig, pictures[3])
     lw.plot.close(fig)
+    return pictures
 
-    files = []
-    for i, (name, model) in enumerate(models.items()):
-        stem = ("lr" + f"{_DEMO_RATES[i]:g}") if i < len(_DEMO_RATES) else "deep"
-        files += [out / f"history_{stem}.csv", out / f"model_{stem}.npz"]
-        runs[name].to_csv(files[-2])
-        lw.save(
-            model,
-            files[-1],
-            scaler=scaler,
-            history=runs[name],
-            metadata={"demo": name, "data": args.data, "seed": args.seed},
-        )
-    checkpoints = sorted({e for e in (1, 10, 100, 1000, 2000, args.epochs) if e <= args.epochs})
+
+def _demo_report(out, about: str, runs: dict[str, lw.History], epochs: int) -> None:
+    """The table of errors at chosen epochs and what it shows: printed and in summary.md."""
+    checkpoints = sorted({e for e in (1, 10, 100, 1000, 2000, epochs) if e <= epochs})
     rows = [("run", *(f"epoch {e}" for e in checkpoints), "accuracy")]
     for name, h in runs.items():
         rows.append(
@@ -97,18 +113,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     ]
     with atomic_write(out / "summary.md") as fh:
         fh.write(
-            f"# layerwise demo: {about}, {args.epochs} epochs\n\nerror (mean binary "
+            f"# layerwise demo: {about}, {epochs} epochs\n\nerror (mean binary "
             f"cross-entropy) at chosen epochs\n\n{table}\n\n"
             + "\n".join(f"- {n}" for n in notes)
             + "\n"
         )
-    print(f"layerwise demo: {about}, {args.epochs} epochs\n")
+    print(f"layerwise demo: {about}, {epochs} epochs\n")
     print(table + "\n")
     for n in notes:
         print(f"- {n}")
-    print("\npictures:")
-    for path in pictures:
-        print(f"  {path}")
-    print(f"summary: {out / 'summary.md'}")
-    print(f"histories and models: {', '.join(str(p) for p in files)}")
-    return 0
