@@ -156,15 +156,23 @@ def test_a_bad_value_shows_the_servers_message(page):
 
 
 def test_compare_learning_rates(page):
+    for _ in range(2):
+        page.click("#step")
+    main = wait(page, "s.epoch === 2")
     page.fill("#lr-a", "0.02")
     page.fill("#lr-b", "0.5")
     page.fill("#compare-epochs", "150")
+    page.check("#compare-current")
     page.click("#compare-start")
     s = wait(page, "s.compare && !s.compare.running && s.compare.runs[1].epoch.length === 151")
     a, b = s["compare"]["runs"]
-    assert (a["lr"], b["lr"]) == (0.02, 0.5)
-    assert a["train"][0] == b["train"][0]  # the same initial weights
+    assert (a["lr"], b["lr"]) == (0.02, 0.5) and s["compare"]["from"] == "current"
+    assert a["train"][0] == b["train"][0] == main["loss"]["train"]  # the current weights
     assert b["train"][-1] < a["train"][-1] < a["train"][0]
+    assert a["verdict"] == b["verdict"] == "improving"
+    wait_message(page, "lr 0.02: improving", "lr 0.5: improving")
+    # the main network is as it was
+    assert (s["mode"], s["epoch"], s["weights"]) == ("paused", 2, main["weights"])
     page.check("#log-scale")
     shot(page, "6-compare.png")
 
@@ -327,7 +335,7 @@ def test_csv_clicked_points_wide_layer_and_log_axis(page, server):
     wait(page, "s.layers[0].units === 32")  # the same page: the hash change rebuilt it
     assert page.evaluate("window.playground.geom.s") >= 14
     page.click("#play")
-    wait(page, "s.epoch >= 200")
+    wait(page, "s.epoch >= 30")
     page.click("#play")
     page.check("#log-scale")
     page.wait_for_timeout(300)  # one more frame drawn with the log axis
