@@ -240,3 +240,26 @@ def test_accuracy_of_a_multi_label_bce_output_counts_every_decision():
     expected = np.mean((build().predict(X) > 0.5) == (Y > 0.5))
     history = build().fit(X, Y, loss="bce", lr=0.5, epochs=1, verbose=False)
     assert history.metrics["accuracy"][0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_divergence_restores_the_optimizer_state_with_the_weights():
+    # AdamW at an absurd rate overflows in epoch 3; the guard puts back the last finite
+    # weights AND the moments and step counts that go with them: the state of a twin that
+    # trained exactly as many epochs (the oracle), not the moments of the diverged steps
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 3)), rng.normal(size=64) * 10
+    kw = dict(loss="mse", optimizer="adamw", lr=1e3, batch_size=16, verbose=False)
+    model = lw.mlp(3, [8], 1, activation="relu", seed=0)
+    with pytest.raises(lw.DivergenceError) as info:
+        model.fit(X, y, epochs=40, **kw)
+    assert info.value.epoch == 3
+    done = model.optimizer.iterations // 4  # 4 batches per epoch
+    assert done in (1, 2)
+    twin = lw.mlp(3, [8], 1, activation="relu", seed=0)
+    twin.fit(X, y, epochs=done, **kw)
+    for a, b in zip(model.parameters().values(), twin.parameters().values(), strict=True):
+        assert np.isfinite(a).all() and a.tobytes() == b.tobytes()
+    assert set(model.optimizer.state) == set(twin.optimizer.state)
+    for key, slots in twin.optimizer.state.items():
+        for name, value in slots.items():
+            assert np.array_equal(model.optimizer.state[key][name], value), (key, name)
