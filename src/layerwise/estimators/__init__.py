@@ -34,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised through sys.modules i
     ) from exc
 
 from layerwise.estimators._mlp import MLPClassifier, MLPRegressor
-from layerwise.export.onnx import register_skl2onnx_on_import
+from layerwise.export._skl2onnx import register_skl2onnx_on_import
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
