@@ -289,3 +289,18 @@ def test_remove_neuron_is_the_librarys_prune_on_the_training_inputs(client, tmp_
     after = model_of(client, sid, tmp_path, "after.npz")
     for p, q in zip(after.layers, before.layers):
         np.testing.assert_allclose(p.W, q.W, atol=1e-12)
+
+
+def test_a_regression_csv_is_drawn_on_the_scale_of_its_targets(client, tmp_path):
+    sid = new(client)
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-1, 1, size=(50, 2))
+    text = "a,b,price\n" + "".join(f"{p:.5f},{q:.5f},{30 * p + 0.5:.5f}\n" for p, q in X)
+    path = tmp_path / "prices.csv"
+    path.write_text(text)
+    _, y = lw.datasets.load_csv(path)
+    assert post(client, sid, "csv", {"csv": text})["task"] == "regression"
+    s = snap(client, sid)
+    assert s["boundary"]["kind"] == "regression"
+    assert s["boundary"]["scale"] == pytest.approx(np.abs(y).max())
+    assert client.get(f"/api/session/{sid}/points").json()["scale"] == s["boundary"]["scale"]

@@ -50,21 +50,24 @@ def _bytes(values: np.ndarray) -> str:
     return base64.b64encode(q.tobytes()).decode("ascii")
 
 
-def boundary_map(model, domain: Domain, n_classes: int | None, inputs) -> dict[str, Any]:
+def boundary_map(
+    model, domain: Domain, n_classes: int | None, inputs, *, scale: float = 1.0
+) -> dict[str, Any]:
     """The decision boundary (or the regression surface) on a grid.
 
     Binary (one sigmoid output): ``values`` encodes ``2 p - 1`` for p = P(class 1).
     Multiclass (softmax): ``classes`` holds the argmax class per cell (raw bytes) and
     ``values`` the confidence ``2 max(p) - 1``. Regression (``n_classes`` None):
-    ``values`` encodes the prediction, clipped to [-1, 1]. ``inputs`` maps the grid's
-    points (m, 2) to the network's inputs.
+    ``values`` encodes the prediction divided by ``scale``, clipped to [-1, 1]. ``inputs``
+    maps the grid's points (m, 2) to the network's inputs.
     """
     n = BOUNDARY_GRID
     P = model.predict(inputs(domain.grid(n)))
     out: dict[str, Any] = {"grid": n}
     if n_classes is None:
         out["kind"] = "regression"
-        out["values"] = _bytes(P[:, 0])
+        out["values"] = _bytes(P[:, 0] / scale)
+        out["scale"] = scale
     elif P.shape[1] == 1:
         out["kind"] = "binary"
         out["values"] = _bytes(2.0 * P[:, 0] - 1.0)

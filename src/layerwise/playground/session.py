@@ -150,6 +150,8 @@ class Session(Settings):
         self.X_train, self.y_train = Xtr, ytr
         self.n_classes = None if self.task == "regression" else int(max(y.max(), ytr.max())) + 1
         self.loss = tasks.output_for(self.task)[1]
+        # a regression is drawn on [-scale, scale]: 1 for the built-in sets, wider for a CSV
+        self.y_scale = float(max(1.0, np.abs(y).max())) if self.task == "regression" else 1.0
         self.domain = pictures.Domain(np.vstack([X, Xtr]))
         self._featurize()
         self.data_version = getattr(self, "data_version", 0) + 1

@@ -27,6 +27,7 @@ def points(session: Session) -> dict[str, Any]:
         "n_classes": session.n_classes,
         "domain": session.domain.to_dict(),
         "task": session.task,
+        "scale": session.y_scale,
         "train": {"X": np.round(session.X_train, 5).tolist(), "y": _labels(session.y_train)},
         "test": {"X": np.round(session.X_test, 5).tolist(), "y": _labels(session.y_test)},
     }
@@ -95,7 +96,9 @@ def snapshot(session: Session) -> dict[str, Any]:
             )
             for e in session.edits
         ],
-        "boundary": pictures.boundary_map(m, session.domain, session.n_classes, session.inputs),
+        "boundary": pictures.boundary_map(
+            m, session.domain, session.n_classes, session.inputs, scale=session.y_scale
+        ),
         "inputs": pictures.input_maps(session.domain, session.features, session.inputs),
         "neurons": pictures.neuron_maps(m, session.domain, session.inputs),
         "weights": pictures.weights(m),

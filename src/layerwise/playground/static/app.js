@@ -302,7 +302,7 @@ function drawBoundary(snap) {
   const dom = p.domain;
   const sx = (x) => (x - dom.x0) / (dom.x1 - dom.x0) * canvas.width;
   const sy = (y) => (dom.y1 - y) / (dom.y1 - dom.y0) * canvas.height;
-  const colour = (label) => (p.task === "regression" ? `rgb(${heat(label).join(",")})`
+  const colour = (label) => (p.task === "regression" ? `rgb(${heat(label / p.scale).join(",")})`
     : CLASS_COLOURS[label % CLASS_COLOURS.length]);
   const dot = (x, y, label, test) => {
     ctx.beginPath();
