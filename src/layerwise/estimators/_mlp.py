@@ -19,7 +19,21 @@ from layerwise.estimators._base import BaseMLP
 
 _SKLEARN_OUTPUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
 
-_PARAMS_DOC = """
+
+def _init_params(est: Any, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if name not in ("self", "__class__"):
+            setattr(est, name, value)
+
+
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier: scikit-learn's, on a layerwise network.
+
+    Binary and multi-label targets get sigmoid outputs, multiclass a softmax, all trained on
+    the log loss. Parameters, attributes and behaviour are scikit-learn's.
+
+    Parameters
+    ----------
     hidden_layer_sizes : int or sequence of int, default (100,)
         Width of each hidden layer.
     activation : str, default "relu"
@@ -64,9 +78,11 @@ _PARAMS_DOC = """
         layerwise's addition: dropout after every hidden layer during training.
     dtype : {None, "float32", "float64"}, default None
         layerwise's addition: the network's precision. None follows X (float32 in,
-        float32 network; anything else float64), as scikit-learn."""
+        float32 network; anything else float64), as scikit-learn.
 
-_ATTRS_DOC = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
     coefs_, intercepts_ : list of ndarray
         ``coefs_[i]`` of shape (n_in, n_out), ``intercepts_[i]`` of shape (n_out,);
         assignable, as in scikit-learn.
@@ -77,27 +93,7 @@ _ATTRS_DOC = """
         Epochs (or lbfgs iterations) of the last ``fit``.
     t_ : int
         Training samples seen by the stochastic solvers, over all calls.
-    n_layers_, n_outputs_, out_activation_, n_features_in_, feature_names_in_"""
-
-
-def _init_params(est: Any, values: dict[str, Any]) -> None:
-    for name, value in values.items():
-        if name not in ("self", "__class__"):
-            setattr(est, name, value)
-
-
-class MLPClassifier(ClassifierMixin, BaseMLP):
-    __doc__ = f"""Multi-layer perceptron classifier: scikit-learn's, on a layerwise network.
-
-    Binary and multi-label targets get sigmoid outputs, multiclass a softmax, all trained on
-    the log loss. Parameters, attributes and behaviour are scikit-learn's.
-
-    Parameters
-    ----------{_PARAMS_DOC}
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,){_ATTRS_DOC}
+    n_layers_, n_outputs_, out_activation_, n_features_in_, feature_names_in_
 
     Examples
     --------
@@ -231,16 +227,72 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
-    __doc__ = f"""Multi-layer perceptron regressor: scikit-learn's, on a layerwise network.
+    """Multi-layer perceptron regressor: scikit-learn's, on a layerwise network.
 
     Parameters
     ----------
-    loss : {{"squared_error", "poisson"}}, default "squared_error"
+    loss : {"squared_error", "poisson"}, default "squared_error"
         Half squared error (linear output), or half Poisson deviance (exp output; the
-        network's last layer is linear and the estimator applies exp).{_PARAMS_DOC}
+        network's last layer is linear and the estimator applies exp).
+    hidden_layer_sizes : int or sequence of int, default (100,)
+        Width of each hidden layer.
+    activation : str, default "relu"
+        Hidden activation: scikit-learn's "identity", "logistic", "tanh", "relu", or any
+        other layerwise activation ("gelu", "elu", "leaky_relu", "softplus", ...).
+    solver : str, default "adam"
+        "lbfgs" (scipy's L-BFGS-B over all parameters, full batch), "sgd", "adam", or a
+        layerwise optimizer: "adamw", "rmsprop", "adagrad", "momentum", "nesterov".
+    alpha : float, default 1e-4
+        L2 penalty: the loss gets ``alpha / 2 * sum ||W||^2 / n_samples`` (weights only).
+    batch_size : int or "auto", default "auto"
+        Samples per step; "auto" is ``min(200, n_samples)``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        Schedule of every stochastic solver but adam (as in scikit-learn).
+    learning_rate_init : float, default 1e-3
+    power_t : float, default 0.5
+        Exponent of "invscaling": ``learning_rate_init / (t + 1) ** power_t``.
+    max_iter : int, default 200
+        Epochs of the stochastic solvers, iterations of lbfgs.
+    shuffle : bool, default True
+    random_state : int, RandomState or None
+        Initial weights (scikit-learn's Glorot-uniform draws, in its order), shuffling,
+        the early-stopping split.
+    tol : float, default 1e-4
+    verbose : bool or int, default False
+        Print scikit-learn's progress lines ("Iteration 1, loss = ...").
+    warm_start : bool, default False
+    momentum : float, default 0.9
+        sgd only.
+    nesterovs_momentum : bool, default True
+        sgd only.
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` (stratified for single-output classification),
+        stop on its score, restore the best weights.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2, epsilon : float, default 0.9, 0.999, 1e-8
+        adam only.
+    n_iter_no_change : int or np.inf, default 10
+    max_fun : int, default 15000
+        lbfgs only: most loss evaluations.
+    dropout : float, default 0.0
+        layerwise's addition: dropout after every hidden layer during training.
+    dtype : {None, "float32", "float64"}, default None
+        layerwise's addition: the network's precision. None follows X (float32 in,
+        float32 network; anything else float64), as scikit-learn.
 
     Attributes
-    ----------{_ATTRS_DOC}
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        ``coefs_[i]`` of shape (n_in, n_out), ``intercepts_[i]`` of shape (n_out,);
+        assignable, as in scikit-learn.
+    model_ : layerwise.Sequential
+        The network over those arrays, with the whole layerwise API.
+    loss_, best_loss_, loss_curve_, validation_scores_, best_validation_score_
+    n_iter_ : int
+        Epochs (or lbfgs iterations) of the last ``fit``.
+    t_ : int
+        Training samples seen by the stochastic solvers, over all calls.
+    n_layers_, n_outputs_, out_activation_, n_features_in_, feature_names_in_
 
     Examples
     --------
