@@ -358,7 +358,7 @@ function drawNetwork(snap) {
   inp.names.forEach((name, j) => {
     node(ib, j * n0, inp.grid, colX(0), nodeY(0, j), { layer: -1, j, name });
     ctx.fillStyle = "#444"; ctx.font = "11px sans-serif"; ctx.textAlign = "right";
-    ctx.fillText(name, colX(0) - s / 2 - 4, nodeY(0, j) + 4);
+    ctx.fillText(name.replace("^2", "\u00b2"), colX(0) - s / 2 - 4, nodeY(0, j) + 4);
     ctx.textAlign = "left";
   });
   snap.neurons.forEach((layer) => {
