@@ -301,6 +301,14 @@ def test_edit_a_weight_toggle_a_feature_hover_discretize(page):
     page.wait_for_selector("#hover-map:not([hidden])", timeout=WAIT_MS)
     assert "neuron 2 of layer 0" in page.inner_text("#hover-label")
     assert page.eval_on_selector("#hover-canvas", "c => c.clientWidth") >= 160  # 10x the square
+    # click it: its bias, read and edited
+    page.mouse.click(box["x"] + node["x"], box["y"] + node["y"])
+    page.wait_for_selector("#weight-editor:not([hidden])", timeout=WAIT_MS)
+    assert page.inner_text("#weight-label") == "bias of neuron 2 of layer 0"
+    page.fill("#weight-value", "0.75")
+    page.click("#weight-set")
+    s = wait(page, "s.edits.length === 1 && s.weights[0].b[2] === 0.75")
+    page.wait_for_selector("#weight-editor", state="hidden", timeout=WAIT_MS)
     shot(page, "10-feature-and-hover.png")
     # discretize and hide the test data: the picture changes each time
     for toggle in ("#discretize", "#show-test"):
