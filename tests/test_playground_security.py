@@ -18,12 +18,13 @@ from starlette.testclient import TestClient  # noqa: E402
 
 import layerwise.playground as pg  # noqa: E402
 from layerwise.playground import create_app, server  # noqa: E402
-from layerwise.playground.security import COOKIE, is_loopback  # noqa: E402
+from layerwise.playground.security import cookie_name, is_loopback  # noqa: E402
 
 TOKEN = "test-token-0123456789"
 BASE = "http://127.0.0.1:8765"
 AUTH = {"Authorization": f"token {TOKEN}"}
 JSON = {"Content-Type": "application/json"}
+COOKIE = cookie_name("127.0.0.1:8765")
 
 
 @pytest.fixture
@@ -99,6 +100,10 @@ def test_the_token_is_required_and_becomes_a_strict_cookie(app):
         assert c.post("/api/session", json={}).status_code == 200
         c.cookies.clear()
         c.cookies.set(COOKIE, "forged-token-00000")
+        assert c.get("/api/options").status_code == 403
+        # another playground's cookie (another port) is not this one's
+        c.cookies.clear()
+        c.cookies.set(cookie_name("127.0.0.1:9000"), TOKEN)
         assert c.get("/api/options").status_code == 403
 
 

@@ -30,9 +30,9 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["Guard", "new_token", "is_loopback", "COOKIE"]
+__all__ = ["Guard", "new_token", "is_loopback", "cookie_name", "COOKIE"]
 
-COOKIE = "layerwise_playground_token"
+COOKIE = "layerwise_playground_token"  # + the address: two playgrounds never share one
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -66,6 +66,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def cookie_name(host: str) -> str:
+    """The token cookie's name for the address ``host`` (the ``Host`` header, port included).
+
+    Cookies ignore ports, so two playgrounds on one machine would overwrite each other's
+    token under a single name (Jupyter names its cookie after the port for the same reason).
+    """
+    return COOKIE + "_" + "".join(c if c.isalnum() else "_" for c in host.lower())
 
 
 def _host_name(value: str) -> str:
@@ -124,7 +133,9 @@ class Guard:
             return
         status, message = refusal
         if status == 303:
-            await _respond(send, 303, b"", [(b"location", message.encode("latin-1"))], self.token)
+            cookie = f"{cookie_name(headers.get('host', ''))}={self.token}"
+            location = [(b"location", message.encode("latin-1"))]
+            await _respond(send, 303, b"", location, cookie)
         elif status == 403 and scope["method"] == "GET" and scope["path"] == "/":
             await _respond(send, 403, _ASK_TOKEN.encode(), [(b"content-type", b"text/html")])
         else:
@@ -145,7 +156,7 @@ class Guard:
         if given is not None and self._valid(given) and scope["path"] == "/":
             rest = urlencode({k: v for k, v in query.items() if k != "token"})
             return 303, scope["path"] + (f"?{rest}" if rest else "")
-        if not self._authorised(headers, given):
+        if not self._authorised(headers, given, cookie_name(host)):
             return 403, (
                 "this playground needs its token: open the address it printed at start-up "
                 "(ending in ?token=...)"
@@ -157,7 +168,7 @@ class Guard:
     def _valid(self, given: str) -> bool:
         return hmac.compare_digest(given.encode(), self.token.encode())
 
-    def _authorised(self, headers: dict[str, str], given: str | None) -> bool:
+    def _authorised(self, headers: dict[str, str], given: str | None, name: str) -> bool:
         if given is not None and self._valid(given):
             return True
         auth = headers.get("authorization", "")
@@ -168,7 +179,7 @@ class Guard:
             cookie.load(headers.get("cookie", ""))
         except Exception:  # a malformed cookie header is no token
             return False
-        return COOKIE in cookie and self._valid(cookie[COOKIE].value)
+        return name in cookie and self._valid(cookie[name].value)
 
     def _check_unsafe(self, headers: dict[str, str], host: str) -> tuple[int, str] | None:
         origin = headers.get("origin")
@@ -193,10 +204,10 @@ class Guard:
 
 
 async def _respond(
-    send: Any, status: int, body: bytes, headers: list, token: str | None = None
+    send: Any, status: int, body: bytes, headers: list, cookie: str | None = None
 ) -> None:
-    if token is not None:
-        cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+    if cookie is not None:
+        cookie += "; Path=/; HttpOnly; SameSite=Strict"
         headers = [*headers, (b"set-cookie", cookie.encode("latin-1"))]
     length = str(len(body)).encode()
     headers = [*headers, (b"content-length", length), (b"cache-control", b"no-store")]
