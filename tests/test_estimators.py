@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 from sklearn import neural_network  # noqa: E402
+from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.datasets import load_iris, load_wine, make_regression  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -342,3 +343,30 @@ def test_docs_migration_example_is_a_sklearn_script_that_runs(capsys):
         exec(compile(block, "docs/ecosystem.md", "exec"), {})
     lines = capsys.readouterr().out.splitlines()
     assert float(lines[0]) > 0.95  # 5-fold CV accuracy on wine
+
+
+class Doubler(TransformerMixin, BaseEstimator):
+    """A transformer skops does not trust by default (it is defined here, not in sklearn)."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return 2 * np.asarray(X)
+
+
+def test_load_refuses_steps_skops_does_not_trust_and_unfitted_estimators(tmp_path):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(Doubler(), lw.MLPClassifier((4,), solver="lbfgs", max_iter=5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y)
+    lw.save(pipe, tmp_path / "pipe.npz")
+    with pytest.raises(ValueError, match="Doubler.*refusing to load it"):
+        lw.load(tmp_path / "pipe.npz")
+    with pytest.raises(NotFittedError):
+        lw.save(lw.MLPRegressor(), tmp_path / "unfitted.npz")
+    assert not (tmp_path / "unfitted.npz").exists()
