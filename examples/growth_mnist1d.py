@@ -334,7 +334,7 @@ def tables(a, b, c) -> str:
 
 
 CONFIGS = {
-    "full": {"num_samples": 5000, "seeds": 5, "b_seeds": 3, "lr_sgd": 0.05, "base_epochs": 20,
+    "full": {"num_samples": 5000, "seeds": 5, "b_seeds": 5, "lr_sgd": 0.05, "base_epochs": 20,
              "after_epochs": 10, "lr_adam": 3e-3, "epochs": 40, "grow_at": [7, 14, 21, 28],
              "lr_tune": 1e-3, "tune_epochs": 5},
     "quick": {"num_samples": 1000, "seeds": 2, "b_seeds": 1, "lr_sgd": 0.05, "base_epochs": 3,
