@@ -264,6 +264,20 @@ def test_a_second_fit_at_the_same_time_leaves_threads_to_the_first():
         assert third.reason == "set by the caller (threads=2)"
 
 
+def test_threadpool_limits_is_seen_even_if_layerwise_was_first_imported_inside_it(monkeypatch):
+    # layerwise loads fit (and this module) on first use: maybe inside the caller's limits
+    if {lib["internal_api"] for lib in threadpool_info()} - {"openblas", "blis"}:
+        pytest.skip("only OpenBLAS and BLIS have a default known without the capture")
+    with threadpool_limits(limits=1, user_api="blas"):
+        monkeypatch.setattr(_threads, "_DEFAULTS", blas_counts())  # captured inside: all 1
+        chooser, clock = make()
+        with chooser:
+            seen = train(chooser, clock, quiet, 20)
+    assert set(seen) == {1} and chooser.reason == (
+        "held to 1 outside fit (threadpool_limits?), below the process default 2: left as is"
+    )
+
+
 def test_one_core_has_nothing_to_choose():
     clock = FakeClock()
     with ThreadChooser(None, clock=clock, cores=1, environ={}) as chooser:
@@ -393,3 +407,23 @@ def test_predict_and_fit_remember_their_choices_apart(monkeypatch):
         seen = train(predict_chooser, clock, busy, 10)
     assert seen[:3] == [1, 1, 2] and predict_chooser.checks == 1  # measured afresh
     assert set(_threads._RECENT) == {("fit", 2), ("predict", 2)}
+
+
+@needs_wiring
+def test_a_first_fit_inside_threadpool_limits_is_left_alone():
+    if max(blas_counts()) < 2:
+        pytest.skip("BLAS runs one thread by default here: a limit cannot be told apart")
+    code = (
+        "import json, numpy as np, layerwise as lw\n"
+        "from threadpoolctl import threadpool_limits\n"
+        "X = np.random.default_rng(0).standard_normal((64, 3)); y = (X[:, 0] > 0) * 1\n"
+        "m = lw.mlp(3, [4], 1, output_activation='sigmoid', seed=0)\n"
+        "with threadpool_limits(limits=1, user_api='blas'):  # fit's first import: in here\n"
+        "    h = m.fit(X, y, loss='bce', epochs=2, verbose=False)\n"
+        "print(json.dumps(h.params['threads']))\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k not in _threads.ENV_VARS}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["threads"] == 1 and got["reason"].startswith("held to 1 outside fit")

@@ -87,8 +87,8 @@ def _counts(controller: Any) -> list[int]:
     return [] if controller is None else [lc.get_num_threads() for lc in controller.lib_controllers]
 
 
-# The process default, captured when layerwise is imported (training imports this module):
-# a count below it inside fit means the caller limited BLAS around the call.
+# The process default, captured when this module is first imported (with training, on the
+# first fit): a count below it inside fit means the caller limited BLAS around the call.
 _CONTROLLER = _blas_controller()
 _DEFAULTS = _counts(_CONTROLLER)
 _LOCK = threading.Lock()
@@ -184,6 +184,7 @@ class ThreadChooser:
         counts = _counts(self._controller)
         self._saved = counts
         self.threads = min(counts) if counts else None
+        defaults = self._defaults() if counts else []
         if not counts:
             self.reason = "no BLAS thread pool found (is threadpoolctl installed?): left as is"
         elif not self._owner:
@@ -193,10 +194,10 @@ class ThreadChooser:
             self.reason = f"set by the caller (threads={self.requested})"
         elif env := [f"{k}={self._environ[k]}" for k in ENV_VARS if self._environ.get(k)]:
             self.reason = f"set by the environment ({', '.join(env)}): left as is"
-        elif any(c < d for c, d in zip(counts, _DEFAULTS)):
+        elif any(c < d for c, d in zip(counts, defaults)):
             self.reason = (
                 f"held to {self.threads} outside fit (threadpool_limits?), below the process "
-                f"default {max(_DEFAULTS)}: left as is"
+                f"default {max(defaults)}: left as is"
             )
         elif self._cores < 2:
             self.reason = "one core available: nothing to choose"
@@ -204,6 +205,16 @@ class ThreadChooser:
             self._timing = True
             self._start()
         return self
+
+    def _defaults(self) -> list[int]:
+        """Each library's count when nobody limits it: as captured at import, and for
+        OpenBLAS and BLIS, which start one thread per available core, at least that (the
+        first import may itself have run inside a caller's threadpool_limits)."""
+        libs = self._controller.lib_controllers
+        return [
+            max(d, self._cores) if lc.internal_api in ("openblas", "blis") else d
+            for lc, d in zip(libs, _DEFAULTS)
+        ]
 
     def _start(self) -> None:
         recent = _RECENT.get(self._key) if self._clock is _REAL_CLOCK else None
