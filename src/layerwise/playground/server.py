@@ -33,6 +33,7 @@ import contextlib
 import json
 import math
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,9 @@ class _Api:
         self.manager = manager
         self.interval = interval
         self.rate = rate
-        self.streams: dict[str, int] = {}
+        # live event generators per session; a weak set, so that a stream that ended, or
+        # one whose response never started, frees its slot without any bookkeeping
+        self.streams: dict[str, weakref.WeakSet] = {}
 
     def routes(self) -> list:
         from starlette.routing import Mount, Route
@@ -275,15 +278,19 @@ class _Api:
         raw = request.query_params.get("max_events", "0")
         if not raw.isdigit() or int(raw) > 100_000:
             raise PlaygroundError(f"max_events must be an integer in [0, 100000], got {raw!r}")
-        if self.streams.get(session.sid, 0) >= MAX_STREAMS:
+        for sid in [k for k, v in self.streams.items() if not v]:
+            del self.streams[sid]  # sessions whose streams are all gone
+        live = self.streams.setdefault(session.sid, weakref.WeakSet())
+        if sum(g.ag_frame is not None for g in live) >= MAX_STREAMS:
             raise PlaygroundError(
                 f"session {session.sid!r} already has {MAX_STREAMS} open streams, the most "
                 "allowed; close a tab showing it",
                 status=429,
             )
-        self.streams[session.sid] = self.streams.get(session.sid, 0) + 1
+        events = self._events(session, int(raw))
+        live.add(events)
         return StreamingResponse(
-            self._events(session, int(raw)),
+            events,
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -293,27 +300,22 @@ class _Api:
         from starlette.concurrency import run_in_threadpool
 
         sent, count, quiet = -1, 0, 0.0
-        try:
-            while not session.closed:
-                session.touch()  # an open page keeps its session alive
-                if session.version != sent:
-                    snap = await run_in_threadpool(session.snapshot)
-                    sent = snap["version"]
-                    yield f"data: {json.dumps(snap)}\n\n"
-                    count, quiet = count + 1, 0.0
-                    if max_events and count >= max_events:
-                        return
-                elif quiet > 15.0:
-                    yield ": keep-alive\n\n"
-                    quiet = 0.0
-                # sleeping after each send caps the rate; the next send is the newest state
-                await anyio.sleep(self.interval)
-                quiet += self.interval
-            yield 'event: closed\ndata: {"closed": true}\n\n'
-        finally:
-            self.streams[session.sid] -= 1
-            if not self.streams[session.sid]:
-                del self.streams[session.sid]
+        while not session.closed:
+            session.touch()  # an open page keeps its session alive
+            if session.version != sent:
+                snap = await run_in_threadpool(session.snapshot)
+                sent = snap["version"]
+                yield f"data: {json.dumps(snap)}\n\n"
+                count, quiet = count + 1, 0.0
+                if max_events and count >= max_events:
+                    return
+            elif quiet > 15.0:
+                yield ": keep-alive\n\n"
+                quiet = 0.0
+            # sleeping after each send caps the rate; the next send is the newest state
+            await anyio.sleep(self.interval)
+            quiet += self.interval
+        yield 'event: closed\ndata: {"closed": true}\n\n'
 
     async def download(self, request: Any) -> Any:
         from starlette.concurrency import run_in_threadpool
