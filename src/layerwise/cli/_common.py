@@ -16,23 +16,7 @@ import layerwise as lw
 from layerwise import tasks
 from layerwise._files import atomic_write
 from layerwise._validation import check_allocation
-
-try:  # the task rules of scikit-learn's type_of_target, with a class limit
-    from layerwise.datasets._target import MAX_CLASSES, check_n_classes, infer_task
-except ImportError:  # pragma: no cover - only while datasets/_target.py is not there
-    MAX_CLASSES = 1000
-
-    def infer_task(y):  # integers with many distinct values are a quantity
-        values = np.unique(np.asarray(y))
-        if len(values) > 20 and len(values) > 0.05 * len(np.asarray(y)):
-            return "regression"
-        return "binary" if len(values) <= 2 else "multiclass"
-
-    def check_n_classes(n_classes, *, limit=MAX_CLASSES, what="y"):
-        if limit is not None and n_classes > limit:
-            raise ValueError(f"{what} has {n_classes:,} classes, more than the limit {limit:,}")
-        return n_classes
-
+from layerwise.datasets import MAX_CLASSES, check_n_classes
 
 #: The defaults of one training run, the same for train, compare and sweep (tested).
 DEFAULTS: dict[str, Any] = {"hidden": [16, 8], "activation": "tanh", "lr": 0.05, "epochs": 200}
@@ -174,12 +158,12 @@ def _load_data(args: argparse.Namespace) -> dict[str, Any]:
     else:
         if args.n_samples is not None or args.noise is not None:
             raise CLIError("--n-samples and --noise apply to synthetic data sets only")
+        # the task as infer_task says (type_of_target's rules); the class limit below, in
+        # the command's own words
         X, y, info = lw.datasets.load_csv(
-            name, target=args.target, task=args.task or "auto", return_info=True
+            name, target=args.target, task=args.task or "auto", max_classes=None, return_info=True
         )
         task, classes = info.task, info.classes
-        if args.task is None and classes is not None and _is_quantity(classes, y):
-            y, task, classes = np.asarray(classes, dtype=np.float64)[y], "regression", None
         if classes is not None and len(classes) < 2:
             raise CLIError(
                 f"{name}: target column {info.target!r} has one class "
@@ -203,13 +187,6 @@ def _load_data(args: argparse.Namespace) -> dict[str, Any]:
         about["classes"] = classes
     about["task"] = task
     return {"X": X, "y": y, "task": task, "n_classes": len(classes or []), "about": about}
-
-
-def _is_quantity(classes: list[Any], y: np.ndarray) -> bool:
-    """Integer labels read as classes that ``infer_task`` calls a regression (a price)."""
-    if not all(isinstance(c, int | float) for c in classes):
-        return False
-    return infer_task(np.asarray(classes)[y]) == "regression"
 
 
 def _load_named(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str, dict[str, Any]]:
