@@ -141,10 +141,10 @@ def matmul_runner(n: int = 2048):
     return lambda: np.matmul(a, b, out=c)
 
 
-def run_workload(w: wl.Workload, rate: float) -> dict:
+def run_workload(w: wl.Workload, rate: float, *, quick: bool = False) -> dict:
     print(f"  {w.name}: {w.description}", flush=True)
     runners = dict(w.runners)
-    pilot = pick_torch_threads(runners, w.epochs_per_run)
+    pilot = pick_torch_threads(runners, w.epochs_per_run, rounds=1 if quick else 2)
     if w.matmul_probe:  # the machine is shared: measure the ceiling under the same load
         runners[MATMUL] = matmul_runner()
     times = alternate(runners, w.rounds)
@@ -179,14 +179,14 @@ def existing_bytes(w: wl.Workload) -> int:
     return w.bound_parts.get("data", 0) + w.bound_parts.get("parameters", 0)
 
 
-def sweep_section() -> list[str]:
+def sweep_section(*, quick: bool = False) -> list[str]:
     path = ROOT / "benchmarks" / "bench_sweep.py"
     if not path.exists():
         return ["## Sweep (pool vs serial)", "", "benchmarks/bench_sweep.py does not exist.", ""]
     try:
         from benchmarks import bench_sweep
 
-        res = bench_sweep.run()
+        res = bench_sweep.run(repeats=1, epochs=10) if quick else bench_sweep.run()
     except Exception as exc:  # another engineer's module: report, never abort the bench
         return ["## Sweep (pool vs serial)", "", f"bench_sweep.run() failed: {exc!r}", ""]
     lines = ["## Sweep (pool vs serial)", "", "From `benchmarks/bench_sweep.py` (`run()`):", ""]
@@ -325,26 +325,57 @@ def render(results, rate, rates, info, started, elapsed, load0, load1, sweep) ->
     return "\n".join(L) + "\n"
 
 
+def quick_workloads() -> list[wl.Workload]:
+    """The workloads of ``--quick``: the same networks on a few batches and rounds, PyTorch
+    on one thread only (no pilot of thread counts), so that the whole smoke test takes
+    about 30 s on an idle 2-core machine; its numbers are not for comparisons."""
+    opt = "adam" if wl.adam_available() else "sgd"
+    lr = 1e-3 if opt == "adam" else 0.05
+    seed = [
+        wl.training_workload(f"seed-sized {dt}", sizes=(2, 4, 1), hidden="tanh",
+                             output="sigmoid", n=1000, dtype=getattr(np, dt), optimizer="sgd",
+                             lr=0.5, batch_size=None, epochs_per_run=50, rounds=3,
+                             torch_threads=(1,))
+        for dt in ("float32", "float64")
+    ]  # fmt: skip
+    mnist = wl.training_workload("MNIST-shaped", sizes=(784, 256, 128, 10), hidden="relu",
+                                 output="softmax", n=512, dtype=np.float32, optimizer=opt,
+                                 lr=lr, batch_size=128, epochs_per_run=1, rounds=2,
+                                 torch_threads=(1,))  # fmt: skip
+    wide = wl.training_workload("wide", sizes=(784, 1024, 1024, 10), hidden="relu",
+                                output="softmax", n=1024, dtype=np.float32, optimizer=opt,
+                                lr=lr, batch_size=1024, epochs_per_run=1, rounds=2,
+                                torch_threads=(1,))  # fmt: skip
+    wide.matmul_probe = True
+    predict = wl.prediction_workload(n=2000)
+    predict.rounds = 3
+    return [*seed, mnist, wide, predict]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "RESULTS.md"))
-    ap.add_argument("--quick", action="store_true", help="fewer samples and rounds (smoke test)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test of about 30 s: fewer samples, rounds and repeats (not for comparisons)",
+    )
     ap.add_argument("--only", default=None, help="run only workloads whose name contains this")
     args = ap.parse_args(argv)
     started = datetime.datetime.now(datetime.UTC)
     t0 = time.perf_counter()
     load0 = load_average()
     info = blas_info()
-    rate, rates = matmul_rate()
+    rate, rates = matmul_rate(reps=5 if args.quick else 25)
     print(f"float32 matmul: {rate:.1f} GFLOP/s", flush=True)
     results = {}
-    for w in wl.all_workloads(quick=args.quick):
+    for w in quick_workloads() if args.quick else wl.all_workloads():
         if args.only and args.only not in w.name:
             continue
-        results[w.name] = run_workload(w, rate)
+        results[w.name] = run_workload(w, rate, quick=args.quick)
         r = results[w.name]
         print("    " + ", ".join(f"{k} {fmt_time(t)}" for k, t in r["per"].items()), flush=True)
-    sweep = sweep_section() if not args.only else []
+    sweep = sweep_section(quick=args.quick) if not args.only else []
     text = render(results, rate, rates, info, started, time.perf_counter() - t0, load0,
                   load_average(), sweep)  # fmt: skip
     Path(args.out).write_text(text)
