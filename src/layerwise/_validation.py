@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 import numbers
 from typing import Any
@@ -175,3 +177,34 @@ def _human(nbytes: int) -> str:
             return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
         nbytes /= 1024
     return f"{nbytes} B"
+
+
+# ------------------------------------------------------------------ declared hyperparameters
+def hyperparameter(default: Any, check: Any) -> Any:
+    """A dataclass field declared once: its default and its check (``check(value, name)``
+    returns the value to keep or raises). The optimizers' ``__init__``, validation,
+    ``get_config`` and ``repr`` all follow from these declarations."""
+    return dataclasses.field(default=default, metadata={"check": check})
+
+
+def real(default: float, low: float = 0.0, high: float = math.inf, **bounds: bool) -> Any:
+    """A real hyperparameter in the interval ``check_range`` enforces (default [0, inf))."""
+    return hyperparameter(default, lambda v, name: check_range(v, name, low, high, **bounds))
+
+
+def flag(default: bool) -> Any:
+    """A boolean hyperparameter (any value is read as true or false)."""
+    return hyperparameter(default, lambda v, name: bool(v))
+
+
+def check_declared(obj: Any) -> None:
+    """Run the check of every declared hyperparameter of the dataclass ``obj``."""
+    for f in dataclasses.fields(obj):
+        if "check" in f.metadata:
+            setattr(obj, f.name, f.metadata["check"](getattr(obj, f.name), f.name))
+
+
+def accepts(fn: Any, *names: str) -> bool:
+    """Whether ``fn`` takes every keyword in ``names`` (or ``**kwargs``)."""
+    params = inspect.signature(fn).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD for p in params) or set(names) <= {p.name for p in params}

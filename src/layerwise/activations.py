@@ -20,13 +20,13 @@ array([[0.25      , 0.10499359]])
 
 from __future__ import annotations
 
-import inspect
 import math
 from typing import Any
 
 import numpy as np
 
 from layerwise._special import ndtr
+from layerwise._validation import accepts
 
 __all__ = [
     "Activation",
@@ -42,12 +42,6 @@ __all__ = [
     "get",
     "names",
 ]
-
-
-def accepts(fn: Any, *names: str) -> bool:
-    """Whether ``fn`` takes every keyword in ``names`` (or ``**kwargs``)."""
-    params = inspect.signature(fn).parameters.values()
-    return any(p.kind is p.VAR_KEYWORD for p in params) or set(names) <= {p.name for p in params}
 
 
 class Activation:

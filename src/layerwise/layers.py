@@ -24,8 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
-from layerwise._validation import check_allocation, check_positive, check_range
-from layerwise.activations import accepts
+from layerwise._validation import accepts, check_allocation, check_positive, check_range
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
 

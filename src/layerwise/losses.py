@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from layerwise.activations import Activation, accepts
+from layerwise import targets
+from layerwise._validation import accepts
+from layerwise.activations import Activation
 
 __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
 
@@ -80,39 +82,13 @@ class Loss:
         """Raise ValueError when this loss cannot work on such an output layer."""
 
     def prepare_targets(self, y, units: int, dtype) -> np.ndarray:
-        """Validate ``y`` and return it as a float array of shape (n_samples, units).
-
-        ``y`` of shape (n_samples,) is accepted for a 1-unit output (and, for ``cce``,
-        as integer class labels).
-        """
-        Y = _as_float_targets(y, dtype)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.ndim != 2 or Y.shape[1] != units:
-            raise ValueError(
-                f"y has shape {np.shape(y)} but the model has {units} output unit(s); "
-                f"give y shape (n_samples, {units})" + (" or (n_samples,)" if units == 1 else "")
-            )
-        return Y
+        """Validate ``y`` and return it as a float array of shape (n_samples, units); see
+        :func:`layerwise.targets.prepare` (``y`` of shape (n_samples,) is accepted for a
+        1-unit output and, for ``cce``, as integer class labels)."""
+        return targets.prepare(self.name, y, units, dtype)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def _as_float_targets(y, dtype) -> np.ndarray:
-    y = np.asarray(y)
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"y must be numeric, got an array of dtype {y.dtype}")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinity; remove or impute those targets")
-    with np.errstate(over="ignore"):  # float64 beyond float32's range: reported below
-        Y = y.astype(dtype, copy=False)
-    if not np.all(np.isfinite(Y)):
-        raise ValueError(
-            f"y has values too large for {np.dtype(dtype).name}; scale the targets or use "
-            "dtype='float64'"
-        )
-    return Y
 
 
 class MSE(Loss):
@@ -168,15 +144,6 @@ class BCE(Loss):
                 f"{activation.name!r}; use output_activation='sigmoid' (or loss='mse')"
             )
 
-    def prepare_targets(self, y, units, dtype):
-        Y = super().prepare_targets(y, units, dtype)
-        if Y.size and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                f"loss 'bce' needs targets in [0, 1], got values from {Y.min():g} to "
-                f"{Y.max():g}; encode the two classes as 0 and 1"
-            )
-        return Y
-
 
 class CCE(Loss):
     """Categorical cross-entropy, mean over samples of ``-sum_j Y_j log A_j``.
@@ -211,46 +178,6 @@ class CCE(Loss):
                 "output_activation='softmax' with n_classes units, or for two classes a "
                 "1-unit sigmoid output with loss='bce'"
             )
-
-    def prepare_targets(self, y, units, dtype):
-        y_arr = np.asarray(y)
-        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            y_arr = y_arr[:, 0]
-        if y_arr.ndim == 1:
-            if y_arr.dtype.kind not in "biuf":
-                raise TypeError(f"y must be numeric labels, got an array of dtype {y_arr.dtype}")
-            if y_arr.dtype.kind == "f":
-                if not np.all(np.isfinite(y_arr)):
-                    raise ValueError("y contains NaN or infinity; remove those samples")
-                if np.any(y_arr != np.round(y_arr)):
-                    raise ValueError("loss 'cce' needs integer class labels; y has fractions")
-            # the range is checked before the cast: 1e20 would become -9223372036854775808
-            if y_arr.size and (y_arr.min() < 0 or y_arr.max() >= units):
-                lo, hi = y_arr.min().item(), y_arr.max().item()
-                raise ValueError(
-                    f"y has class labels from {lo:g} to {hi:g} but the output layer has "
-                    f"{units} units (labels 0..{units - 1}); give the output layer one unit "
-                    "per class"
-                )
-            labels = y_arr.astype(np.int64)
-            Y = np.zeros((labels.size, units), dtype=dtype)
-            Y[np.arange(labels.size), labels] = 1
-            return Y
-        Y = super().prepare_targets(y_arr, units, dtype)
-        if Y.size and Y.min() < 0:
-            raise ValueError("loss 'cce' needs one-hot or probability rows; y has negatives")
-        # the fused gradient A - Y is exact only for rows that sum to 1 (else it is
-        # A * sum(Y) - Y): refuse multi-hot or unnormalised rows rather than train on a
-        # gradient that is not that of the loss
-        sums = Y.sum(axis=1, dtype=np.float64)
-        bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
-        if bad.size:
-            raise ValueError(
-                f"loss 'cce' needs one-hot or probability rows that sum to 1; row {bad[0]} of "
-                f"y sums to {sums[bad[0]]:g}. For several labels per sample use a sigmoid "
-                "output with loss='bce'; for soft labels divide each row by its sum"
-            )
-        return Y
 
 
 _REGISTRY: dict[str, type[Loss]] = {c.name: c for c in (MSE, BCE, CCE)}

@@ -203,60 +203,41 @@ class Sequential:
         self._record(f"remove layer {i} ({layer.name})")
         return layer
 
-    def widen(
-        self,
-        i: int,
-        units: int,
-        noise: float = 0.0,
-        *,
-        init: str = "copy",
-        split: float = 0.0,
-        data: Any = None,
-        loss: Any = None,
-    ) -> Sequential:
-        """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net).
-
-        New neurons copy existing ones; the next Dense layer's weights are shared among the
-        copies, so with ``noise=0`` outputs are unchanged. ``noise`` (relative to the std of
-        the layer's weights) breaks the copies' symmetry; ``split`` (in [0, 1)) breaks it
-        without changing the function, by sharing the outgoing weights unequally. Optimizer
-        state follows the copies. See :func:`layerwise.surgery.widen`; returns the model.
-        """
+    # on-the-fly surgery (layerwise.surgery): each keeps the optimizer's state in step and
+    # records the change in ``events``; all but prune return the model
+    def widen(self, i: int, units: int, noise: float = 0.0, *, init: str = "copy",
+              split: float = 0.0, data: Any = None, loss: Any = None) -> Sequential:  # fmt: skip
+        """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net
+        copies by default; ``init`` "gradmax", "random" or "zeros" with ``data``, ``loss``).
+        See :func:`layerwise.surgery.widen`."""
         _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
         return self
 
     def prune(self, i: int, units: int, *, data: Any) -> float:
-        """Keep the ``units`` most useful neurons of Dense hidden layer ``i`` and refit the
-        next layer by least squares on ``data`` (X of shape (n, n_features), or a pair
-        (X, y) whose X is used). Returns the relative change of the output on ``data``.
-        See :func:`layerwise.surgery.prune`.
-        """
+        """Keep the ``units`` most useful neurons of layer ``i``, refit the next by least
+        squares on ``data``; return the relative change of the output. See
+        :func:`layerwise.surgery.prune`."""
         return _surgery.prune(self, i, units, data=data)
 
     def deepen(self, i: int, activation: Any = None) -> Sequential:
-        """Insert after Dense hidden layer ``i`` a layer with ``W = I``, ``b = 0``, keeping the
-        function; its activation is layer i's unless given, and must be one that leaves
-        layer i's outputs unchanged (``"identity"``; ``"relu"`` after a non-negative
-        activation), else ValueError. See :func:`layerwise.surgery.deepen`; returns the model.
-        """
+        """Insert an identity-initialised layer after Dense hidden layer ``i``, keeping the
+        function. See :func:`layerwise.surgery.deepen`."""
         _surgery.deepen(self, i, activation=activation)
         return self
 
     def resize(self, i: int, units: int) -> Sequential:
-        """Shrink or grow Dense hidden layer ``i`` to ``units`` neurons, keeping overlapping
-        weights (not function-preserving; shrinking keeps the neurons with the largest
-        outgoing weights). See :func:`layerwise.surgery.resize`; returns the model.
-        """
+        """Resize layer ``i`` to ``units`` neurons keeping overlapping weights (not
+        function-preserving). See :func:`layerwise.surgery.resize`."""
         _surgery.resize(self, i, units)
         return self
 
     def freeze(self, i: int) -> Sequential:
-        """Stop layer ``i`` from learning (its parameters stay bit-identical); returns the model."""
+        """Stop layer ``i`` from learning (its parameters stay bit-identical)."""
         _surgery.freeze(self, i)
         return self
 
     def unfreeze(self, i: int) -> Sequential:
-        """Let a frozen layer ``i`` learn again; returns the model."""
+        """Let a frozen layer ``i`` learn again."""
         _surgery.unfreeze(self, i)
         return self
 
@@ -413,28 +394,19 @@ class Sequential:
             out = None  # from before a layer was inserted or removed
         grads, dAs = Gradients([None] * (last + 1)), [None] * (last + 1)
         reuse = getattr(out, "dA", dAs)
-        layer, cache = self.layers[last], caches[last]
-        kw: dict[str, Any] = {"need_dA_prev": last > 0}
-        if out and layer.buffered:
-            kw.update(out=out[last], dA_prev_out=reuse[last])
-        # the output's Z is dead once A is known, so a fused dZ may take its memory
-        if loss.fuses_with(layer.activation):
-            if out and loss.buffered:
-                dZ = loss.fused_gradient(cache.A, y, out=cache.Z)
-            else:
-                dZ = loss.fused_gradient(cache.A, y)
-            dA, grads[last] = layer.backward_linear(dZ, cache, **kw)
+        cache = caches[last]
+        fused = loss.fuses_with(self.layers[last].activation)
+        if not fused:
+            dA = loss.gradient(cache.A, y)
+        elif out and loss.buffered:  # the output's Z is dead once A is known: dZ takes it
+            dA = loss.fused_gradient(cache.A, y, out=cache.Z)
         else:
-            dA, grads[last] = layer.backward(loss.gradient(cache.A, y), cache, **kw)
-        dAs[last] = dA
-        for i in range(last - 1, -1, -1):
+            dA = loss.fused_gradient(cache.A, y)  # dZ itself: the output's backward is linear
+        for i in range(last, -1, -1):
             layer = self.layers[i]
-            if out and layer.buffered:
-                dA, grads[i] = layer.backward(
-                    dA, caches[i], need_dA_prev=i > 0, out=out[i], dA_prev_out=reuse[i]
-                )
-            else:
-                dA, grads[i] = layer.backward(dA, caches[i], need_dA_prev=i > 0)
+            step = layer.backward_linear if i == last and fused else layer.backward
+            kw = {"out": out[i], "dA_prev_out": reuse[i]} if out and layer.buffered else {}
+            dA, grads[i] = step(dA, caches[i], need_dA_prev=i > 0, **kw)
             dAs[i] = dA
         grads.dA = dAs
         return grads
@@ -478,25 +450,23 @@ class Sequential:
             for pname, d in zip(layer.param_names, g, strict=True):
                 yield f"{layer.name}/{pname}", getattr(layer, pname), d
 
-    def snapshot(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer array, keyed ``"layer/name"``: the one
-        snapshot that early stopping and the estimators restore with :meth:`restore`."""
+    def _state_arrays(self) -> dict[str, np.ndarray]:
         return {
-            f"{layer.name}/{name}": arr.copy()
-            for layer in self.layers
-            for name, arr in {**layer.params(), **layer.buffers()}.items()
-            if arr is not None
-        }
-
-    def restore(self, saved: dict[str, np.ndarray]) -> bool:
-        """Copy a :meth:`snapshot` back into the model's arrays; False (and nothing done)
-        when the network changed shape since it was taken."""
-        current = {
             f"{layer.name}/{name}": arr
             for layer in self.layers
             for name, arr in {**layer.params(), **layer.buffers()}.items()
             if arr is not None
         }
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer array, keyed ``"layer/name"``: the one
+        snapshot that early stopping and the estimators restore with :meth:`restore`."""
+        return {k: a.copy() for k, a in self._state_arrays().items()}
+
+    def restore(self, saved: dict[str, np.ndarray]) -> bool:
+        """Copy a :meth:`snapshot` back into the model's arrays; False (and nothing done)
+        when the network changed shape since it was taken."""
+        current = self._state_arrays()
         if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
             return False
         for k, arr in current.items():

@@ -42,7 +42,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from layerwise._validation import check_positive, check_range
+from layerwise._validation import (
+    check_declared,
+    check_positive,
+    check_range,
+    flag,
+    hyperparameter,
+    real,
+)
 
 __all__ = [
     "Optimizer",
@@ -59,34 +66,16 @@ __all__ = [
 ParamGrad = tuple[str, np.ndarray, np.ndarray]
 
 
-def _hp(default: Any, check: Callable[[Any, str], Any]) -> Any:
-    """A hyperparameter, declared once: its default and its check (``check(value, name)``
-    returns the value to keep or raises). ``__init__``, validation, ``get_config`` and
-    ``repr`` all follow from these declarations."""
-    return field(default=default, metadata={"check": check})
-
-
-def _real(default: float, low: float = 0.0, high: float = math.inf, **bounds: bool) -> Any:
-    return _hp(default, lambda v, name: check_range(v, name, low, high, **bounds))
-
-
-def _flag(default: bool) -> Any:
-    return _hp(default, lambda v, name: bool(v))
-
-
 def _pair(v: Any, name: str) -> tuple[float, float]:
     if not isinstance(v, tuple | list) or len(v) != 2:
         raise TypeError(f"{name} must be a pair (beta1, beta2), got {v!r}")
     return (check_range(v[0], f"{name}[0]", 0.0, 1.0), check_range(v[1], f"{name}[1]", 0.0, 1.0))
 
 
-_LR = _hp(0.01, check_positive)
-
-
 @dataclass(eq=False, repr=False)
 class Optimizer:
     """Base class. Subclasses declare their hyperparameters as dataclass fields (with
-    :func:`_hp`) and implement ``_update(key, param, grad, state)``.
+    ``layerwise._validation.hyperparameter``) and implement ``_update(key, param, grad, state)``.
 
     Parameters
     ----------
@@ -109,7 +98,7 @@ class Optimizer:
     """
 
     name: ClassVar[str] = ""
-    lr: float = _LR
+    lr: float = hyperparameter(0.01, check_positive)
     state: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
     iterations: int = field(default=0, init=False)
     schedule: Any = field(default=None, init=False)
@@ -117,9 +106,7 @@ class Optimizer:
     _scratch_arrays: dict[Any, np.ndarray] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            if "check" in f.metadata:
-                setattr(self, f.name, f.metadata["check"](getattr(self, f.name), f.name))
+        check_declared(self)
 
     def step(self, params: Iterable[ParamGrad]) -> None:
         """Update every ``param`` in place from its ``grad`` (one step of the rule)."""
@@ -195,10 +182,10 @@ class SGD(Optimizer):
     """
 
     name: ClassVar[str] = "sgd"
-    momentum: float = _real(0.0, 0.0, 1.0)
-    dampening: float = _real(0.0, 0.0, 1.0, high_open=False)
-    nesterov: bool = _flag(False)
-    weight_decay: float = _real(0.0)
+    momentum: float = real(0.0, 0.0, 1.0)
+    dampening: float = real(0.0, 0.0, 1.0, high_open=False)
+    nesterov: bool = flag(False)
+    weight_decay: float = real(0.0)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -245,11 +232,11 @@ class RMSprop(Optimizer):
     """
 
     name: ClassVar[str] = "rmsprop"
-    alpha: float = _real(0.99, 0.0, 1.0)
-    eps: float = _real(1e-8)
-    weight_decay: float = _real(0.0)
-    momentum: float = _real(0.0, 0.0, 1.0)
-    centered: bool = _flag(False)
+    alpha: float = real(0.99, 0.0, 1.0)
+    eps: float = real(1e-8)
+    weight_decay: float = real(0.0)
+    momentum: float = real(0.0, 0.0, 1.0)
+    centered: bool = flag(False)
 
     def _update(self, key, p, g, state):
         g = _decay(g, p, self.weight_decay)
@@ -298,11 +285,11 @@ class Adam(Optimizer):
 
     name: ClassVar[str] = "adam"
     decoupled: ClassVar[bool] = False
-    lr: float = _hp(1e-3, check_positive)
-    betas: tuple[float, float] = _hp((0.9, 0.999), _pair)
-    eps: float = _real(1e-8)
-    weight_decay: float = _real(0.0)
-    amsgrad: bool = _flag(False)
+    lr: float = hyperparameter(1e-3, check_positive)
+    betas: tuple[float, float] = hyperparameter((0.9, 0.999), _pair)
+    eps: float = real(1e-8)
+    weight_decay: float = real(0.0)
+    amsgrad: bool = flag(False)
 
     def _update(self, key, p, g, state):
         b1, b2 = self.betas
@@ -350,7 +337,7 @@ class AdamW(Adam):
 
     name: ClassVar[str] = "adamw"
     decoupled: ClassVar[bool] = True
-    weight_decay: float = _real(1e-2)
+    weight_decay: float = real(1e-2)
 
 
 @dataclass(eq=False, repr=False)
@@ -370,10 +357,10 @@ class Adagrad(Optimizer):
     """
 
     name: ClassVar[str] = "adagrad"
-    lr_decay: float = _real(0.0)
-    weight_decay: float = _real(0.0)
-    initial_accumulator_value: float = _real(0.0)
-    eps: float = _real(1e-10)
+    lr_decay: float = real(0.0)
+    weight_decay: float = real(0.0)
+    initial_accumulator_value: float = real(0.0)
+    eps: float = real(1e-10)
 
     def _update(self, key, p, g, state):
         g = _decay(g, p, self.weight_decay)

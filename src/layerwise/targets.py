@@ -1,0 +1,95 @@
+"""Targets: ``y`` checked and prepared as a float array shaped like the model's output.
+
+``prepare(loss_name, y, units, dtype)`` is what every loss's ``prepare_targets`` runs:
+numeric and finite targets of shape (n_samples, units) (or (n_samples,) for one unit);
+for ``bce`` values in [0, 1]; for ``cce`` one-hot or probability rows that sum to 1, or
+integer class labels 0 .. units-1 (turned into one-hot rows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["prepare"]
+
+
+def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
+    """Validate ``y`` for the loss ``loss_name``; return it as (n_samples, units) of ``dtype``."""
+    if loss_name == "cce":
+        return _cce(y, units, dtype)
+    Y = _plain(y, units, dtype)
+    if loss_name == "bce" and Y.size and (Y.min() < 0 or Y.max() > 1):
+        raise ValueError(
+            f"loss 'bce' needs targets in [0, 1], got values from {Y.min():g} to "
+            f"{Y.max():g}; encode the two classes as 0 and 1"
+        )
+    return Y
+
+
+def _plain(y, units: int, dtype) -> np.ndarray:
+    Y = _as_float(y, dtype)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2 or Y.shape[1] != units:
+        raise ValueError(
+            f"y has shape {np.shape(y)} but the model has {units} output unit(s); "
+            f"give y shape (n_samples, {units})" + (" or (n_samples,)" if units == 1 else "")
+        )
+    return Y
+
+
+def _as_float(y, dtype) -> np.ndarray:
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must be numeric, got an array of dtype {y.dtype}")
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or infinity; remove or impute those targets")
+    with np.errstate(over="ignore"):  # float64 beyond float32's range: reported below
+        Y = y.astype(dtype, copy=False)
+    if not np.all(np.isfinite(Y)):
+        raise ValueError(
+            f"y has values too large for {np.dtype(dtype).name}; scale the targets or use "
+            "dtype='float64'"
+        )
+    return Y
+
+
+def _cce(y, units: int, dtype) -> np.ndarray:
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        y_arr = y_arr[:, 0]
+    if y_arr.ndim == 1:
+        if y_arr.dtype.kind not in "biuf":
+            raise TypeError(f"y must be numeric labels, got an array of dtype {y_arr.dtype}")
+        if y_arr.dtype.kind == "f":
+            if not np.all(np.isfinite(y_arr)):
+                raise ValueError("y contains NaN or infinity; remove those samples")
+            if np.any(y_arr != np.round(y_arr)):
+                raise ValueError("loss 'cce' needs integer class labels; y has fractions")
+        # the range is checked before the cast: 1e20 would become -9223372036854775808
+        if y_arr.size and (y_arr.min() < 0 or y_arr.max() >= units):
+            lo, hi = y_arr.min().item(), y_arr.max().item()
+            raise ValueError(
+                f"y has class labels from {lo:g} to {hi:g} but the output layer has "
+                f"{units} units (labels 0..{units - 1}); give the output layer one unit "
+                "per class"
+            )
+        labels = y_arr.astype(np.int64)
+        Y = np.zeros((labels.size, units), dtype=dtype)
+        Y[np.arange(labels.size), labels] = 1
+        return Y
+    Y = _plain(y_arr, units, dtype)
+    if Y.size and Y.min() < 0:
+        raise ValueError("loss 'cce' needs one-hot or probability rows; y has negatives")
+    # the fused gradient A - Y is exact only for rows that sum to 1 (else it is
+    # A * sum(Y) - Y): refuse multi-hot or unnormalised rows rather than train on a
+    # gradient that is not that of the loss
+    sums = Y.sum(axis=1, dtype=np.float64)
+    bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-3)
+    if bad.size:
+        raise ValueError(
+            f"loss 'cce' needs one-hot or probability rows that sum to 1; row {bad[0]} of "
+            f"y sums to {sums[bad[0]]:g}. For several labels per sample use a sigmoid "
+            "output with loss='bce'; for soft labels divide each row by its sum"
+        )
+    return Y
