@@ -228,9 +228,12 @@ def test_a_shared_link_rebuilds_the_same_network_settings_and_run(page, browser,
     # a link carries the recipe, not trained weights: from a reset, both start alike
     page.click("#reset")
     s = wait(page, "s.seed === 1 && s.edits.length === 0")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.click("#share")
     page.wait_for_selector("#share-box:not([hidden])", timeout=WAIT_MS)
+    wait_message(page, "Link copied")
     link = page.input_value("#share-link")
+    assert page.evaluate("navigator.clipboard.readText()") == link
     assert link == page.url and "features=x1,x2,sin%20x1" in link and "units=7,4" in link
     # someone else opens it: a browser without the token is asked for it, keeping the link
     other = browser.new_context(viewport={"width": 1400, "height": 1000})
