@@ -1,0 +1,55 @@
+"""A size budget the suite enforces (as tinygrad's CI counts its lines).
+
+The numeric core stays small enough to read in one sitting, and no function grows past
+what a reader can hold: over budget is a failure, not a warning.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import layerwise
+
+SRC = Path(layerwise.__file__).parent
+CORE = ["activations", "losses", "layers", "model", "optimizers"]
+CORE_BUDGET = 1600  # lines, the five modules together (2,109 before issue 12)
+FUNCTION_BUDGET = 100  # lines, any function or method in the package
+FIT_BUDGET = 80  # lines of training.fit's code (its signature and docstring not counted)
+
+
+def _functions(path: Path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield node
+
+
+def _lines(node: ast.FunctionDef) -> int:
+    return node.end_lineno - node.lineno + 1
+
+
+def test_the_core_fits_its_budget():
+    counts = {m: len((SRC / f"{m}.py").read_text().splitlines()) for m in CORE}
+    assert sum(counts.values()) <= CORE_BUDGET, counts
+
+
+def test_no_function_is_over_100_lines():
+    over = [
+        f"{path.relative_to(SRC)}:{fn.name} ({_lines(fn)} lines)"
+        for path in sorted(SRC.rglob("*.py"))
+        for fn in _functions(path)
+        if _lines(fn) > FUNCTION_BUDGET
+    ]
+    assert over == []
+
+
+def test_fit_is_a_loop_a_reader_sees_whole():
+    (fit,) = [f for f in _functions(SRC / "training.py") if f.name == "fit"]
+    first = fit.body[1] if isinstance(fit.body[0], ast.Expr) else fit.body[0]  # after the doc
+    assert fit.end_lineno - first.lineno + 1 <= FIT_BUDGET
+
+
+def test_the_budget_check_can_fail(tmp_path):
+    long = tmp_path / "long.py"
+    long.write_text("def f():\n" + "    x = 1\n" * FUNCTION_BUDGET)
+    assert [_lines(fn) for fn in _functions(long)] == [FUNCTION_BUDGET + 1]
