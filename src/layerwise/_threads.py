@@ -54,8 +54,12 @@ ENV_VARS = (
     "VECLIB_MAXIMUM_THREADS",
     "GOTO_NUM_THREADS",
 )
-# Measured (docs/performance.md): below ~0.2 ms a batch's matrix products are under
-# OpenBLAS's own threading threshold (m*n*k <= 262144), so the count changes nothing.
+# A batch under ~0.2 ms at one thread has matrix products near or under OpenBLAS's own
+# threading threshold (m*n*k <= 262,144, about 10 us at one thread): more threads change
+# little. On the (loaded) development machine, 1 and 2 threads timed the same for networks
+# up to 64-128-1 at batch 256, and gave bit-identical weights; 784-256-128 at batch 128
+# (about 3 ms a batch) is where they part. Loaded, small batches take longer and get
+# measured anyway: harmless, the two counts time the same and compute the same.
 SMALL_BATCH_S = 2e-4
 TRIAL_ROUNDS = 3  # batches per candidate in one measurement: a median of 3 shrugs off one outlier
 PREFER_FEWER = 1.1  # more threads must be 10% faster: one thread is kinder to a busy machine
