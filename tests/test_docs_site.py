@@ -77,6 +77,7 @@ def test_site_builds_strictly_with_every_public_name(tmp_path: Path):
     log = run.stdout + run.stderr
     assert run.returncode == 0, log[-3000:]
     assert "WARNING" not in log, log[-3000:]
+    assert not (ROOT / ".cache").exists(), "the build left a cache in the working tree"
 
     reference = "".join(p.read_text(encoding="utf-8") for p in (site / "reference").glob("*.html"))
     anchors = set(re.findall(r'id="(layerwise\.[\w.]+)"', reference))

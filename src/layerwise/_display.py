@@ -77,7 +77,7 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
 
     Line opacity grows with ``|W[i, j]|`` (relative to the layer's largest weight); colour
     gives the sign (blue positive, red negative); an unbuilt layer is drawn in grey. A layer
-    wider than 8 neurons shows its first and last four and a ``+N`` for those left out.
+    wider than 8 neurons shows its first and last four, labelled ``N (8 shown)``.
     Layers without weights (Dropout, BatchNorm) get no column of their own.
 
     Parameters
@@ -129,7 +129,7 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
                 f'<circle cx="{x}" cy="{y:.1f}" r="{r}" fill="#fff" stroke="#333" '
                 'stroke-width="1.2"/>'
             )
-        label = f"{n}" if n <= _MAX_NEURONS else f"{n} (+{n - _MAX_NEURONS})"
+        label = f"{n}" if n <= _MAX_NEURONS else f"{n} ({_MAX_NEURONS} shown)"
         parts.append(
             f'<text x="{x}" y="{height - 4}" font-size="11" text-anchor="middle" '
             f'font-family="sans-serif">{html.escape(label)}</text>'
