@@ -139,6 +139,59 @@ def sweep(
     >>> result.best()["lr"]
     0.5
     """
+    _check_args(backend, scheduler, local_cluster, retries, verbose, resume, out)
+    local_cluster = _check_count(local_cluster, "local_cluster")
+    n_jobs = _check_count(n_jobs, "n_jobs")
+    metric = _check_metric(metric)
+    _check_mode(None, metric)
+    seed_list = _check_seeds(seeds)
+    configs = expand_grid(grid, fixed)
+    sdata = prepare_data(data)
+    runner = run_one if runner is None else runner
+    keys = [*grid, *(k for k in (fixed or {}) if k not in grid)]
+    tasks = [(config, seed) for config in configs for seed in seed_list]
+    ids = [run_id(config, seed) for config, seed in tasks]
+    config_of = dict(zip(ids, (c for c, _ in tasks)))
+    manifest = {
+        "data": sdata.description,
+        "data_sha256": sdata.fingerprint(),
+        "grid": {k: [c[k] for c in configs] for k in grid},  # canonical, for load()
+        "fixed": {k: configs[0][k] for k in keys if k not in grid},
+        "seeds": seed_list,
+    }
+    store = Store(out, keys) if out is not None else None
+    try:
+        rows, histories = _recorded(store, resume, manifest, config_of, keys)
+        todo = [t for t, rid in zip(tasks, ids) if rid not in rows]
+        n_workers = min(n_jobs or local_cluster or _cores(), max(len(todo), 1))
+        if not todo:
+            runs = iter_serial([], sdata, runner)
+        elif backend == "dask":
+            runs = iter_dask(
+                todo, sdata, runner, scheduler=scheduler, n_workers=n_workers, retries=retries
+            )
+        elif n_workers == 1:
+            runs = iter_serial(todo, sdata, runner)
+        else:
+            runs = iter_local(todo, sdata, runner, n_workers=n_workers, retries=retries)
+        progress = _Progress(len(tasks), len(rows), metric, verbose)
+        executed = _collect(runs, store, rows, histories, config_of, keys, progress, on_result)
+    finally:
+        if store is not None:
+            store.close()
+    table = [rows[rid] for rid in ids]
+    return SweepResult(
+        table,
+        {rid: histories[rid] for rid in ids},
+        metric=metric,
+        keys=keys,
+        grid_keys=[k for k, v in grid.items() if len(v) > 1],
+        out=out,
+        n_executed=executed,
+    )
+
+
+def _check_args(backend, scheduler, local_cluster, retries, verbose, resume, out) -> None:
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise RuntimeError(
             "lw.sweep was called while a worker process was importing the main script; "
@@ -150,72 +203,61 @@ def sweep(
         raise ValueError("scheduler and local_cluster need backend='dask'")
     if scheduler is not None and local_cluster is not None:
         raise ValueError("give scheduler (a running cluster) or local_cluster, not both")
-    local_cluster = _check_count(local_cluster, "local_cluster")
-    n_jobs = _check_count(n_jobs, "n_jobs")
     if isinstance(retries, bool) or not isinstance(retries, numbers.Integral) or retries < 0:
         raise ValueError(f"retries must be an integer >= 0, got {retries!r}")
-    metric = _check_metric(metric)
-    _check_mode(None, metric)
     if verbose not in (True, False, "auto"):
         raise ValueError(f"verbose must be True, False or 'auto', got {verbose!r}")
     if resume and out is None:
         raise ValueError("resume=True needs out=, the folder of the sweep to continue")
-    seed_list = _check_seeds(seeds)
-    configs = expand_grid(grid, fixed)
-    sdata = prepare_data(data)
-    runner = run_one if runner is None else runner
-    keys = [*grid, *(k for k in (fixed or {}) if k not in grid)]
-    tasks = [(config, seed) for config in configs for seed in seed_list]
-    ids = [run_id(config, seed) for config, seed in tasks]
-    config_of = dict(zip(ids, (c for c, _ in tasks)))
 
+
+def _recorded(store, resume, manifest, config_of, keys):
+    """The rows and histories of this grid's runs already in the folder (locked from here
+    on); runs whose worker was lost, or whose history is missing, are left to run again."""
     rows: dict[str, dict[str, Any]] = {}
     histories: dict[str, History] = {}
-    store = None
-    if out is not None:
-        store = Store(out, keys)
-        manifest = {
-            "data": sdata.description,
-            "data_sha256": sdata.fingerprint(),
-            "grid": {k: [c[k] for c in configs] for k in grid},  # canonical, for load()
-            "fixed": {k: configs[0][k] for k in keys if k not in grid},
-            "seeds": seed_list,
-        }
-        for raw in store.open(resume=resume, manifest=manifest):  # later rows win
-            rid = raw["run_id"]
-            if rid not in config_of:
-                continue  # a run of an earlier grid: stays in the file, not in this result
-            history = store.read_history(rid)
-            if (raw["status"] == "failed" and (raw["error"] or "").startswith(LOST)) or (
-                history is None
-            ):
-                rows.pop(rid, None)
-                continue
-            rows[rid] = make_row(raw, config_of[rid], keys)
-            histories[rid] = History.from_dict(history)
-    todo = [t for t, rid in zip(tasks, ids) if rid not in rows]
+    if store is None:
+        return rows, histories
+    for raw in store.open(resume=resume, manifest=manifest):  # later rows win
+        rid = raw["run_id"]
+        if rid not in config_of:
+            continue  # a run of an earlier grid: stays in the file, not in this result
+        history = store.read_history(rid)
+        if (raw["status"] == "failed" and (raw["error"] or "").startswith(LOST)) or (
+            history is None
+        ):
+            rows.pop(rid, None)
+            continue
+        rows[rid] = make_row(raw, config_of[rid], keys)
+        histories[rid] = History.from_dict(history)
+    return rows, histories
 
-    n_workers = min(n_jobs or local_cluster or _cores(), max(len(todo), 1))
-    if not todo:
-        runs = iter_serial([], sdata, runner)
-    elif backend == "dask":
-        runs = iter_dask(
-            todo, sdata, runner, scheduler=scheduler, n_workers=n_workers, retries=retries
+
+class _Progress:
+    """The progress bar on stderr, with the best metric so far and the failures."""
+
+    def __init__(self, total: int, done: int, metric: str, verbose: bool | str) -> None:
+        from tqdm.auto import tqdm
+
+        show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
+        self.bar = tqdm(total=total, initial=done, unit="run", disable=not show,
+                        file=sys.stderr, desc="sweep")  # fmt: skip
+        self.metric, self.best, self.failed = metric, math.inf, 0
+        self.sign = -1.0 if _check_mode(None, metric) == "max" else 1.0
+
+    def update(self, row: dict[str, Any]) -> None:
+        if row["status"] == "ok" and row.get(self.metric) is not None:
+            self.best = min(self.best, self.sign * row[self.metric])
+        self.failed += row["status"] != "ok"
+        self.bar.update(1)
+        self.bar.set_postfix(
+            {f"best {self.metric}": f"{self.sign * self.best:.4g}", "failed": self.failed}
         )
-    elif n_workers == 1:
-        runs = iter_serial(todo, sdata, runner)
-    else:
-        runs = iter_local(todo, sdata, runner, n_workers=n_workers, retries=retries)
 
-    from tqdm.auto import tqdm
 
-    show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
-    bar = tqdm(
-        total=len(tasks), initial=len(rows), unit="run", disable=not show, file=sys.stderr,
-        desc="sweep",
-    )  # fmt: skip
-    best, failed, executed = math.inf, 0, 0
-    sign = -1.0 if _check_mode(None, metric) == "max" else 1.0
+def _collect(runs, store, rows, histories, config_of, keys, progress, on_result) -> int:
+    """Record each finished run (file first, then the table); return how many ran."""
+    executed = 0
     try:
         with contextlib.closing(runs):
             for raw in runs:
@@ -226,22 +268,9 @@ def sweep(
                 rows[row["run_id"]] = row
                 histories[row["run_id"]] = History.from_dict(history)
                 executed += 1
-                if row["status"] == "ok" and row.get(metric) is not None:
-                    best = min(best, sign * row[metric])
-                failed += row["status"] != "ok"
-                bar.update(1)
-                bar.set_postfix({f"best {metric}": f"{sign * best:.4g}", "failed": failed})
+                progress.update(row)
                 if on_result is not None:
                     on_result(row)
     finally:
-        bar.close()
-    table = [rows[rid] for rid in ids]
-    return SweepResult(
-        table,
-        {rid: histories[rid] for rid in ids},
-        metric=metric,
-        keys=keys,
-        grid_keys=[k for k, v in grid.items() if len(v) > 1],
-        out=out,
-        n_executed=executed,
-    )
+        progress.bar.close()
+    return executed

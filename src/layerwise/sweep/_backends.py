@@ -6,6 +6,9 @@ in the order runs finish; closing it stops the work and frees the workers.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -47,11 +50,27 @@ def iter_serial(tasks: Sequence[Task], data: Any, runner: Runner) -> Iterator[di
 _WORKER_DATA: Any = None
 
 
-def _init_worker(data: Any, started: Any) -> None:
+def _init_worker(data: Any, started: Any, parent: int) -> None:
     # The data reach each worker once, when it starts, not with every run.
     global _WORKER_DATA
     _WORKER_DATA = data
+    _exit_with(parent)
     started.set()
+
+
+def _exit_with(parent: int, every: float = 0.5) -> None:
+    """End this worker when the sweep's process ``parent`` dies. The pool stops its workers
+    when the sweep ends in any way it sees, but after ``kill -9`` nobody is left to: the
+    workers would be re-parented (to PID 1) and train on, unseen, to the end."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    if os.getppid() != parent:  # already gone while this worker started
+        os._exit(1)
+    threading.Thread(target=watch, name="layerwise-parent-watch", daemon=True).start()
 
 
 def _pool_task(runner: Runner, config: dict[str, Any], seed: int) -> dict[str, Any]:
@@ -99,7 +118,7 @@ def iter_local(
             if pool is None:
                 pool = ProcessPoolExecutor(
                     max_workers=n_workers, mp_context=context,
-                    initializer=_init_worker, initargs=(data, started),
+                    initializer=_init_worker, initargs=(data, started, os.getpid()),
                 )  # fmt: skip
             broken = False
             try:

@@ -143,7 +143,8 @@ def run_cli(args: argparse.Namespace) -> int:
             resume=args.resume, metric=args.metric,
             verbose=False if args.quiet else "auto",
         )  # fmt: skip
-    except (_Usage, ValueError, TypeError, FileExistsError, NotADirectoryError) as exc:
+    except (_Usage, ValueError, TypeError, FileExistsError, NotADirectoryError,
+            BlockingIOError) as exc:  # fmt: skip
         print(f"layerwise sweep: error: {exc}", file=sys.stderr)
         return 2
     except ImportError as exc:
@@ -168,8 +169,18 @@ def run_cli(args: argparse.Namespace) -> int:
         f"\n{len(result.table)} runs ({result.n_executed} run now, {failed} failed), "
         f"{len(ranked)} configurations"
     )
+    _print_failures(result.table, varying)
     print(f"results:   {out / 'results.csv'}")
     print(f"histories: {out / 'histories'}/<run_id>.json")
+    if failed == len(result.table):
+        print("no pictures: no run finished (see why above)", file=sys.stderr)
+        return 1
+    for p in _pictures(result, out):
+        print(f"picture:   {p}")
+    return 0
+
+
+def _pictures(result: Any, out: Path) -> list[Path]:
     pictures = []
     try:
         result.plot_curves(logy="both", path=out / "curves.png")
@@ -178,8 +189,25 @@ def run_cli(args: argparse.Namespace) -> int:
             x, y = result.grid_keys[-1], result.grid_keys[0]
             result.plot_heatmap(x, y, path=out / "heatmap.png")
             pictures.append(out / "heatmap.png")
-    except ValueError as exc:  # no run finished: nothing to draw
-        print(f"no pictures: {exc}", file=sys.stderr)
-    for p in pictures:
-        print(f"picture:   {p}")
-    return 0 if failed < len(result.table) else 1
+    except ValueError as exc:  # nothing to draw
+        print(f"no pictures: {str(exc).split('; try')[0]}", file=sys.stderr)
+    return pictures
+
+
+def _print_failures(table: list[dict[str, Any]], varying: list[str], shown: int = 3) -> None:
+    """Why each failed run failed: runs grouped by their error, a few of each named."""
+    by_error: dict[str, list[dict[str, Any]]] = {}
+    for row in table:
+        if row["status"] != "ok":
+            error = (row["error"] or "no error recorded").strip().splitlines()
+            by_error.setdefault(error[0] if error else "no error recorded", []).append(row)
+    if not by_error:
+        return
+    print(f"failed runs ({sum(map(len, by_error.values()))}):")
+    for error, rows in by_error.items():
+        print(f"  {len(rows)} run{'s' if len(rows) > 1 else ''}: {error}")
+        for row in rows[:shown]:
+            settings = ", ".join(f"{k}={_fmt(row[k])}" for k in varying)
+            print(f"    {row['run_id']}  {settings}, seed={row['seed']}")
+        if len(rows) > shown:
+            print(f"    ... and {len(rows) - shown} more (results.csv has every error)")

@@ -9,6 +9,7 @@ crash is dropped on resume.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
@@ -47,9 +48,23 @@ def format_row(row: dict[str, Any], header: Sequence[str]) -> str:
     return buf.getvalue()
 
 
+_FIX_LINE = "delete that line (its run is then run again) and resume"
+
+
 def parse_row(raw: dict[str, str]) -> dict[str, Any]:
-    """A row from its CSV cells; configuration values come from the ``config`` column."""
-    row: dict[str, Any] = {"run_id": raw["run_id"], "config": json.loads(raw["config"])}
+    """A row from its CSV cells; configuration values come from the ``config`` column.
+
+    Raises ValueError (or KeyError, TypeError) for a row that is not one :func:`format_row`
+    wrote: a missing or empty run id, a config that is not a JSON object, an unknown
+    status, a number that does not parse."""
+    if None in raw or not raw.get("run_id"):
+        raise ValueError("wrong number of fields or no run id")
+    config = json.loads(raw["config"])
+    if not isinstance(config, dict):
+        raise ValueError("the config column is not a JSON object")
+    if raw.get("status") not in ("ok", "failed"):
+        raise ValueError(f"status {raw.get('status')!r} is neither 'ok' nor 'failed'")
+    row: dict[str, Any] = {"run_id": raw["run_id"], "config": config}
     for key in ("seed", *RESULT_COLUMNS):
         cell = raw.get(key, "")
         if cell == "":
@@ -84,17 +99,27 @@ class Store:
         self.header = columns(display_keys)
 
     def open(self, *, resume: bool, manifest: dict[str, Any]) -> list[dict[str, Any]]:
-        """Prepare the folder; return the rows already on disk (empty unless resuming)."""
+        """Lock and prepare the folder; return the rows already on disk (empty unless
+        resuming). The lock is held until :meth:`close`."""
         if self.out.exists() and not self.out.is_dir():
             raise NotADirectoryError(f"out={str(self.out)!r} is a file; give a folder")
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        try:
+            return self._open(resume, manifest)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, resume: bool, manifest: dict[str, Any]) -> list[dict[str, Any]]:
         if self.csv.exists() and not resume:
             raise FileExistsError(
                 f"{self.csv} exists: pass resume=True (--resume) to continue that sweep, "
                 "or give another out folder"
             )
         rows: list[dict[str, Any]] = []
-        if resume and self.manifest.exists():
-            old = json.loads(self.manifest.read_text())
+        if resume and (self.manifest.exists() or self.csv.exists()):
+            old = self._read_manifest()
             if old.get("data_sha256") != manifest["data_sha256"]:
                 raise ValueError(
                     f"out={str(self.out)!r} holds a sweep on other data ({old.get('data')!r}, "
@@ -109,15 +134,82 @@ class Store:
             self._rewrite([])
         return rows
 
+    def _lock(self) -> None:
+        """Hold an OS lock on the folder, so that two sweeps never share it: the second is
+        refused at once (a lock dies with its process, so a killed sweep leaves none)."""
+        self._lock_fd = None
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock
+            return
+        path = self.out / ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise BlockingIOError(
+                errno.EWOULDBLOCK,
+                f"{self.out} is in use by another sweep (process {owner}); wait for it to "
+                "finish, then resume, or give another out folder",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        """Release the folder's lock."""
+        fd, self._lock_fd = getattr(self, "_lock_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+    def _read_manifest(self) -> dict[str, Any]:
+        fix = (
+            "it records the data the finished runs were trained on: restore it, or move "
+            f"{self.csv.name} away to start the sweep afresh"
+        )
+        if not self.manifest.exists():
+            raise ValueError(f"{self.manifest} is missing next to {self.csv}; {fix}")
+        try:
+            old = json.loads(self.manifest.read_bytes().decode("utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{self.manifest}: line {exc.lineno}: not valid JSON ({exc.msg}); {fix}"
+            ) from None
+        except (UnicodeDecodeError, OSError) as exc:
+            raise ValueError(f"{self.manifest}: unreadable ({exc}); {fix}") from None
+        if not isinstance(old, dict):
+            raise ValueError(f"{self.manifest}: not a sweep's description (not an object); {fix}")
+        return old
+
     def _read(self) -> list[dict[str, Any]]:
-        text = self.csv.read_bytes().decode()
+        try:
+            text = self.csv.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self.csv.read_bytes()[: exc.start].count(b"\n") + 1
+            raise ValueError(f"{self.csv}: line {line}: not UTF-8 text; {_FIX_LINE}") from None
         cut = bool(text) and not text.endswith("\n")
         if cut:  # a crash cut the last row short
             text = text[: text.rfind("\n") + 1]
         reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or "config" not in reader.fieldnames:
-            raise ValueError(f"{self.csv} is not a sweep's results file (no 'config' column)")
-        rows = [parse_row(raw) for raw in reader]
+        try:
+            if reader.fieldnames is None or "config" not in reader.fieldnames:
+                raise ValueError(
+                    f"{self.csv} is not a sweep's results file (no 'config' column); move it "
+                    "away to start the sweep afresh, or give another out folder"
+                )
+            rows = []
+            for raw in reader:
+                try:
+                    rows.append(parse_row(raw))
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    raise ValueError(
+                        f"{self.csv}: line {reader.line_num}: not a valid result row "
+                        f"({type(exc).__name__}: {exc}); {_FIX_LINE}"
+                    ) from None
+        except csv.Error as exc:
+            raise ValueError(f"{self.csv}: line {reader.line_num}: {exc}; {_FIX_LINE}") from None
         if reader.fieldnames != self.header or cut:
             self._rewrite(rows)  # new grid keys (or a cut line): same rows, new header
         return rows
