@@ -580,3 +580,11 @@ def test_cli_says_why_each_failed_run_failed(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "failed runs (2):" in captured.out and captured.out.count("DivergenceError") == 2
     assert "no run finished" in captured.err and "curve=" not in captured.out + captured.err
+
+
+def test_loading_a_folder_with_a_bad_line_names_it(tmp_path):
+    _finished_sweep(tmp_path)
+    path = tmp_path / "results.csv"
+    path.write_text(path.read_text().replace(",ok,", ",??,", 1))
+    with pytest.raises(ValueError, match=r"results\.csv: line 2: .*'\?\?'"):
+        SweepResult.load(tmp_path)

@@ -13,7 +13,7 @@ from typing import Any
 
 from layerwise._files import atomic_write
 from layerwise.sweep._runs import METRICS
-from layerwise.sweep._store import Store, columns, format_row, make_row, parse_row
+from layerwise.sweep._store import Store, columns, format_row, make_row
 from layerwise.training import History
 
 __all__ = ["SweepResult"]
@@ -324,10 +324,8 @@ class SweepResult:
         path = Path(out) / "results.csv"
         if not path.exists():
             raise FileNotFoundError(f"{path} not found; give the out folder of a sweep")
-        text = path.read_text()
-        reader = csv.DictReader(io.StringIO(text[: text.rfind("\n") + 1]))
-        rows = {r["run_id"]: r for r in (parse_row(raw) for raw in reader)}
-        manifest = json.loads((Path(out) / "sweep.json").read_text())
+        rows = {r["run_id"]: r for r in Store(out, []).read_rows()[0]}  # bad lines: named
+        manifest = Store(out, []).read_manifest()
         grid, fixed = manifest["grid"], manifest["fixed"]
         # the manifest's grid is stored column-wise, one value per configuration
         configs = [dict(zip(grid, vals)) for vals in zip(*grid.values())] if grid else [{}]

@@ -119,7 +119,7 @@ class Store:
             )
         rows: list[dict[str, Any]] = []
         if resume and (self.manifest.exists() or self.csv.exists()):
-            old = self._read_manifest()
+            old = self.read_manifest()
             if old.get("data_sha256") != manifest["data_sha256"]:
                 raise ValueError(
                     f"out={str(self.out)!r} holds a sweep on other data ({old.get('data')!r}, "
@@ -164,7 +164,8 @@ class Store:
         if fd is not None:
             os.close(fd)
 
-    def _read_manifest(self) -> dict[str, Any]:
+    def read_manifest(self) -> dict[str, Any]:
+        """``sweep.json``; a missing or corrupt one is a ValueError saying what to do."""
         fix = (
             "it records the data the finished runs were trained on: restore it, or move "
             f"{self.csv.name} away to start the sweep afresh"
@@ -184,6 +185,14 @@ class Store:
         return old
 
     def _read(self) -> list[dict[str, Any]]:
+        rows, fieldnames, cut = self.read_rows()
+        if fieldnames != self.header or cut:
+            self._rewrite(rows)  # new grid keys (or a cut line): same rows, new header
+        return rows
+
+    def read_rows(self) -> tuple[list[dict[str, Any]], list[str] | None, bool]:
+        """The rows of ``results.csv``, its header, and whether a crash cut its last line
+        (that line is dropped); a bad line is a ValueError naming the file and the line."""
         try:
             text = self.csv.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -210,9 +219,7 @@ class Store:
                     ) from None
         except csv.Error as exc:
             raise ValueError(f"{self.csv}: line {reader.line_num}: {exc}; {_FIX_LINE}") from None
-        if reader.fieldnames != self.header or cut:
-            self._rewrite(rows)  # new grid keys (or a cut line): same rows, new header
-        return rows
+        return rows, reader.fieldnames, cut
 
     def _rewrite(self, rows: Iterable[dict[str, Any]]) -> None:
         with atomic_write(self.csv, newline="") as f:
