@@ -1,8 +1,9 @@
 """The network edits the page offers, each a call into the library's on-the-fly operations.
 
-Growing keeps what the network computes (``widen``, ``deepen``); shrinking and changing an
-activation do not (``resize``, ``remove``). Each function changes ``model`` in place and
-returns ``(description, preserving)``.
+Growing keeps what the network computes (``widen``, ``deepen``); shrinking changes it as
+little as the data allows (``prune``, which refits the next layer) or not at all on
+purpose (``remove``); changing an activation or a weight changes it. Each function changes
+``model`` in place and returns ``(description, preserving)``.
 """
 
 from __future__ import annotations
