@@ -1,8 +1,8 @@
 """The network edits the page offers, each a call into the library's on-the-fly operations.
 
 Growing keeps what the network computes (``widen``, ``deepen``); shrinking changes it as
-little as the data allows (``prune``, which refits the next layer) or not at all on
-purpose (``remove``); changing an activation or a weight changes it. Each function changes
+little as the data allows (``prune``, which refits the next layer); removing a layer
+(``remove``) and changing an activation or a weight change it. Each function changes
 ``model`` in place and returns ``(description, preserving)``.
 """
 
