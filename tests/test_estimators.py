@@ -316,6 +316,7 @@ def test_missing_sklearn_names_the_extra(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)  # None: "import sklearn..." fails
     monkeypatch.setitem(sys.modules, "sklearn", None)
     monkeypatch.delitem(sys.modules, "layerwise.estimators")
+    monkeypatch.delattr(lw, "MLPClassifier", raising=False)  # lw caches what it loaded
     with pytest.raises(ImportError, match=r"pip install 'layerwise\[sklearn\]'"):
         lw.MLPClassifier  # noqa: B018
 
