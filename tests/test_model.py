@@ -179,3 +179,4 @@ def test_docs_core_examples_run_and_show_true_output(capsys):
     shown_summary = re.search(r"```\n(Sequential .*?)```", text, re.S).group(1)
     assert shown_summary in out
     assert "('A_prev', 'W', 'b', 'Z', 'A') ('dW', 'db')" in out
+    assert "True True\nTrue\n" in out  # buffers reused through out=, the same gradients
