@@ -260,7 +260,7 @@ def figures(a, b, c, folder: Path) -> None:
     ax2.set_xlabel("epoch after growth")
     ax2.set_ylabel("training loss (cce, mean over each epoch)")
     ax2.set_title("training after growth (band: min-max over seeds)")
-    ax2.legend(frameon=False)
+    ax2.legend(frameon=False, loc="lower left")
     fig.tight_layout()
     fig.savefig(folder / "growth_inits.png", dpi=120)
     plt.close(fig)
