@@ -22,9 +22,17 @@ SKLEARN_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor
 OUR_IMPORT = "from layerwise import MLPClassifier, MLPRegressor"
 MIN_PASSED = 53
 
-# Tests that may fail, each because it reaches into scikit-learn's private internals
-# rather than the estimator's public behaviour. (None do today; keep the list honest.)
-ALLOWED_FAILURES: dict[str, str] = {}
+# The only tests allowed to fail: each reaches into scikit-learn's private internals rather
+# than the estimator's public behaviour, which a later scikit-learn may rename. All of them
+# pass today (our estimators keep those names: _loss_grad_lbfgs, _optimizer.learning_rate,
+# _no_improvement_count); a failure of any other test fails this one.
+ALLOWED_FAILURES: dict[str, str] = {
+    "test_gradient": "calls the private _loss_grad_lbfgs with sklearn's buffer arguments",
+    "test_learning_rate_warmstart": "reads the private _optimizer.learning_rate",
+    "test_adaptive_learning_rate": "reads the private _optimizer.learning_rate",
+    "test_n_iter_no_change": "reads the private _no_improvement_count",
+    "test_n_iter_no_change_inf": "reads the private _no_improvement_count",
+}
 
 # sklearn/conftest.py provides global_random_seed (42 unless SKLEARN_TESTS_GLOBAL_RANDOM_SEED
 # says otherwise); the copy lives outside scikit-learn's tree, so it gets the same fixture,
