@@ -336,3 +336,21 @@ def test_nullable_pandas_columns_without_missing_values_are_numbers():
     frame.loc[3, "a"] = pd.NA
     with pytest.raises(ValueError, match="NaN"):
         lw.mlp(2, [3], 1, seed=0).predict(frame)
+
+
+def test_from_torch_of_a_huge_meta_device_linear_is_a_clear_error():
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):
+        module = torch.nn.Sequential(torch.nn.Linear(10**6, 10**6), torch.nn.ReLU())
+    with pytest.raises(ValueError, match=r"meta device \(1,000,001,000,000 values"):
+        lw.export.from_torch(module)
+
+
+def test_from_torch_refuses_a_module_beyond_memory(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from layerwise import _validation
+
+    module = torch.nn.Sequential(torch.nn.Linear(100, 100))
+    monkeypatch.setattr(_validation, "available_memory", lambda: 1000)  # a tiny machine
+    with pytest.raises(ValueError, match="from_torch of a module of 10,100 parameters needs"):
+        lw.export.from_torch(module)

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from layerwise._validation import check_allocation
 from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential
 from layerwise.regularization import BatchNorm, Dropout
@@ -224,78 +225,23 @@ def from_torch(module, *, seed: int | np.random.Generator | None = None) -> Sequ
             "layers in nn.Sequential(...)"
         )
     children = _flatten(module, nn)
-    dtypes = {p.dtype for p in module.parameters()} | {b.dtype for b in module.buffers()
-                                                       if b.is_floating_point()}  # fmt: skip
-    if not dtypes:
-        raise ValueError("the module has no parameters: it holds no Linear layer")
-    if dtypes - {torch.float32, torch.float64} or len(dtypes) > 1:
-        raise ValueError(
-            f"the module's parameters have dtype(s) {sorted(map(str, dtypes))}; layerwise needs "
-            "all float32 or all float64 (convert with module.float() or module.double())"
-        )
-    dtype = "float64" if dtypes == {torch.float64} else "float32"
-
-    def array(t) -> np.ndarray:
-        return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=dtype)
-
+    dtype = _check_tensors(torch, module)
     layers: list[Layer] = []
     weights: list[tuple[str, dict[str, np.ndarray]]] = []
-    can_take_activation = False
     input_dim = None
+    open_layer = False  # the last layer is a Linear or BatchNorm1d with no activation yet
     for name, child in children:
         where = f"module {name} ({type(child).__name__})"
-        if isinstance(child, nn.Linear):
-            W = array(child.weight).T.copy()
-            b = array(child.bias) if child.bias is not None else np.zeros(W.shape[1], dtype)
-            layers.append(Dense(child.out_features, "identity"))
-            weights.append(("dense", {"W": W, "b": b}))
-            input_dim = input_dim if input_dim is not None else child.in_features
-            can_take_activation = True
-        elif isinstance(child, nn.BatchNorm1d):
-            if not child.track_running_stats or child.running_mean is None:
-                raise ValueError(f"{where}: needs running statistics (track_running_stats=True)")
-            if child.momentum is None:
-                raise ValueError(
-                    f"{where}: momentum=None (a cumulative average) is not supported; give the "
-                    "BatchNorm1d a momentum such as 0.1"
-                )
-            n = child.num_features
-            ones, zeros = np.ones(n, dtype), np.zeros(n, dtype)
-            layers.append(BatchNorm(momentum=child.momentum, eps=child.eps))
-            weights.append(("bn", {
-                "gamma": array(child.weight) if child.affine else ones,
-                "beta": array(child.bias) if child.affine else zeros,
-                "running_mean": array(child.running_mean),
-                "running_var": array(child.running_var),
-            }))  # fmt: skip
-            if input_dim is None:
-                input_dim = n
-            can_take_activation = True
-        elif isinstance(child, nn.Dropout):
-            layers.append(Dropout(child.p))
-            weights.append(("dropout", {}))
-            can_take_activation = False
-        else:
-            act = _activation_name(nn, child, where)
-            if act is None:
-                raise TypeError(
-                    f"{where} is not supported by from_torch; supported: Linear, BatchNorm1d, "
-                    "Dropout, ReLU, Sigmoid, Tanh, LeakyReLU(0.01), ELU(1), Softplus, "
-                    "GELU('none'), Softmax(dim=-1), Identity and nested Sequential"
-                )
-            if act == "identity":
-                continue
-            if not can_take_activation:
-                raise ValueError(
-                    f"{where}: an activation must follow a Linear or BatchNorm1d layer (that "
-                    "has no activation yet); layerwise keeps each activation inside its layer"
-                )
-            if act == "softmax" and isinstance(layers[-1], BatchNorm):
-                raise ValueError(f"{where}: softmax after BatchNorm1d is not supported")
-            from layerwise import activations
-
-            layers[-1].activation = activations.get(act)
-            can_take_activation = False
+        converted = _convert(nn, child, where, dtype)
+        if converted is None:  # an activation: goes into the layer before it
+            if _attach_activation(nn, child, where, layers[-1] if open_layer else None):
+                open_layer = False
+            continue
+        layers.append(converted[0])
+        weights.append(converted[1:])
+        open_layer = converted[1] != "dropout"
+        if input_dim is None and converted[1] != "dropout":
+            input_dim = child.in_features if converted[1] == "dense" else child.num_features
     if not any(isinstance(layer, Dense) for layer in layers):
         raise ValueError("the module holds no Linear layer")
     model = Sequential(layers, input_dim=input_dim, seed=seed, dtype=dtype)
@@ -316,3 +262,80 @@ def from_torch(module, *, seed: int | np.random.Generator | None = None) -> Sequ
             for k, v in arrays.items():
                 setattr(layer, k, v)
     return model
+
+
+def _check_tensors(torch, module) -> str:
+    """The module's dtype name, after checking that every tensor has data (not the meta
+    device), one float dtype, and a size that fits in memory (copied about 3 times)."""
+    tensors = [*module.parameters(), *(b for b in module.buffers() if b.is_floating_point())]
+    if not tensors:
+        raise ValueError("the module has no parameters: it holds no Linear layer")
+    dtypes = {t.dtype for t in tensors}
+    if dtypes - {torch.float32, torch.float64} or len(dtypes) > 1:
+        raise ValueError(
+            f"the module's parameters have dtype(s) {sorted(map(str, dtypes))}; layerwise needs "
+            "all float32 or all float64 (convert with module.float() or module.double())"
+        )
+    dtype = "float64" if dtypes == {torch.float64} else "float32"
+    n = sum(t.numel() for t in tensors)
+    if any(t.is_meta for t in tensors):
+        raise ValueError(
+            f"the module's tensors are on the meta device ({n:,} values with no data); "
+            "materialise them first: module.to_empty(device='cpu'), then load the weights"
+        )
+    check_allocation(3 * n, dtype, f"from_torch of a module of {n:,} parameters")
+    return dtype
+
+
+def _convert(nn, child, where: str, dtype: str) -> tuple[Layer, str, dict[str, np.ndarray]] | None:
+    """The layerwise layer for ``child`` with its arrays, or None for an activation."""
+
+    def array(t) -> np.ndarray:
+        return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=dtype)
+
+    if isinstance(child, nn.Linear):
+        W = array(child.weight).T.copy()
+        b = array(child.bias) if child.bias is not None else np.zeros(W.shape[1], dtype)
+        return Dense(child.out_features, "identity"), "dense", {"W": W, "b": b}
+    if isinstance(child, nn.BatchNorm1d):
+        if not child.track_running_stats or child.running_mean is None:
+            raise ValueError(f"{where}: needs running statistics (track_running_stats=True)")
+        if child.momentum is None:
+            raise ValueError(
+                f"{where}: momentum=None (a cumulative average) is not supported; give the "
+                "BatchNorm1d a momentum such as 0.1"
+            )
+        n = child.num_features
+        return BatchNorm(momentum=child.momentum, eps=child.eps), "bn", {
+            "gamma": array(child.weight) if child.affine else np.ones(n, dtype),
+            "beta": array(child.bias) if child.affine else np.zeros(n, dtype),
+            "running_mean": array(child.running_mean),
+            "running_var": array(child.running_var),
+        }  # fmt: skip
+    if isinstance(child, nn.Dropout):
+        return Dropout(child.p), "dropout", {}
+    return None
+
+
+def _attach_activation(nn, child, where: str, layer: Layer | None) -> bool:
+    """Give ``layer`` the activation ``child``; False for an identity (nothing to give)."""
+    act = _activation_name(nn, child, where)
+    if act is None:
+        raise TypeError(
+            f"{where} is not supported by from_torch; supported: Linear, BatchNorm1d, "
+            "Dropout, ReLU, Sigmoid, Tanh, LeakyReLU(0.01), ELU(1), Softplus, "
+            "GELU('none'), Softmax(dim=-1), Identity and nested Sequential"
+        )
+    if act == "identity":
+        return False
+    if layer is None:
+        raise ValueError(
+            f"{where}: an activation must follow a Linear or BatchNorm1d layer (that "
+            "has no activation yet); layerwise keeps each activation inside its layer"
+        )
+    if act == "softmax" and isinstance(layer, BatchNorm):
+        raise ValueError(f"{where}: softmax after BatchNorm1d is not supported")
+    from layerwise import activations
+
+    layer.activation = activations.get(act)
+    return True
