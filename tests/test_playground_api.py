@@ -632,3 +632,55 @@ def test_cli_serves_on_loopback_and_prints_the_address():
     finally:
         proc.terminate()
         proc.communicate(timeout=10)  # also closes the pipes
+
+
+def test_random_bodies_never_get_a_5xx_and_the_session_lives_on(client):
+    """200 seeded random bodies over every POST route (a careless or hostile page)."""
+    import random
+
+    open_session(client)
+    values = [None, True, 0, -1, 1.5, 1e308, "x", "", [], [1], [[1]], {}, {"a": 1}]
+    values += ["circles", "csv", "plane", ["x1"], ["x1", "x1^2"], [0, 0, 1], [5, 3], ["relu"]]
+    fields = {
+        "control": ["action"],
+        "data": ["dataset", "noise", "test_ratio", "n_samples", "seed", "regenerate", "add_point"],
+        "settings": ["optimizer", "lr", "batch_size", "l1", "l2", "features"],
+        "network": ["action", "layer", "activation", "from", "to", "value"],
+        "state": [
+            "dataset",
+            "noise",
+            "n_samples",
+            "data_seed",
+            "features",
+            "units",
+            "activations",
+            "optimizer",
+            "lr",
+            "l1",
+            "seed",
+        ],  # fmt: skip
+        "compare": ["lr_a", "lr_b", "epochs", "action", "from"],
+        "csv": ["csv", "name"],
+    }
+    actions = {
+        "network": ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "set_weight"],
+        "control": ["step", "reset", "pause"],
+        "compare": ["start", "stop"],
+    }
+    rng = random.Random(0)
+    statuses = set()
+    for _ in range(200):
+        path = rng.choice(list(fields))
+        names = rng.sample(fields[path], min(len(fields[path]), rng.randint(0, 3)))
+        body = {name: rng.choice(values) for name in names}
+        if path in actions and rng.random() < 0.7:
+            body["action"] = rng.choice(actions[path])
+        if path == "network" and rng.random() < 0.6:
+            body.update(layer=rng.randint(-1, 3), to=rng.randint(0, 3), value=rng.uniform(-3, 3))
+            body["from"] = rng.randint(-1, 3)
+        r = client.post(f"/api/session/{client.sid}/{path}", content=json.dumps(body), headers=JSON)
+        assert r.status_code < 500, (path, body, r.text)
+        statuses.add(r.status_code)
+    assert statuses == {200, 400}  # both kinds were reached
+    post(client, "compare", {"action": "stop"})
+    snap(client)
