@@ -28,20 +28,8 @@ import numpy as np
 from layerwise._special import ndtr
 from layerwise._validation import accepts
 
-__all__ = [
-    "Activation",
-    "Identity",
-    "Sigmoid",
-    "Tanh",
-    "ReLU",
-    "LeakyReLU",
-    "ELU",
-    "Softplus",
-    "GELU",
-    "Softmax",
-    "get",
-    "names",
-]
+__all__ = ["Activation", "get", "names"]
+__all__ += "Identity Sigmoid Tanh ReLU LeakyReLU ELU Softplus GELU Softmax".split()
 
 
 class Activation:
@@ -80,7 +68,8 @@ class Activation:
         return np.multiply(dA, self.derivative(Z), out=dA if inplace else None)
 
     def derivative(self, Z: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """The elementwise ``f'(Z)``: the backward rule applied to a gradient of ones."""
+        return self.backward(np.ones_like(Z), Z, self.forward(Z))
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         return self.forward(Z)
@@ -106,9 +95,6 @@ class Identity(Activation):
     def backward(self, dA, Z, A, inplace=False):
         return dA
 
-    def derivative(self, Z):
-        return np.ones_like(Z)
-
 
 class Sigmoid(Activation):
     """``f(z) = 1 / (1 + e^-z)``, ``f'(z) = f(z) (1 - f(z))``.
@@ -132,10 +118,6 @@ class Sigmoid(Activation):
         dZ = np.multiply(dA, A, out=dA if inplace else None)
         return np.multiply(dZ, np.subtract(1.0, A, out=Z if inplace else None), out=dZ)
 
-    def derivative(self, Z):
-        A = self.forward(Z)
-        return A * (1.0 - A)
-
 
 class Tanh(Activation):
     """``f(z) = tanh z``, ``f'(z) = 1 - tanh^2 z``."""
@@ -148,9 +130,6 @@ class Tanh(Activation):
     def backward(self, dA, Z, A, inplace=False):
         d = np.multiply(A, A, out=Z if inplace else None)
         return np.multiply(dA, np.subtract(1.0, d, out=d), out=dA if inplace else None)
-
-    def derivative(self, Z):
-        return 1.0 - np.tanh(Z) ** 2
 
 
 class ReLU(Activation):
@@ -169,9 +148,6 @@ class ReLU(Activation):
         # written into Z's memory as floats: no allocation at all.
         mask = np.greater(Z, 0, out=Z if inplace else None)
         return np.multiply(dA, mask, out=dA if inplace else None)
-
-    def derivative(self, Z):
-        return (Z > 0).astype(Z.dtype)
 
 
 class LeakyReLU(Activation):
@@ -192,9 +168,6 @@ class LeakyReLU(Activation):
         )
         return np.multiply(dA, d, out=dA if inplace else None)
 
-    def derivative(self, Z):
-        return np.where(Z > 0, 1.0, self.slope).astype(Z.dtype)
-
 
 class ELU(Activation):
     """``f(z) = z if z > 0 else e^z - 1`` (alpha 1); ``f'(z) = 1 if z > 0 else e^z``."""
@@ -209,9 +182,6 @@ class ELU(Activation):
         # f'(z) = min(f(z) + 1, 1): e^z below 0 (no second exponential), 1 above it
         d = np.add(A, 1.0, out=Z if inplace else None)
         return np.multiply(dA, np.minimum(d, 1.0, out=d), out=dA if inplace else None)
-
-    def derivative(self, Z):
-        return np.where(Z > 0, 1.0, np.exp(np.minimum(Z, 0))).astype(Z.dtype)
 
 
 class Softplus(Activation):
@@ -231,9 +201,6 @@ class Softplus(Activation):
     def backward(self, dA, Z, A, inplace=False):
         s = _SIGMOID.forward(Z, out=Z if inplace else None)
         return np.multiply(dA, s, out=dA if inplace else None)
-
-    def derivative(self, Z):
-        return _SIGMOID.forward(Z)
 
 
 class GELU(Activation):
