@@ -635,3 +635,8 @@ def test_load_refuses_sizes_beyond_memory():
     with pytest.raises(ValueError, match=r"n_samples=1,000,000,000.*needs .* GiB.*than the"):
         ds.load("moons", n_samples=10**9)
     assert available_memory() > 0
+
+
+def test_one_hot_refuses_sizes_beyond_memory():
+    with pytest.raises(ValueError, match=r"one_hot of 1,000 labels x 1,000,000,000,000 classes"):
+        ds.one_hot(np.zeros(1000, dtype=int), n_classes=10**12)

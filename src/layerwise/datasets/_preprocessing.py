@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from layerwise._validation import check_allocation
 from layerwise.datasets._common import Seed, _check_int, _rng
 
 
@@ -199,6 +200,7 @@ def one_hot(y: np.ndarray, n_classes: int | None = None, *, dtype: Any = np.floa
                 f"y has label {k - 1}, which needs n_classes > {k - 1}, got n_classes={n_classes}"
             )
         k = n_classes
+    check_allocation(labels.size * k, dtype, f"one_hot of {labels.size:,} labels x {k:,} classes")
     out = np.zeros((labels.size, k), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out
