@@ -120,11 +120,11 @@ class Settings:
         point = body["add_point"]
         d = self.domain
         if not (isinstance(point, list) and len(point) == 3):
-            raise PlaygroundError(f"add_point must be [x1, x2, label], got {point!r}")
+            raise PlaygroundError(f"add_point must be [x1, x2, label], got {v._show(point)}")
         x = v.number({"x1": point[0]}, "x1", d.x0, d.x1)
         y = v.number({"x2": point[1]}, "x2", d.y0, d.y1)
-        if self.task == "regression":
-            label = v.number({"label": point[2]}, "label", -1.0, 1.0)
+        if self.task == "regression":  # a target within the drawn range
+            label = v.number({"label": point[2]}, "label", -self.y_scale, self.y_scale)
         else:
             label = float(v.integer({"label": point[2]}, "label", 0, self.n_classes - 1))
         with self.lock:

@@ -216,7 +216,8 @@ function addPoint(e) {
   const c = $("boundary"), r = c.getBoundingClientRect(), dom = p.domain;
   const x = dom.x0 + (e.clientX - r.left) / r.width * (dom.x1 - dom.x0);
   const y = dom.y1 - (e.clientY - r.top) / r.height * (dom.y1 - dom.y0);
-  call("/data", { add_point: [+x.toFixed(4), +y.toFixed(4), Number(label)] });
+  const value = p.task === "regression" ? Number(label) * p.scale : Number(label); // +-1: the range's ends
+  call("/data", { add_point: [+x.toFixed(4), +y.toFixed(4), value] });
 }
 
 let layerKey = "";
