@@ -62,7 +62,8 @@ def _run_suite(folder: Path) -> tuple[list[str], dict[str, str]]:
     (folder / "test_mlp.py").write_text(text.replace(SKLEARN_IMPORT, OUR_IMPORT), "utf-8")
     (folder / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     report = folder / "report.xml"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    # warnings are errors there too, as in our own suite
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"]
     cmd += [f"--junitxml={report}", "test_mlp.py"]
     # one BLAS thread: several test workers share the cores, and small matrices gain
     # nothing from threads (on a loaded machine, oversubscribed BLAS is 20x slower)
