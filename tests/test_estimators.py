@@ -200,6 +200,23 @@ def test_refused_fit_leaves_the_fitted_estimator_as_it_was():
     assert clf.n_iter_ == state["n_iter_"]
 
 
+def test_a_fit_that_diverges_gives_the_estimator_back_as_it_was():
+    rng = np.random.RandomState(0)
+    X, y = rng.uniform(size=(10, 2)), rng.standard_normal(10)
+    reg = lw.MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    before, n_iter = reg.predict(X), reg.n_iter_
+    huge = np.finfo(np.float64).max * X  # sklearn's test_nonfinite_params data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overflow in the forward step
+        with pytest.raises(ValueError, match="non-finite parameter weights"):
+            reg.set_params(solver="adam").fit(huge, y)
+    np.testing.assert_array_equal(reg.predict(X), before)
+    assert reg.n_iter_ == n_iter and np.isfinite(reg.coefs_[0]).all()
+
+
 def test_bad_parameters_name_the_parameter_and_value():
     X, y = np.zeros((4, 2)), np.arange(4.0)
     for params, match in [

@@ -237,6 +237,9 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
         est._optimizer = make_optimizer(est)
     _forget_reshaped(est)
     early = est.early_stopping
+    params = est.coefs_ + est.intercepts_
+    if [a.shape for a in est._best_params] != [a.shape for a in params]:
+        est._best_params = [a.copy() for a in params]  # the network changed shape since
     if early:
         (X, y, sample_weight), validation = _split(est, X, y, sample_weight)
     else:
