@@ -140,38 +140,36 @@ def sweep(
     0.5
     """
     _check_args(backend, scheduler, local_cluster, retries, verbose, resume, out)
-    local_cluster = _check_count(local_cluster, "local_cluster")
-    n_jobs = _check_count(n_jobs, "n_jobs")
-    metric = _check_metric(metric)
+    return _run(
+        grid, data, fixed=fixed, seeds=seeds, backend=backend, scheduler=scheduler,
+        local_cluster=_check_count(local_cluster, "local_cluster"),
+        n_jobs=_check_count(n_jobs, "n_jobs"), out=out, resume=resume,
+        metric=_check_metric(metric), retries=retries, verbose=verbose, on_result=on_result,
+        runner=run_one if runner is None else runner,
+    )  # fmt: skip
+
+
+def _run(grid, data, *, fixed, seeds, backend, scheduler, local_cluster, n_jobs, out, resume,
+         metric, retries, verbose, on_result, runner) -> SweepResult:  # fmt: skip
+    """:func:`sweep` after its arguments are checked."""
     _check_mode(None, metric)
     seed_list = _check_seeds(seeds)
     configs = expand_grid(grid, fixed)
     sdata = prepare_data(data)
-    runner = run_one if runner is None else runner
-    keys = [*grid, *(k for k in (fixed or {}) if k not in grid)]
-    tasks = [(config, seed) for config in configs for seed in seed_list]
+    keys, tasks, manifest = _plan(grid, fixed, configs, seed_list, sdata)
     ids = [run_id(config, seed) for config, seed in tasks]
     config_of = dict(zip(ids, (c for c, _ in tasks)))
-    manifest = {
-        "data": sdata.description,
-        "data_sha256": sdata.fingerprint(),
-        "grid": {k: [c[k] for c in configs] for k in grid},  # canonical, for load()
-        "fixed": {k: configs[0][k] for k in keys if k not in grid},
-        "seeds": seed_list,
-    }
     store = Store(out, keys) if out is not None else None
     try:
         rows, histories = _recorded(store, resume, manifest, config_of, keys)
         todo = [t for t, rid in zip(tasks, ids) if rid not in rows]
         n_workers = min(n_jobs or local_cluster or _cores(), max(len(todo), 1))
-        if not todo:
-            runs = iter_serial([], sdata, runner)
+        if not todo or n_workers == 1:
+            runs = iter_serial(todo, sdata, runner)
         elif backend == "dask":
             runs = iter_dask(
                 todo, sdata, runner, scheduler=scheduler, n_workers=n_workers, retries=retries
             )
-        elif n_workers == 1:
-            runs = iter_serial(todo, sdata, runner)
         else:
             runs = iter_local(todo, sdata, runner, n_workers=n_workers, retries=retries)
         progress = _Progress(len(tasks), len(rows), metric, verbose)
@@ -189,6 +187,20 @@ def sweep(
         out=out,
         n_executed=executed,
     )
+
+
+def _plan(grid, fixed, configs, seed_list, sdata):
+    """The displayed keys, the (config, seed) tasks in grid order, and the folder's manifest."""
+    keys = [*grid, *(k for k in (fixed or {}) if k not in grid)]
+    tasks = [(config, seed) for config in configs for seed in seed_list]
+    manifest = {
+        "data": sdata.description,
+        "data_sha256": sdata.fingerprint(),
+        "grid": {k: [c[k] for c in configs] for k in grid},  # canonical, for load()
+        "fixed": {k: configs[0][k] for k in keys if k not in grid},
+        "seeds": seed_list,
+    }
+    return keys, tasks, manifest
 
 
 def _check_args(backend, scheduler, local_cluster, retries, verbose, resume, out) -> None:
