@@ -210,10 +210,11 @@ class BaseMLP(BaseEstimator):
         delta = out - y
         if sample_weight is not None:
             delta *= sample_weight.reshape(-1, 1)
-        delta /= sw_sum
         grads = _net.backward(net, caches, delta.astype(out.dtype, copy=False))
-        coef_grads = [g.dW + W * (self.alpha / sw_sum) for g, W in zip(grads, self.coefs_)]
-        return loss, coef_grads, [g.db for g in grads]
+        # scikit-learn's order of operations, (A.T @ delta + alpha W) / n, so that the same
+        # settings round the same way
+        coef_grads = [(g.dW + self.alpha * W) / sw_sum for g, W in zip(grads, self.coefs_)]
+        return loss, coef_grads, [g.db / sw_sum for g in grads]
 
     def _loss_grad_lbfgs(self, packed, X, y, sample_weight, *buffers):
         """Loss and flat gradient at the flat parameters ``packed`` (scikit-learn's
