@@ -275,3 +275,8 @@ def test_liveplot_refuses_bad_settings_naming_them():
         lw.callbacks.LivePlot(path="loss.png")
     with pytest.raises(TypeError, match="logy must be True, False or None"):
         lw.callbacks.LivePlot(logy="yes")
+
+
+def test_a_deep_network_keeps_a_readable_width():
+    svg = _display.architecture_svg(lw.mlp(2, [4] * 40, 1, seed=0))
+    assert 'width="764"' in svg and svg.count("<circle") == 2 + 40 * 4 + 1

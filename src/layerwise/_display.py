@@ -95,8 +95,9 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
     widths = _widths(model)
     if widths is None:
         return ""
-    gap, pad, r = 90, 22, 6
-    width = pad * 2 + gap * (len(widths) - 1)
+    pad, r = 22, 6
+    gap = min(90.0, 720 / max(len(widths) - 1, 1))  # a deep network stays under ~760 px
+    width = round(pad * 2 + gap * (len(widths) - 1))
 
     def ys(n: int) -> list[float]:
         shown = _shown(n)
@@ -106,7 +107,7 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
 
     parts = []
     for c, layer in enumerate(_dense(model)):
-        x0, x1 = pad + gap * c, pad + gap * (c + 1)
+        x0, x1 = round(pad + gap * c, 1), round(pad + gap * (c + 1), 1)
         W = getattr(layer, "W", None)
         rows, cols = _shown(widths[c]), _shown(widths[c + 1])
         ok = W is not None and getattr(W, "shape", None) == (widths[c], widths[c + 1])
@@ -123,7 +124,7 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
                     f'stroke="{colour}" stroke-opacity="{alpha:.2f}" stroke-width="1.5"/>'
                 )
     for c, n in enumerate(widths):
-        x = pad + gap * c
+        x = round(pad + gap * c, 1)
         for y in ys(n):
             parts.append(
                 f'<circle cx="{x}" cy="{y:.1f}" r="{r}" fill="#fff" stroke="#333" '
