@@ -280,3 +280,11 @@ def test_liveplot_refuses_bad_settings_naming_them():
 def test_a_deep_network_keeps_a_readable_width():
     svg = _display.architecture_svg(lw.mlp(2, [4] * 40, 1, seed=0))
     assert 'width="764"' in svg and svg.count("<circle") == 2 + 40 * 4 + 1
+
+
+def test_history_marks_each_change_of_the_network_at_its_epoch():
+    history = lw.History(loss=[1.0, 0.8, 0.6, 0.5, 0.45], events=[{"epoch": 3, "change": "widen"}])
+    tags = _parse(history._repr_html_()).tags
+    marks = [a for t, a in tags if t == "line" and a.get("stroke-dasharray") == "1,3"]
+    (loss,) = _polylines(history._repr_html_())
+    assert len(marks) == 1 and float(marks[0]["x1"]) == loss[2][0]  # at epoch 3's point
