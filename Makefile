@@ -14,8 +14,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# --no-compile: Python compiles what it imports on first use; compiling all of scipy and
+# scikit-learn up front would take most of make demo's minute
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[sklearn,sweep,playground]'
+	$(BIN)/python -m pip install --quiet --no-compile -e '.[sklearn,sweep,playground]'
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
