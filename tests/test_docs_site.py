@@ -87,6 +87,7 @@ def test_site_builds_strictly_with_every_public_name(tmp_path: Path):
     # the docstrings are rendered as numpydoc: a Parameters section became a table
     model = (site / "reference" / "model.html").read_text(encoding="utf-8")
     assert "doc-section-title" in model and "<code>units</code>" in model
+    assert not re.search(r":(class|func|meth|attr|mod):`", reference)  # roles shown as code
 
     for nb in sorted((ROOT / "docs" / "tutorials").glob("*.ipynb")):
         page = (site / "tutorials" / f"{nb.stem}.html").read_text(encoding="utf-8")
