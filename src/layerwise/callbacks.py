@@ -487,9 +487,10 @@ class LivePlot(Callback):
     """
 
     def __init__(self, *, every: float = 1.0, path: Any = None, logy: bool | None = None):
+        import numbers
         import os
 
-        if isinstance(every, bool) or not isinstance(every, int | float):
+        if isinstance(every, bool) or not isinstance(every, numbers.Real):
             raise TypeError(f"every must be a number of seconds, got {every!r}")
         if not math.isfinite(every) or every < 0:
             raise ValueError(f"every must be a finite number of seconds >= 0, got {every!r}")
