@@ -679,6 +679,16 @@ def test_info_json_summarises_the_history_and_gives_it_all_on_request(tmp_path):
     _one_line_error(run("info", str(out / "model.npz"), "--history"), "--json")
 
 
+def test_info_json_keeps_everything_but_the_history_whole(tmp_path):
+    model = lw.mlp(12, [3], 1, seed=0)
+    X = np.random.default_rng(0).normal(size=(40, 12))
+    scaler = lw.datasets.StandardScaler().fit(X)
+    lw.save(model, tmp_path / "m.npz", scaler=scaler, metadata={"widths": list(range(30))})
+    header = json.loads(run("info", str(tmp_path / "m.npz"), "--json").stdout)
+    assert header["scaler"]["mean"] == pytest.approx(X.mean(axis=0).tolist())
+    assert header["metadata"]["widths"] == list(range(30))
+
+
 def test_info_on_events_without_an_epoch(tmp_path):
     model = lw.mlp(2, [3], 1, seed=0)
     model.events.append({"change": "widened by hand"})  # as a file written elsewhere may hold

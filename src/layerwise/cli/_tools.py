@@ -135,16 +135,16 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
-def _summarised(obj: Any) -> Any:
-    """``obj`` with every list of more than 10 numbers (a history) replaced by its length,
-    first, last and lowest values."""
+def _summarised(obj: Any, *, in_history: bool = False) -> Any:
+    """``obj`` with each list of more than 10 numbers under a ``history`` key (one value
+    per epoch) replaced by its length, first, last and lowest values; the rest as it is."""
     if isinstance(obj, dict):
-        return {k: _summarised(v) for k, v in obj.items()}
+        return {k: _summarised(v, in_history=in_history or k == "history") for k, v in obj.items()}
     if isinstance(obj, list):
         numbers = [v for v in obj if isinstance(v, int | float) and not isinstance(v, bool)]
-        if len(obj) > 10 and len(numbers) == len(obj):
+        if in_history and len(obj) > 10 and len(numbers) == len(obj):
             return {"n": len(obj), "first": obj[0], "last": obj[-1], "min": min(obj)}
-        return [_summarised(v) for v in obj]
+        return [_summarised(v, in_history=in_history) for v in obj]
     return obj
 
 
