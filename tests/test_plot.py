@@ -258,7 +258,9 @@ def _event_labels_overlap(ax) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize("epochs", [(100, 101), (100, 102, 104), (100, 103, 106, 109)])
+@pytest.mark.parametrize(
+    "epochs", [(100, 101), (100, 102, 104), (100, 103, 106, 109), (1, 150, 300)]
+)
 def test_growth_labels_close_together_do_not_overlap(epochs, tmp_path):
     h = _history(epochs=300)
     h.events = [{"epoch": e, "change": f"widen layer 0 to {8 + e} units"} for e in epochs]
