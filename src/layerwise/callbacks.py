@@ -19,10 +19,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from layerwise._validation import check_same_length
 from layerwise.layers import Dense
 from layerwise.schedules import ReduceLROnPlateau as _Plateau
 from layerwise.schedules import improved, resolve_mode
-from layerwise.surgery import preserving_activation
+from layerwise.surgery import check_init, preserving_activation
 from layerwise.training import Callback  # the base class lives with the loop that calls it
 
 __all__ = [
@@ -92,9 +93,18 @@ class GrowOnPlateau(Callback):
     min_delta : float, default 0.0
         Smallest decrease that counts as an improvement.
     noise : float, default 0.1
-        Noise of each widening, relative to the std of the widened layer's weights. Exact
-        copies would learn in lockstep with their source and add nothing; 0.1 lets them
-        drift apart while moving the outputs only a little.
+        Noise of each widening with ``init="copy"``, relative to the std of the widened
+        layer's weights. Exact copies would learn in lockstep with their source and add
+        nothing; 0.1 lets them drift apart while moving the outputs only a little.
+    init : {"copy", "gradmax", "random", "zeros"}, default "copy"
+        How each widening makes its neurons (see ``Sequential.widen``): copies (with
+        ``noise``), or fresh neurons with zero incoming weights whose outgoing weights are
+        chosen by GradMax on ``data``, at random, or zero. Every fresh init keeps the function.
+    data : tuple (X, y), optional
+        ``init="gradmax"`` only (required there): the batch GradMax computes its gradient on,
+        e.g. a few hundred training samples; checked against the model when ``fit`` starts.
+    loss : str or Loss, optional
+        ``init="gradmax"`` only (required there): the loss ``fit`` trains with.
 
     Examples
     --------
@@ -122,7 +132,12 @@ class GrowOnPlateau(Callback):
         monitor: str = "val_loss",
         min_delta: float = 0.0,
         noise: float = 0.1,
+        init: str = "copy",
+        data: tuple | None = None,
+        loss: Any = None,
     ) -> None:
+        self.init = check_init(init, 0.0, 0.0, data, loss, who="GrowOnPlateau")
+        self.data, self.loss = data, loss
         self.patience = _positive_int(patience, "patience")
         self.widen_by = _positive_int(widen_by, "widen_by")
         self.max_units = _positive_int(max_units, "max_units", allow_none=True)
@@ -153,6 +168,10 @@ class GrowOnPlateau(Callback):
                 "GrowOnPlateau needs a model with at least one Dense hidden layer to grow "
                 "(this one has only its output layer); build it with lw.mlp(n_in, [units], ...)"
             )
+        if self.init == "gradmax":  # its batch must fit the model before training starts
+            X = model.check_input(self.data[0], name="GrowOnPlateau data X")
+            check_same_length(X, self.data[1], names=("GrowOnPlateau data X", "data y"))
+            model.prepare_targets(self.data[1], model.output_loss(self.loss), len(X))
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
         self.best, self.wait = math.inf, 0
@@ -179,7 +198,8 @@ class GrowOnPlateau(Callback):
             units = model.layers[k].units + self.widen_by
             if self.max_units is not None:
                 units = min(units, self.max_units)
-            model.widen(k, units, noise=self.noise)
+            noise = self.noise if self.init == "copy" else 0.0
+            model.widen(k, units, noise=noise, init=self.init, data=self.data, loss=self.loss)
         elif self.max_layers is None or len(hidden) < self.max_layers:
             k = len(model.layers) - 2  # the last hidden layer (Dense, BatchNorm, Dropout...)
             model.deepen(k, activation=preserving_activation(model, k))

@@ -180,28 +180,31 @@ INITS = ("copy", "gradmax", "random", "zeros")
 _KINK_BIAS = 1e-3
 
 
-def _check_init(init: Any, noise: float, split: float, data: Any, loss: Any) -> str:
+def check_init(
+    init: Any, noise: float, split: float, data: Any, loss: Any, who: str = "widen"
+) -> str:
+    """``init`` of :func:`widen` (or of ``who``), checked with its companions."""
     if not isinstance(init, str):
-        raise TypeError(f"widen: init must be one of {INITS}, got {type(init).__name__} {init!r}")
+        raise TypeError(f"{who}: init must be one of {INITS}, got {type(init).__name__} {init!r}")
     if init not in INITS:
-        raise ValueError(f"widen: init must be one of {INITS}, got {init!r}")
+        raise ValueError(f"{who}: init must be one of {INITS}, got {init!r}")
     if init != "copy" and (noise > 0 or split > 0):
         raise ValueError(
-            f"widen: noise={noise!r} and split={split!r} apply to init='copy' only; new "
+            f"{who}: noise={noise!r} and split={split!r} apply to init='copy' only; new "
             f"neurons of init={init!r} start with zero incoming weights (pass noise=0, split=0)"
         )
     if init == "gradmax":
         if not (isinstance(data, tuple) and len(data) == 2):
             got = "nothing" if data is None else f"{type(data).__name__}"
             raise ValueError(
-                f"widen: init='gradmax' needs data=(X, y), a batch to take the gradient on; "
+                f"{who}: init='gradmax' needs data=(X, y), a batch to take the gradient on; "
                 f"got {got}"
             )
         if loss is None:
-            raise ValueError("widen: init='gradmax' needs loss=... (the training loss, e.g. 'cce')")
+            raise ValueError(f"{who}: init='gradmax' needs loss=... (the training loss: 'cce'...)")
     elif data is not None or loss is not None:
         raise ValueError(
-            f"widen: data and loss are used by init='gradmax' only; with init={init!r} leave "
+            f"{who}: data and loss are used by init='gradmax' only; with init={init!r} leave "
             "them out"
         )
     return init
@@ -389,7 +392,7 @@ def _check_widen(model, i, units, noise, split, init, data, loss) -> tuple[int, 
     ):
         raise ValueError(f"widen: noise must be a finite number >= 0, got {noise!r}")
     split = check_range(split, "widen: split", 0.0, 1.0)
-    init = _check_init(init, noise, split, data, loss)
+    init = check_init(init, noise, split, data, loss)
     j = _next_dense(model, i, "widen")
     check_allocation(
         units * (layer.n_in + model.layers[j].units + 1), model.dtype,
