@@ -238,8 +238,9 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
     _forget_reshaped(est)
     early = est.early_stopping
     params = est.coefs_ + est.intercepts_
-    if [a.shape for a in est._best_params] != [a.shape for a in params]:
-        est._best_params = [a.copy() for a in params]  # the network changed shape since
+    best = getattr(est, "_best_params", None)  # None: coefs_ were assigned by hand
+    if best is None or [a.shape for a in best] != [a.shape for a in params]:
+        est._best_params = [a.copy() for a in params]  # (or the network changed shape)
     if early:
         (X, y, sample_weight), validation = _split(est, X, y, sample_weight)
     else:
