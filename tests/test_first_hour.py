@@ -176,3 +176,12 @@ def test_first_sweep_example_runs_as_a_script(clone, tmp_path):
     assert found, result.stdout
     assert found[1] in ("4", "16, 8") and float(found[2]) in (0.5, 0.05), result.stdout
     assert 0 < float(found[3]) < 1, result.stdout  # a validation bce of a learning network
+
+
+def test_docs_speak_of_the_project_not_of_its_issue_tracker():
+    found = []
+    for doc in DOCS:
+        for n, line in enumerate(doc.read_text().splitlines(), 1):
+            if re.search(r"\bissues? ?#?\d+", line, re.I):
+                found.append(f"{doc.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not found, found
