@@ -247,6 +247,12 @@ def test_model_is_the_network_and_open_to_surgery():
     np.testing.assert_allclose(clf.predict_proba(X), before, rtol=1e-10, atol=1e-12)
     clf.partial_fit(X, y)
     assert clf.model_.layers[0].W.shape == (4, 10)
+    net.widen(0, 12)  # then a fresh fit (no warm_start) builds the network of the parameters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert [W.shape for W in clf.coefs_] == [(4, 6), (6, 3)]
+    assert clf.model_.layers[0].W is clf.coefs_[0]
 
 
 def test_our_solvers_activations_and_dropout():

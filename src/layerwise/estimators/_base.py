@@ -109,6 +109,7 @@ class BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ initialisation
     def _initialize(self, y: np.ndarray, layer_units: list[int], dtype: np.dtype) -> None:
+        self.__dict__.pop("_net", None)  # a new network: the old one is not followed
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
@@ -119,7 +120,6 @@ class BaseMLP(BaseEstimator):
             W, b = self._init_coef(fan_in, fan_out, dtype)
             self.coefs_.append(W)
             self.intercepts_.append(b)
-        self.__dict__.pop("_net", None)
         _net.build(self)
         self._best_params = [a.copy() for a in self.coefs_ + self.intercepts_]
         if self.solver in STOCHASTIC:
