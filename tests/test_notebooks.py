@@ -37,13 +37,25 @@ def test_stored_without_outputs(path: Path):
     assert "".join(nb["cells"][0]["source"]).startswith("# "), "the first cell is the title"
 
 
+@pytest.fixture
+def own_ipython_profile(tmp_path_factory, monkeypatch):
+    """An IPython profile of the test's own: the user's startup files cannot change a run
+    (and ipykernel's notice about its local TCP transport is not logged)."""
+    root = tmp_path_factory.mktemp("ipython")
+    (root / "profile_default").mkdir()
+    (root / "profile_default" / "ipython_kernel_config.py").write_text(
+        "c.IPKernelApp.log_level = 'ERROR'\n"
+    )
+    monkeypatch.setenv("IPYTHONDIR", str(root))
+
+
 def _outputs(nb) -> list[dict]:
     return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", TUTORIALS, ids=lambda p: p.stem)
-def test_runs_top_to_bottom_with_pictures(path: Path, tmp_path: Path):
+def test_runs_top_to_bottom_with_pictures(path: Path, tmp_path: Path, own_ipython_profile):
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(
         nb, timeout=TIMEOUT, kernel_name="python3", resources={"metadata": {"path": tmp_path}}

@@ -13,14 +13,17 @@ target holds a quote, a comma or a space: no Python name does), are not counted 
 from __future__ import annotations
 
 import logging
+import os
 import posixpath
 import re
+import tempfile
 from pathlib import Path
 
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[2]
 _LINK = re.compile(r"\]\((\.\./[^)#\s]+)(#[^)\s]*)?\)")
+_ipython_dir: tempfile.TemporaryDirectory | None = None
 _NOT_A_NAME = re.compile(r"Could not find cross-reference target '.*['\", ].*'")
 
 
@@ -39,7 +42,21 @@ class _DoctestOutput(logging.Filter):
 
 def on_config(config):
     logging.getLogger("mkdocs.plugins.mkdocs_autorefs._internal.plugin").addFilter(_DoctestOutput())
+    # the kernels that execute the tutorials get an IPython profile of their own: the
+    # reader's startup files stay out of the site, and ipykernel's notice about its local
+    # TCP transport stays out of the build's output
+    global _ipython_dir
+    _ipython_dir = tempfile.TemporaryDirectory(prefix="layerwise-docs-ipython-")
+    profile = Path(_ipython_dir.name) / "profile_default"
+    profile.mkdir()
+    (profile / "ipython_kernel_config.py").write_text("c.IPKernelApp.log_level = 'ERROR'\n")
+    os.environ["IPYTHONDIR"] = _ipython_dir.name
     return config
+
+
+def on_shutdown():
+    if _ipython_dir is not None:
+        _ipython_dir.cleanup()
 
 
 def on_files(files, config):
