@@ -6,11 +6,11 @@ Three experiments, one command::
     python examples/growth_mnist1d.py --quick    # seconds: small data, 2 seeds (the tests)
     python examples/growth_mnist1d.py --out DIR  # another run folder
 
-(a) growth inits: a trained [32, 32] relu net grows by 32 neurons per hidden layer with each
-    ``widen`` init (gradmax, random, zeros, and Net2Net copies with ``split``); we record
-    the gradient norm of the new incoming weights right after growth and the training loss
-    10 epochs later, over several seeds (SGD with momentum: with Adam the size of a gradient
-    hardly matters).
+(a) growth inits: a trained [32, 32] relu net grows by 32 (and, in a second table, by 4)
+    neurons per hidden layer with each ``widen`` init (gradmax, random, zeros, and Net2Net
+    copies with ``split``); we record the gradient norm of the new incoming weights right
+    after growth and the training loss 10 epochs later, over several seeds (SGD with
+    momentum: with Adam the size of a gradient hardly matters).
 (b) grow vs scratch: [16, 16] grown with gradmax in equal steps to [100, 100] during
     training, against [100, 100] from the start, the same number of epochs (Adam): test
     accuracy and training FLOPs, counted from the layer sizes and the samples seen.
@@ -20,7 +20,7 @@ Three experiments, one command::
 
 MNIST-1D (Greydanus 2020; 4000 training and 1000 test signals of length 40, 10 classes) is
 generated locally by the ``mnist1d`` package (``pip install 'layerwise[mnist1d]'``) with its
-default arguments, and cached in the run folder as ``mnist1d.npz``. The run folder gets
+default arguments, and cached in the run folder as ``mnist1d_5000.npz``. The run folder gets
 ``results.json``, ``results.md`` (the tables of docs/on-the-fly.md) and three figures.
 """
 
@@ -131,7 +131,8 @@ def spread(values) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------- (a)
-def experiment_inits(d, seeds, cfg) -> dict:
+def experiment_inits(d, seeds, cfg, add: int = 32) -> dict:
+    """Grow trained [32, 32] nets by ``add`` neurons per layer with each init."""
     X, y = d["X"], d["y"]
     out = {init: {"grad_norm": [], "loss_after": [], "curve": []} for init in INITS}
     out["loss_before"], out["epoch_loss_before"] = [], []
@@ -144,7 +145,7 @@ def experiment_inits(d, seeds, cfg) -> dict:
         batch = np.random.default_rng(seed).choice(len(X), min(512, len(X)), replace=False)
         for init in INITS:
             model = base.copy()
-            grow(model, [64, 64], (X[batch], y[batch]), init)
+            grow(model, [32 + add] * 2, (X[batch], y[batch]), init)
             out[init]["grad_norm"].append(new_grad_norm(model, X, y, [32, 32]))
             h = model.fit(X, y, epochs=cfg["after_epochs"], **sgd)
             out[init]["curve"].append(list(h.loss))
@@ -303,15 +304,20 @@ def _ms(values, fmt="{:.3f}") -> str:
     return f"{fmt.format(s['mean'])} ± {fmt.format(s['std'])}"
 
 
-def tables(a, b, c) -> str:
-    n_a = len(a["loss_before"])
-    lines = [f"(a) growth inits, [32, 32] -> [64, 64], mean ± std over {n_a} seeds "
-             f"(training loss before growth {_ms(a['loss_before'])})", "",
+def _inits_table(a, add: int) -> list[str]:
+    lines = [f"(a) growth inits, [32, 32] -> [{32 + add}, {32 + add}], mean ± std over "
+             f"{len(a['loss_before'])} seeds (training loss before growth "
+             f"{_ms(a['loss_before'])})", "",
              "| init | gradient norm of new weights | training loss 10 epochs later |",
              "|---|---|---|"]  # fmt: skip
     for init in INITS:
         lines.append(f"| {init} | {_ms(a[init]['grad_norm'], '{:.4f}')} | "
                      f"{_ms(a[init]['loss_after'])} |")  # fmt: skip
+    return lines
+
+
+def tables(a, a4, b, c) -> str:
+    lines = [*_inits_table(a, 32), "", *_inits_table(a4, 4)]
     ratio = np.asarray(b["grown"]["flops"]) / np.asarray(b["scratch"]["flops"])
     gap = 100 * (np.asarray(b["scratch"]["acc"]) - np.asarray(b["grown"]["acc"]))
     lines += ["", f"(b) grow vs scratch, {len(ratio)} seeds, widths {b['widths']} "
@@ -353,13 +359,14 @@ def main(argv: list[str] | None = None) -> dict:
     start = time.perf_counter()
     d = load_mnist1d(args.out, cfg["num_samples"])
     a = experiment_inits(d, range(cfg["seeds"]), cfg)
+    a4 = experiment_inits(d, range(cfg["seeds"]), cfg, add=4)  # few neurons, wide next layer
     b, models = experiment_grow(d, range(cfg["b_seeds"]), cfg)
     c = experiment_prune(d, models, cfg)
-    results = {"config": cfg, "inits": a, "grow": b, "prune": c,
+    results = {"config": cfg, "inits": a, "inits_4": a4, "grow": b, "prune": c,
                "seconds": time.perf_counter() - start}  # fmt: skip
     with atomic_write(args.out / "results.json") as f:
         json.dump(results, f, indent=1)
-    text = tables(a, b, c)
+    text = tables(a, a4, b, c)
     with atomic_write(args.out / "results.md") as f:
         f.write(text)
     figures(a, b, c, args.out)
