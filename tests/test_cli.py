@@ -699,3 +699,19 @@ def test_info_on_events_without_an_epoch(tmp_path):
     result = run("info", str(tmp_path / "m.npz"), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["events"] == [{"change": "widened by hand"}]
+
+
+def test_a_saved_estimator_is_refused_in_one_line(tmp_path):
+    import warnings
+
+    sklearn = pytest.importorskip("sklearn")
+    X, y = lw.datasets.load("moons", n_samples=60, seed=0)
+    with warnings.catch_warnings():  # a few iterations are enough to have a saved estimator
+        warnings.simplefilter("ignore", sklearn.exceptions.ConvergenceWarning)
+        clf = lw.MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0).fit(X, y)
+    lw.save(clf, tmp_path / "clf.npz")
+    (tmp_path / "x.csv").write_text("x0,x1\n0.5,0.1\n")
+    path, csv_path = str(tmp_path / "clf.npz"), str(tmp_path / "x.csv")
+    for argv in (["info", path], ["info", path, "--json"], ["predict", path, csv_path],
+                 ["gradcheck", "moons", "--model", path]):  # fmt: skip
+        _one_line_error(run(*argv), "clf.npz holds a saved MLPClassifier", "layerwise train")

@@ -353,6 +353,18 @@ def _build_model(
     return model
 
 
+def _load_network(path: str | Path) -> lw.Sequential:
+    """``lw.load(path)``, refusing files that hold something other than a network (a saved
+    scikit-learn estimator or pipeline) with a one-line reason instead of a traceback."""
+    model = lw.load(path)
+    if not isinstance(model, lw.Sequential):
+        raise CLIError(
+            f"{path} holds a saved {type(model).__name__}, not a layerwise network; this "
+            "command reads networks saved by 'layerwise train' or lw.save(model)"
+        )
+    return model
+
+
 def _run_folder(out: Path | None, stem: str) -> Path:
     if out is None:
         base = Path("runs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -19,6 +19,7 @@ from layerwise.cli._common import (
     _final,
     _fmt,
     _load_data,
+    _load_network,
     _output_dim,
     _resolve_output,
     _targets,
@@ -28,7 +29,7 @@ from layerwise.cli._common import (
 # ---------------------------------------------------------------------------- gradcheck
 def _cmd_gradcheck(args: argparse.Namespace) -> int:
     if args.model is not None:
-        model = lw.load(args.model)
+        model = _load_network(args.model)
         data = _load_data(args)
         X = data["X"][: args.rows]
         if getattr(model, "scaler", None) is not None:
@@ -91,7 +92,7 @@ def _read_features(path: str, model: lw.Sequential, columns: list[str] | None) -
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    model = lw.load(args.model)
+    model = _load_network(args.model)
     X = _read_features(args.csv, model, args.columns)
     if getattr(model, "scaler", None) is not None:
         X = model.scaler.transform(X)
@@ -149,7 +150,7 @@ def _summarised(obj: Any, *, in_history: bool = False) -> Any:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    model = lw.load(args.model)
+    model = _load_network(args.model)
     if args.json:
         header = lw.io.read_header(args.model)
         header.pop("rng_state", None)
@@ -181,7 +182,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    model = lw.load(args.model)
+    model = _load_network(args.model)
     try:
         from layerwise.export import to_onnx
     except ImportError as exc:

@@ -22,6 +22,7 @@ from layerwise.cli._common import (
     _fraction,
     _hidden_text,
     _load_data,
+    _load_network,
     _markdown,
     _output_dim,
     _positive,
@@ -233,7 +234,7 @@ def _grow_callbacks(args: argparse.Namespace) -> list[lw.callbacks.Callback]:
 def _resume(args: argparse.Namespace, n_features: int, kwargs: dict[str, Any]) -> lw.Sequential:
     """The checkpoint of ``--resume``, with ``kwargs`` set to continue it until --epochs."""
     try:
-        model = lw.load(args.resume)
+        model = _load_network(args.resume)
     except (OSError, ValueError) as exc:
         raise CLIError(f"--resume: {exc}") from None
     if model.input_dim != n_features:
