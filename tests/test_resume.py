@@ -194,7 +194,7 @@ def growth_run(tmp_path_factory):
                         callbacks=[*_growth_callbacks(), ckpt], **_GROWTH_FIT)  # fmt: skip
     # the run exercises what the counters decide
     assert {e["change"].split()[0] for e in history.events} == {"widen", "deepen"}
-    assert model.state.callbacks["EarlyStopping"].stopped_epoch == len(history) < 40
+    assert model.state.callbacks["EarlyStopping"]["stopped_epoch"] == len(history) < 40
     return folder, model, history
 
 

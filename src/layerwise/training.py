@@ -353,6 +353,7 @@ def fit(
             cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
     finally:
         bar.close()
+        state.callbacks = state.counters()  # plain data from now on (copies, saves cheaply)
     return history
 
 
