@@ -151,7 +151,7 @@ def experiment_inits(d, seeds, cfg, add: int = 32) -> dict:
             out[init]["curve"].append(list(h.loss))
             out[init]["loss_after"].append(model.evaluate(X, y, "cce"))
         print(
-            f"(a) seed {seed}: "
+            f"(a) +{add}, seed {seed}: "
             + ", ".join(
                 f"{i} {out[i]['grad_norm'][-1]:.3g}/{out[i]['loss_after'][-1]:.3f}" for i in INITS
             )
