@@ -393,4 +393,6 @@ def test_load_refuses_steps_skops_does_not_trust_and_unfitted_estimators(tmp_pat
         lw.load(tmp_path / "pipe.npz")
     with pytest.raises(NotFittedError):
         lw.save(lw.MLPRegressor(), tmp_path / "unfitted.npz")
+    with pytest.raises(TypeError, match="takes no scaler="):
+        lw.save(pipe, tmp_path / "unfitted.npz", scaler=Doubler())
     assert not (tmp_path / "unfitted.npz").exists()

@@ -121,7 +121,7 @@ def save(
         The folder of ``path`` is missing or not writable, or ``path`` is a folder.
     """
     if io_sklearn.is_sklearn_object(model):  # a layerwise estimator or a Pipeline
-        return io_sklearn.save(model, path, metadata=metadata)
+        return io_sklearn.save(model, path, scaler=scaler, history=history, metadata=metadata)
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a layerwise Sequential, got {type(model).__name__}")
     scaler = scaler if scaler is not None else getattr(model, "scaler", None)

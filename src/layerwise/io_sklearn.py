@@ -114,8 +114,25 @@ def _other_step(step: Any, prefix: str, arrays: dict[str, np.ndarray]) -> dict[s
     return {"kind": "skops"}
 
 
-def save(obj: Any, path: str | os.PathLike[str], *, metadata: dict | None = None) -> None:
-    """Write a fitted layerwise estimator, or a fitted Pipeline holding one, to ``path``."""
+def save(
+    obj: Any,
+    path: str | os.PathLike[str],
+    *,
+    scaler: Any = None,
+    history: Any = None,
+    metadata: dict | None = None,
+) -> None:
+    """Write a fitted layerwise estimator, or a fitted Pipeline holding one, to ``path``.
+
+    ``scaler`` and ``history`` belong to a Sequential's file: an estimator keeps its
+    ``loss_curve_``, and a Pipeline its own scaler step.
+    """
+    for name, value in (("scaler", scaler), ("history", history)):
+        if value is not None:
+            raise TypeError(
+                f"lw.save({type(obj).__name__}, ...) takes no {name}=: put the scaler in the "
+                "Pipeline as a step; an estimator keeps its loss_curve_ itself"
+            )
     arrays: dict[str, np.ndarray] = {}
     if type(obj).__module__.startswith("layerwise.estimators"):
         desc: dict[str, Any] = {"estimator": _estimator(obj, "e/", arrays)}
