@@ -23,7 +23,7 @@ import numpy as np
 
 from layerwise._validation import check_allocation, check_range
 from layerwise.datasets._common import Task
-from layerwise.datasets._target import MAX_CLASSES, check_n_classes, infer_task
+from layerwise.datasets._target import MAX_CLASSES, check_n_classes, numeric_task
 
 _FIELD_LIMIT = csv.field_size_limit()  # 131,072 characters unless changed
 
@@ -133,8 +133,9 @@ class _Columns:
         """Make room for the next row; estimate the total from the part of the file read."""
         if self.n < len(self.X):
             return
-        estimate = int(self.n / fraction_read * 1.05) + 64 if fraction_read > 0 else 0
-        capacity = max(estimate, int(len(self.X) * 1.25) + 64)
+        # growing in place (realloc) costs no copy of large arrays, so small steps are cheap
+        estimate = int(self.n / fraction_read * 1.02) + 64 if fraction_read > 0 else 0
+        capacity = max(estimate, int(len(self.X) * 1.0625) + 1024)
         check_allocation(capacity * self.n_columns, np.float64,
                          f"{self.where}: {capacity:,} rows of {self.n_columns} values")  # fmt: skip
         self.X.resize((capacity, self.n_columns), refcheck=False)  # realloc: no copy made
@@ -398,12 +399,15 @@ def _encode_target(
             f"{column.where}: line {line}, column {column.name!r} (index {column.t}): "
             f"{cell!r} is not a finite number (regression target)"
         )
-    if task == "regression" or (task == "auto" and numeric and infer_task(values) == "regression"):
+    if task == "regression":
+        return values, "regression", None
+    found = np.unique(values) if numeric else None
+    if task == "auto" and found is not None and numeric_task(found, len(values)) == "regression":
         return values, "regression", None
     what = f"{column.where}: target column {column.name!r}"
-    if numeric:
-        found, y = np.unique(values, return_inverse=True)
+    if found is not None:
         check_n_classes(len(found), limit=max_classes, what=what)
+        y = np.searchsorted(found, values)
         integral = bool(np.all(found == np.round(found)))
         classes: list[Any] = [int(c) if integral else float(c) for c in found]
     else:
@@ -418,4 +422,4 @@ def _encode_target(
         rank = np.empty(len(classes), dtype=np.int64)
         rank[[labels[c] for c in classes]] = np.arange(len(classes))
         y = rank[np.frombuffer(column.codes, dtype=np.int64)]
-    return y.astype(np.int64), "binary" if len(classes) <= 2 else "multiclass", classes
+    return y.astype(np.int64, copy=False), "binary" if len(classes) <= 2 else "multiclass", classes

@@ -69,14 +69,18 @@ def infer_task(y: Any) -> InferredTask:
         return "regression"
     arr = arr.reshape(-1)
     if arr.dtype.kind in "biuf" and arr.dtype.kind != "b":
-        if arr.dtype.kind == "f" and not bool(np.all(arr == np.round(arr))):
-            return "regression"
-        n_values = len(np.unique(arr))
-        if n_values > MANY_VALUES and n_values > MANY_VALUES_FRACTION * len(arr):
-            return "regression"
-        return "binary" if n_values <= 2 else "multiclass"
+        return numeric_task(np.unique(arr), len(arr))
     n_values = len(np.unique(arr.astype(str) if arr.dtype.kind == "O" else arr))
     return "binary" if n_values <= 2 else "multiclass"
+
+
+def numeric_task(values: np.ndarray, n_rows: int) -> InferredTask:
+    """The task of a numeric target of ``n_rows`` rows whose distinct values are ``values``."""
+    if values.dtype.kind == "f" and not bool(np.all(values == np.round(values))):
+        return "regression"
+    if len(values) > MANY_VALUES and len(values) > MANY_VALUES_FRACTION * n_rows:
+        return "regression"  # a price, a count: integers, but far too many for classes
+    return "binary" if len(values) <= 2 else "multiclass"
 
 
 def _as_target(y: Any) -> np.ndarray:
