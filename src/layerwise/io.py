@@ -344,7 +344,10 @@ def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) 
     model._name_counter = int(header.get("name_counter", len(model.layers)))
     model.rng = _restore_rng(header["rng_state"], where)
     model.optimizer = _restore_optimizer(header.get("optimizer"), arrays, where)
-    model.state.callbacks = dict(header.get("callbacks") or {})  # resumed by fit(initial_epoch)
+    counters = header.get("callbacks") or {}  # the callbacks' counters, for fit(initial_epoch)
+    if not isinstance(counters, dict) or not all(isinstance(c, dict) for c in counters.values()):
+        raise TypeError("callbacks must be a dict of the callbacks' counters (dicts)")
+    model.state.callbacks = dict(counters)
     scaler = header.get("scaler")
     model.scaler = StandardScaler.from_config(scaler) if scaler is not None else None
     history = header.get("history")
