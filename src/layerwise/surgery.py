@@ -1,14 +1,17 @@
 """Surgery on a trained network: change its shape without losing what it learned.
 
 Every function takes a :class:`~layerwise.model.Sequential` and changes it in place, between
-training steps or epochs; ``Sequential.widen``, ``deepen``, ``resize``, ``freeze`` and
-``unfreeze`` are thin methods over them.
+training steps or epochs; ``Sequential.widen``, ``prune``, ``deepen``, ``resize``, ``freeze``
+and ``unfreeze`` are thin methods over them.
 
 =====================  ==========================================  =======================
 function               what changes                                the network's function
 =====================  ==========================================  =======================
 ``widen(i, units)``    Dense hidden layer i grows to ``units``     preserved (noise=0)
-                       neurons (Net2WiderNet)
+                       neurons: copies (Net2WiderNet) or fresh
+                       ones (``init="gradmax"``, random, zeros)
+``prune(i, units)``    layer i keeps its most useful neurons;      changed as little as a
+                       the next layer is refitted on ``data``      least-squares refit can
 ``deepen(i)``          an identity-initialised Dense layer is      preserved (or refused)
                        inserted after layer i
 ``resize(i, units)``   layer i shrinks or grows, overlapping       changed
@@ -748,6 +751,15 @@ def prune(model: Any, i: int, units: int, *, data: Any) -> float:
     of the kept ones' on ``data``. Optimizer state: the kept neurons keep theirs; the next
     layer's refitted weights and bias keep theirs too (same shape, new values). With fewer
     samples than kept neurons the fit can be exact on ``data`` and poor elsewhere.
+
+    Examples
+    --------
+    >>> import numpy as np, layerwise as lw
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> model = lw.mlp(3, [16], 2, seed=0, dtype="float64")
+    >>> change = model.prune(0, 8, data=X)       # relative change of the outputs on X
+    >>> model.layers[0].units, bool(0 <= change < 1)
+    (8, True)
     """
     i = _hidden_dense(model, i, "prune")
     units = _check_units(units, "prune")
