@@ -240,6 +240,11 @@ def test_optimizer_state_of_old_weights_is_kept_and_new_weights_start_at_zero():
         ({"init": "zeros", "split": 0.5}, ValueError, "apply to init='copy' only"),
         ({"init": "random", "data": "Xy"}, ValueError, "init='gradmax' only"),
         ({"units": 10**9}, ValueError, "widen: layer 0 at 1000000000 units"),
+        (
+            {"units": 6, "init": "gradmax", "data": "Xy-bad-width", "loss": "cce"},
+            ValueError,
+            "features",
+        ),  # checked even when nothing would change
         ({"units": 10**9, "init": "gradmax", "data": "Xy", "loss": "cce"}, ValueError, "units"),
     ],
 )

@@ -245,6 +245,15 @@ def _check_fresh(model: Any, i: int, j: int, init: str) -> None:
             )
 
 
+def _check_batch(model: Any, data: tuple, loss: Any):
+    """GradMax's batch (X, y) and loss, checked against the model; returns (X, loss)."""
+    X = model.check_input(data[0], name="widen: data X")
+    loss = model.output_loss(loss)
+    check_same_length(X, data[1], names=("data X", "data y"))
+    model.prepare_targets(data[1], loss, len(X))  # a clear error for bad y, before any work
+    return X, loss
+
+
 def gradmax_matrix(model: Any, i: int, data: tuple, loss: Any) -> np.ndarray:
     """``M = A_prev^T dZ_next`` of hidden Dense layer ``i`` on ``data = (X, y)``.
 
@@ -260,10 +269,7 @@ def gradmax_matrix(model: Any, i: int, data: tuple, loss: Any) -> np.ndarray:
     i = _hidden_dense(model, i, "gradmax_matrix")
     j = _next_dense(model, i, "gradmax_matrix")
     _check_fresh(model, i, j, "gradmax")
-    X = model.check_input(data[0], name="widen: data X")
-    loss = model.output_loss(loss)
-    check_same_length(X, data[1], names=("data X", "data y"))
-    model.prepare_targets(data[1], loss, len(X))  # a clear error for bad y, before any work
+    X, loss = _check_batch(model, data, loss)
     probe = copy.copy(model)
     probe.layers = [copy.deepcopy(layer) for layer in model.layers]
     layer, nxt = probe.layers[i], probe.layers[j]
@@ -403,6 +409,8 @@ def _check_widen(model, i, units, noise, split, init, data, loss) -> tuple[int, 
     )  # fmt: skip
     if init != "copy":
         _check_fresh(model, i, j, init)
+    if init == "gradmax":
+        _check_batch(model, data, loss)
     return j, split, init
 
 
