@@ -64,7 +64,8 @@ class GrowOnPlateau(Callback):
     After ``patience`` epochs in which ``monitor`` has not fallen below its best value by
     more than ``min_delta``, the narrowest Dense hidden layer is widened by ``widen_by``
     neurons (function-preserving Net2WiderNet, plus ``noise`` to break the symmetry of the
-    copies), capped at ``max_units``. When every hidden layer has ``max_units`` neurons, or
+    copies; or fresh neurons, ``init="gradmax"``, ``"random"`` or ``"zeros"``), capped at
+    ``max_units``. When every hidden layer has ``max_units`` neurons, or
     with ``add_layer=True``, a layer is added instead: an identity-initialised Dense layer
     after the last hidden one (see ``Sequential.deepen``), with that layer's activation when
     it preserves the function, else relu (after non-negative activations) or identity. An
