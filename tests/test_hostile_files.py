@@ -305,3 +305,16 @@ def test_zip_features_zipfile_does_not_implement(saved, tmp_path, field, value):
     path = tmp_path / "unsupported.npz"
     path.write_bytes(bytes(data))
     _refused(path, match="unsupported|corrupted")
+
+
+def test_a_member_claiming_more_than_deflate_can_expand(saved, tmp_path):
+    path = _write(tmp_path / "forged.npz", _members(saved), compress=zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("params/dense_0/W.npy")
+    # the uncompressed size of W in its central directory entry becomes 2 GiB
+    entry = data.find(info.filename.encode(), data.find(b"PK\x01\x02")) - 46
+    assert data[entry : entry + 4] == b"PK\x01\x02"
+    data[entry + 24 : entry + 28] = (2**31).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    _refused(path, match="more than deflate can expand")

@@ -70,6 +70,7 @@ def read_members(zf: zipfile.ZipFile, where: str) -> dict[str, Member]:
     if len(infos) > MAX_MEMBERS:
         raise ValueError(f"{where}: {len(infos):,} archive members, more than {MAX_MEMBERS:,}")
     members: dict[str, Member] = {}
+    size = os.fstat(zf.fp.fileno()).st_size if hasattr(zf.fp, "fileno") else None
     for info in infos:
         if not info.filename.endswith(".npy") or info.is_dir():
             raise ValueError(
@@ -84,12 +85,28 @@ def read_members(zf: zipfile.ZipFile, where: str) -> dict[str, Member]:
                 f"{where}: archive member {info.filename!r} uses compression method "
                 f"{info.compress_type}; only stored or deflated members are read"
             )
-        members[name] = _member(zf, info, name, where)
+        members[name] = _member(zf, info, name, where, size)
     return members
 
 
-def _member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, where: str) -> Member:
+#: Deflate cannot expand data more than about 1032 times: a member claiming more is forged.
+_MAX_DEFLATE_RATIO = 1032
+
+
+def _member(
+    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, where: str, size: int | None
+) -> Member:
     what = f"{where}: archive member {info.filename!r}"
+    if size is not None and info.header_offset + info.compress_size > size:
+        raise ValueError(
+            f"{what}: the archive directory places {info.compress_size:,} bytes at offset "
+            f"{info.header_offset:,} of a {size:,}-byte file; the file is truncated"
+        )
+    if info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 1024:
+        raise ValueError(
+            f"{what}: claims {info.file_size:,} bytes from {info.compress_size:,} compressed, "
+            "more than deflate can expand; the file was tampered with"
+        )
     if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
         raise ValueError(f"{what}: stored with {info.compress_size} bytes but declares "
                          f"{info.file_size}; the file is corrupted")  # fmt: skip
