@@ -224,30 +224,16 @@ def _metric_fns(loss, metrics):
 
 
 def fit(
-    model,
-    X: Any,
-    y: Any,
-    *,
-    loss: str = "mse",
-    optimizer: str | _optimizers.Optimizer | None = None,
-    lr: float | None = None,
-    epochs: int = 100,
-    batch_size: int | None = None,
-    shuffle: bool = True,
-    validation_data: tuple[Any, Any] | None = None,
-    validation_split: float = 0.0,
-    metrics: Sequence[str] | None = None,
-    callbacks: Iterable[Callback] | None = (),
-    verbose: bool | str = "auto",
-    schedule: _schedules.Schedule | None = None,
-    clipnorm: float | None = None,
-    initial_epoch: int | None = None,
-    threads: int | None = None,
-) -> History:
-    """Train ``model`` on (X, y) and return the :class:`History`.
-
-    Every argument is checked before anything changes: a refused call leaves the model
-    and its training state (``model.state``) exactly as they were.
+    model, X: Any, y: Any, *, loss: str = "mse",
+    optimizer: str | _optimizers.Optimizer | None = None, lr: float | None = None,
+    epochs: int = 100, batch_size: int | None = None, shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
+    metrics: Sequence[str] | None = None, callbacks: Iterable[Callback] | None = (),
+    verbose: bool | str = "auto", schedule: _schedules.Schedule | None = None,
+    clipnorm: float | None = None, initial_epoch: int | None = None, threads: int | None = None,
+) -> History:  # fmt: skip
+    """Train ``model`` on (X, y) and return the :class:`History`. Every argument is checked
+    first: a refused call leaves the model and ``model.state`` exactly as they were.
 
     Parameters
     ----------
@@ -256,14 +242,12 @@ def fit(
     y : array-like of shape (n_samples,) or (n_samples, output_dim)
     loss : {"mse", "bce", "cce"}
     optimizer : str, Optimizer or None, default None
-        A name (see :func:`layerwise.optimizers.names`, built with ``lr``) or an Optimizer
-        object, whose own learning rate then rules. None: the model's current optimizer
-        (``model.optimizer``, so a second ``fit`` or a loaded checkpoint continues with its
-        state), or ``"sgd"`` for a model that has none. A name matching the current
-        optimizer's name and (base) learning rate also continues with its state.
+        A name (built with ``lr``) or an Optimizer (its own rate rules). None: the current
+        optimizer, so a second ``fit`` or a loaded checkpoint continues its state (so does
+        the current name and rate), or ``"sgd"`` for a model that has none.
     lr : float, optional
-        Learning rate of an optimizer built from a name; default 0.01. With
-        ``optimizer=None`` and a current optimizer, a given ``lr`` replaces its rate.
+        Rate of an optimizer built from a name (default 0.01), or the new rate of the
+        current one with ``optimizer=None``.
     epochs : int, default 100
         Epochs to run in this call (with ``initial_epoch``: the epoch to stop at).
     batch_size : int or None
@@ -279,17 +263,13 @@ def fit(
     verbose : bool or "auto"
         Show a progress bar with the current loss; "auto" shows it on a terminal only.
     schedule : Schedule, optional
-        A learning-rate schedule from :mod:`layerwise.schedules`, attached to the optimizer
-        (``optimizer.schedule``) so that it is saved and resumed with it. Without one, a
-        schedule already attached to the optimizer continues.
+        From :mod:`layerwise.schedules`; attached to the optimizer (saved and resumed with
+        it). Without one, a schedule already attached continues.
     clipnorm : float, optional
-        Clip the gradients of each batch to this global L2 norm (over every trainable
-        parameter), as ``torch.nn.utils.clip_grad_norm_``, before the optimizer step.
+        Clip each batch's gradients to this global L2 norm (``clip_grad_norm_``'s rule).
     initial_epoch : int, optional
-        As Keras: the epoch to start from (the model's ``epochs_trained`` is set to it) and
-        ``epochs`` is the epoch to stop at, so ``epochs - initial_epoch`` epochs run. Use it
-        to resume a checkpoint: ``lw.load(path).fit(..., epochs=20, initial_epoch=k)``; the
-        callbacks' counters saved in the checkpoint then continue too.
+        As Keras: the epoch to start from, ``epochs`` then the one to stop at; resumes a
+        checkpoint, callbacks' counters included: ``lw.load(p).fit(..., initial_epoch=k)``.
     threads : int, optional
         BLAS threads for the run (None: chosen by :class:`layerwise._threads.ThreadChooser`).
 
@@ -300,21 +280,15 @@ def fit(
     Raises
     ------
     DivergenceError
-        When the loss becomes NaN or infinite; the model keeps its last finite weights and
-        the optimizer the state that goes with them.
+        The loss became NaN or infinite: the last finite weights and their optimizer state
+        are back.
     """
-    run = _Run.checked(model, X, y, loss=loss, optimizer=optimizer, lr=lr, epochs=epochs,
-                       batch_size=batch_size, shuffle=shuffle, validation_data=validation_data,
-                       validation_split=validation_split, metrics=metrics, callbacks=callbacks,
-                       verbose=verbose, schedule=schedule, clipnorm=clipnorm,
-                       initial_epoch=initial_epoch, threads=threads)  # fmt: skip
+    run = _Run.checked(model, **{k: v for k, v in locals().items() if k != "model"})
     history = run.begin(model)  # the first change to the model: everything is valid
     opt, loss, cbs = run.opt, run.loss, run.callbacks
     state = model.state  # the training run: optimizer, epoch count, events, rng ...
     guard, bar, first_epoch = _Guard(model), _Progress(run.show, run.epochs), state.epochs_trained
-    # the caches and grads of the previous batch of the same size are passed back in as
-    # buffers (out=), reused where the shapes still fit (after surgery: new arrays)
-    reuse: dict[int, tuple[Any, Any]] = {}
+    reuse: dict[int, tuple[Any, Any]] = {}  # per batch size: caches, grads passed as out=
     try:
         with run.chooser, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for _ in range(run.epochs):
@@ -339,22 +313,32 @@ def fit(
                     opt.step(pgs)
                     run.chooser.after_batch()
                     if cbs:
-                        for cb in cbs:
-                            cb.on_batch_end(bi, {"loss": batch_loss, "size": len(Xb)})
-                        guard.follow()  # a callback may have changed the network
+                        _batch_end(cbs, guard, bi, batch_loss, len(Xb))
                 _end_epoch(model, run, history, epoch, logs, total, sums, guard)
                 bar.update(logs)
                 if state.stop_training:
                     break
-            if not all(np.isfinite(p).all() for p in model.parameters().values()):
-                guard.diverged(model.epochs_trained, history, opt.lr, older=False)
-        history.events = [e for e in model.events if e["epoch"] >= first_epoch]
-        for cb in cbs:
-            cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
+        _finish(model, run, history, guard, first_epoch)
     finally:
         bar.close()
         state.callbacks = state.counters()  # plain data from now on (copies, saves cheaply)
     return history
+
+
+def _batch_end(cbs: list[Callback], guard: _Guard, batch: int, loss: float, n: int) -> None:
+    """The callbacks' ``on_batch_end``; the guard follows a network they changed."""
+    for cb in cbs:
+        cb.on_batch_end(batch, {"loss": loss, "size": n})
+    guard.follow()
+
+
+def _finish(model, run: _Run, history: History, guard: _Guard, first_epoch: int) -> None:
+    """After the last epoch: weights still finite, the run's events, ``on_train_end``."""
+    if not all(np.isfinite(p).all() for p in model.parameters().values()):
+        guard.diverged(model.epochs_trained, history, run.opt.lr, older=False)
+    history.events = [e for e in model.events if e["epoch"] >= first_epoch]
+    for cb in run.callbacks:
+        cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
 
 
 def _begin_epoch(model, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
