@@ -80,6 +80,17 @@ def numeric_pandas(X: Any) -> Any:
     return X
 
 
+def check_seed(seed: Any) -> np.random.Generator:
+    """The Generator of a ``seed``: an int >= 0, None (fresh entropy) or a Generator itself."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be an integer >= 0 (or None), got {seed}")
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+
+
 def check_same_length(X: np.ndarray, y: Any, *, names: tuple[str, str] = ("X", "y")) -> None:
     n_y = np.shape(y)[0] if np.ndim(y) else None
     if n_y != X.shape[0]:

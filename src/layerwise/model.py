@@ -25,6 +25,7 @@ from layerwise._validation import (
     check_index,
     check_positive,
     check_same_length,
+    check_seed,
     check_X,
 )
 from layerwise.layers import Dense, Layer, get_layer_class
@@ -93,14 +94,7 @@ class Sequential:
     ) -> None:
         self.dtype = check_dtype(dtype)
         self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
-        if isinstance(seed, np.random.Generator):
-            rng = seed
-        elif seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
-            if seed is not None and seed < 0:
-                raise ValueError(f"seed must be an integer >= 0 (or None), got {seed}")
-            rng = np.random.default_rng(seed)
-        else:
-            raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+        rng = check_seed(seed)
         self.seed = seed if not isinstance(seed, np.random.Generator) else None
         self.layers: list[Layer] = []
         self.state = TrainingState(rng=rng)
@@ -306,12 +300,11 @@ class Sequential:
         training : bool, default False
             True activates training-only behaviour (dropout, batch statistics).
         out : list, optional
-            The caches of an earlier call, whose arrays receive this call's values where
-            shapes fit (``fit`` passes the previous batch's: a step then allocates almost
-            nothing). Those earlier caches are overwritten.
+            Caches of an earlier call, overwritten with this call's values where shapes
+            fit (``fit`` passes the previous batch's: a step allocates almost nothing).
         check_input : bool, default True
-            False skips validating X, for a caller that already did (``fit`` checks the
-            whole data once): X must then be a 2-D array of the model's dtype and width.
+            False skips validating X (``fit`` checked the whole data once): X must be a
+            2-D array of the model's dtype and width.
 
         Returns
         -------
@@ -371,19 +364,17 @@ class Sequential:
             Targets (class labels for ``cce``; 0/1 for ``bce``).
         loss : {"mse", "bce", "cce"} or Loss
         out : list, optional
-            The grads of an earlier call, to write this call's into where shapes fit.
-            Passing it also lets the step use the arrays of ``caches`` (their ``Z``) as
-            scratch: ``fit`` never reads a batch's caches after its backward step.
+            Grads of an earlier call, overwritten where shapes fit; the caches' ``Z`` then
+            serve as scratch (``fit`` never reads a batch's caches after this step).
         check_input : bool, default True
-            False skips validation, for a caller that already did (``fit``): ``y`` must
-            then be the targets from :meth:`prepare_targets` and ``loss`` a Loss.
+            False skips validation (``fit``): ``y`` must come from :meth:`prepare_targets`
+            and ``loss`` be a Loss.
 
         Returns
         -------
-        grads : list
-            ``grads[i]`` for layer i; for Dense a :class:`~layerwise.layers.Grads` with
-            ``dW`` shaped like ``W`` and ``db`` shaped like ``b`` (None for layers without
-            parameters).
+        grads : Gradients (a list)
+            ``grads[i]`` for layer i: for Dense a :class:`~layerwise.layers.Grads`, ``dW``
+            and ``db`` shaped like ``W`` and ``b`` (None for layers without parameters).
         """
         if check_input:
             loss = self.output_loss(loss)
