@@ -40,9 +40,15 @@ __all__ = ["to_torch", "from_torch"]
 
 
 def _torch():
-    from layerwise.export import require
-
-    return require("torch", "torch", what="lw.export.to_torch/from_torch")
+    # imported here, not from layerwise.export, which imports this module (no cycle)
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            "lw.export.to_torch/from_torch needs torch, which is not installed; install it "
+            "with: pip install 'layerwise[torch]'"
+        ) from exc
+    return torch
 
 
 def _activation_module(nn, name: str, dtype: np.dtype):
