@@ -318,3 +318,18 @@ def test_a_member_claiming_more_than_deflate_can_expand(saved, tmp_path):
     data[entry + 24 : entry + 28] = (2**31).to_bytes(4, "little")
     path.write_bytes(bytes(data))
     _refused(path, match="more than deflate can expand")
+
+
+def test_load_never_draws_weights(saved, monkeypatch):
+    from layerwise.layers import Dense
+
+    def no_drawing(self, n_in, rng, dtype):
+        raise AssertionError("lw.load drew random weights")
+
+    monkeypatch.setattr(Dense, "build", no_drawing)
+    model = lw.load(saved)  # before: every layer drawn, then overwritten
+    with np.load(saved) as npz:
+        for layer in model.layers:
+            np.testing.assert_array_equal(layer.W, npz[f"params/{layer.name}/W"])
+            np.testing.assert_array_equal(layer.b, npz[f"params/{layer.name}/b"])
+    assert model.predict(np.zeros((1, 2))).shape == (1, 1)
