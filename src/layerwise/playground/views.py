@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground import compare, pictures
-from layerwise.playground import session as session_mod
+from layerwise.playground import compare, pictures, settings
 
 if TYPE_CHECKING:
     from layerwise.playground.session import Session
@@ -104,9 +103,9 @@ def snapshot(session: Session) -> dict[str, Any]:
         "weights": pictures.weights(m),
         "compare": _compare_snapshot(session),
         "message": session.message,
-        "limits": session_mod.LIMITS,
+        "limits": settings.LIMITS,
         "supports": {
-            "l2": session_mod.has_l2(),
+            "l2": settings.has_l2(),
             "widen": hasattr(m, "widen"),
             "deepen": hasattr(m, "deepen"),
             "save": hasattr(lw, "save"),
