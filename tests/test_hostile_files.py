@@ -333,3 +333,19 @@ def test_load_never_draws_weights(saved, monkeypatch):
             np.testing.assert_array_equal(layer.W, npz[f"params/{layer.name}/W"])
             np.testing.assert_array_equal(layer.b, npz[f"params/{layer.name}/b"])
     assert model.predict(np.zeros((1, 2))).shape == (1, 1)
+
+
+def test_an_estimator_file_with_a_member_that_lies_is_refused_before_np_load(tmp_path):
+    pytest.importorskip("sklearn")
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = lw.MLPClassifier((4,), solver="lbfgs", max_iter=2000, random_state=0)
+    clf.fit(X, np.arange(40) % 2)
+    good = tmp_path / "clf.npz"
+    lw.save(clf, good)
+    members = _members(good)
+    name = next(n for n in members if "coef0" in n)
+    members[name] = members[name].replace(b"(3, 4)", b"(300000, 40000)")
+    path = _write(tmp_path / "forged_clf.npz", members)
+    peak = _refused(path, match="archive directory says")
+    assert peak < 4 * MiB  # np.load would have reserved 45 GiB for it
+    assert lw.load(good).predict(X).shape == (40,)

@@ -63,9 +63,10 @@ def open_regular(where: str) -> IO[bytes]:
     return os.fdopen(fd, "rb")
 
 
-def read_members(zf: zipfile.ZipFile, where: str) -> dict[str, Member]:
+def read_members(zf: zipfile.ZipFile, where: str, kinds: str = "biuf") -> dict[str, Member]:
     """Every member's dtype and shape from its ``.npy`` header, checked against the zip
-    directory; raises ValueError naming the file and the member."""
+    directory; raises ValueError naming the file and the member. ``kinds``: the dtype kinds
+    accepted (numbers; ``"U"`` adds fixed-width strings, as scikit-learn's classes)."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise ValueError(f"{where}: {len(infos):,} archive members, more than {MAX_MEMBERS:,}")
@@ -85,7 +86,7 @@ def read_members(zf: zipfile.ZipFile, where: str) -> dict[str, Member]:
                 f"{where}: archive member {info.filename!r} uses compression method "
                 f"{info.compress_type}; only stored or deflated members are read"
             )
-        members[name] = _member(zf, info, name, where, size)
+        members[name] = _member(zf, info, name, where, size, kinds)
     return members
 
 
@@ -94,7 +95,12 @@ _MAX_DEFLATE_RATIO = 1032
 
 
 def _member(
-    zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, where: str, size: int | None
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    name: str,
+    where: str,
+    size: int | None,
+    kinds: str,
 ) -> Member:
     what = f"{where}: archive member {info.filename!r}"
     if size is not None and info.header_offset + info.compress_size > size:
@@ -129,7 +135,7 @@ def _member(
             f"{what}: holds a pickled object array; layerwise never writes pickles, so this "
             "file is not a layerwise model or was tampered with; refusing to load it"
         )
-    if dtype.kind not in "biuf" or dtype.shape != () or dtype.fields is not None:
+    if dtype.kind not in kinds or dtype.shape != () or dtype.fields is not None:
         raise ValueError(
             f"{what}: dtype {dtype!r} is not a plain numeric dtype (object, structured or "
             "sub-array dtypes are never written by lw.save)"
@@ -144,6 +150,23 @@ def _member(
             "corrupted or was tampered with"
         )
     return Member(name, info, dtype, tuple(shape), bool(fortran), offset)
+
+
+def check_archive(where: str, *, kinds: str = "biufU") -> None:
+    """Check a whole ``.npz`` file from its zip directory and member headers, without
+    reading any data: a regular file, members consistent with their sizes, and all of them
+    together within the memory available. For loaders that then use ``np.load``."""
+    from layerwise._validation import check_allocation
+
+    with open_regular(where) as fh:
+        try:
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise ValueError(f"{where}: truncated or corrupted file ({_short(exc)})") from None
+        with zf:
+            members = read_members(zf, where, kinds)
+    nbytes = sum(math.prod(m.shape) * m.dtype.itemsize for m in members.values())
+    check_allocation(nbytes, np.uint8, f"{where}: the arrays in the file")
 
 
 def read_array(zf: zipfile.ZipFile, member: Member, where: str) -> np.ndarray:

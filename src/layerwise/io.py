@@ -318,6 +318,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         disagree with its architecture. The message names the file.
     """
     if io_sklearn.is_sklearn_file(path):  # lw.save(estimator) or lw.save(pipeline)
+        _archive.check_archive(os.fspath(path))  # sizes and headers, before np.load reads
         return io_sklearn.load(path)
     where, header, arrays = _read(path)
     try:
