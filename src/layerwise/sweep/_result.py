@@ -373,12 +373,10 @@ def _colors(n: int) -> list[Any]:
 
 
 def _save(fig, path: str | os.PathLike | None) -> None:
-    if path is None:
-        return
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    with atomic_write(path, "wb") as f:
-        f.write(buf.getvalue())
+    if path is not None:
+        from layerwise.plot._figures import save_figure  # the package's one figure saver
+
+        save_figure(fig, path, dpi=110)
 
 
 def _check_metric(metric: str) -> str:

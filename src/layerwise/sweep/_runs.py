@@ -25,6 +25,7 @@ import numpy as np
 
 from layerwise import datasets as _datasets
 from layerwise import optimizers as _optimizers
+from layerwise import tasks
 from layerwise.model import mlp
 from layerwise.training import History, fit
 
@@ -369,13 +370,13 @@ def run_one(config: Mapping[str, Any], seed: int, data: Any) -> dict[str, Any]:
     data = prepare_data(data)
     config = dict(config)
     task = config.pop("task", None) or data.task
+    out_act, loss = tasks.output_for(task)
     if task == "binary":
-        n_out, out_act, loss = 1, "sigmoid", "bce"
+        n_out = 1
     elif task == "multiclass":
-        n_out, out_act, loss = data.n_classes, "softmax", "cce"
+        n_out = data.n_classes
     else:
         n_out = 1 if data.y_train.ndim == 1 else data.y_train.shape[1]
-        out_act, loss = "identity", "mse"
     config.update(_fit_objects(config))
     model_kwargs = {k: config.pop(k) for k in _MODEL_KEYS if k in config}
     model_kwargs.setdefault("output_activation", out_act)
