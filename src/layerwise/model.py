@@ -20,25 +20,18 @@ import numpy as np
 from layerwise import losses as _losses
 from layerwise import regularization  # noqa: F401 (registers Dropout, BatchNorm for from_config)
 from layerwise import surgery as _surgery
+from layerwise import targets as _targets
 from layerwise._validation import (
     check_dtype,
-    check_index,
     check_positive,
     check_same_length,
     check_seed,
     check_X,
 )
 from layerwise.layers import Dense, Layer, get_layer_class
-from layerwise.state import TrainingState
+from layerwise.state import TrainingState, restore, snapshot
 
 __all__ = ["Sequential", "mlp"]
-
-
-class _Table(str):
-    """A string that shows itself as a table (not as a quoted repr) in a REPL."""
-
-    def __repr__(self) -> str:
-        return str(self)
 
 
 class Gradients(list):
@@ -143,117 +136,52 @@ class Sequential:
             layer.name = f"{type(layer).__name__.lower()}_{self._name_counter}"
             self._name_counter += 1
 
-    def _check_layer(self, layer: Any) -> Layer:
-        if not isinstance(layer, Layer):
-            raise TypeError(
-                f"expected a Layer such as lw.Dense(units, activation), got "
-                f"{type(layer).__name__} {layer!r}"
-            )
-        if any(layer is l for l in self.layers):
-            raise ValueError(f"layer {layer!r} is already in this model; create a new one")
-        return layer
-
     def add(self, layer: Layer) -> Sequential:
         """Append ``layer`` after the current output layer; returns the model."""
         return self.insert(len(self.layers), layer)
 
     def insert(self, i: int, layer: Layer) -> Sequential:
         """Insert ``layer`` at position ``i`` (0 = first), repairing the next layer's input.
-
-        If the model is built, the new layer is built at once, and the layer after it gets
-        its input width matched (weights of surviving inputs kept, new ones initialised).
-        """
-        self._check_layer(layer)
-        if isinstance(i, bool) or not isinstance(i, int | np.integer):
-            raise TypeError(f"insert position must be an integer, got {i!r}")
-        n = len(self.layers)
-        if not 0 <= i <= n:
-            raise ValueError(f"insert position {i} is out of range (valid: 0..{n})")
-        n_in = self._n_in_of(i)
-        if n_in is not None:  # built (or refused, e.g. too large) before the model changes
-            layer.build(n_in, self.rng, self.dtype)
-        self._name(layer)
-        self.layers.insert(i, layer)
-        if n_in is not None:
-            self._repair(i + 1)
-        self._record(f"insert {layer.describe() or type(layer).__name__} layer at {i}")
+        See :func:`layerwise.surgery.insert`."""
+        _surgery.insert(self, i, layer)
         return self
 
     def remove(self, i: int) -> Layer:
-        """Remove and return layer ``i``; the next layer's input width is repaired.
-
-        The output layer cannot be removed (the loss is defined on it).
-        """
-        self._require_layers()
-        i = check_index(i, len(self.layers))
-        if i == len(self.layers) - 1:
-            raise ValueError(
-                f"layer {i} is the output layer and cannot be removed; insert a new output "
-                "layer after it first, or build a new model"
-            )
-        layer = self.layers.pop(i)
-        self._forget(layer)
-        self._repair(i)
-        self._record(f"remove layer {i} ({layer.name})")
-        return layer
+        """Remove and return layer ``i`` (not the output layer), repairing the next layer's
+        input. See :func:`layerwise.surgery.remove`."""
+        return _surgery.remove(self, i)
 
     # on-the-fly surgery (layerwise.surgery): each keeps the optimizer's state in step and
     # records the change in ``events``; all but prune return the model
     def widen(self, i: int, units: int, noise: float = 0.0, *, init: str = "copy",
               split: float = 0.0, data: Any = None, loss: Any = None) -> Sequential:  # fmt: skip
-        """Grow Dense hidden layer ``i`` to ``units`` neurons, keeping the function (Net2Net
-        copies by default; ``init`` "gradmax", "random" or "zeros" with ``data``, ``loss``).
-        See :func:`layerwise.surgery.widen`."""
+        """Grow hidden layer ``i`` to ``units``, keeping the function: :func:`.surgery.widen`."""
         _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
         return self
 
     def prune(self, i: int, units: int, *, data: Any) -> float:
-        """Keep the ``units`` most useful neurons of layer ``i``, refit the next by least
-        squares on ``data``; return the relative change of the output. See
-        :func:`layerwise.surgery.prune`."""
+        """Keep the ``units`` most useful neurons of layer ``i``: :func:`.surgery.prune`."""
         return _surgery.prune(self, i, units, data=data)
 
     def deepen(self, i: int, activation: Any = None) -> Sequential:
-        """Insert an identity-initialised layer after Dense hidden layer ``i``, keeping the
-        function. See :func:`layerwise.surgery.deepen`."""
+        """Insert an identity-initialised layer after layer ``i``: :func:`.surgery.deepen`."""
         _surgery.deepen(self, i, activation=activation)
         return self
 
     def resize(self, i: int, units: int) -> Sequential:
-        """Resize layer ``i`` to ``units`` neurons keeping overlapping weights (not
-        function-preserving). See :func:`layerwise.surgery.resize`."""
+        """Resize layer ``i`` to ``units``, keeping the overlap: :func:`.surgery.resize`."""
         _surgery.resize(self, i, units)
         return self
 
     def freeze(self, i: int) -> Sequential:
-        """Stop layer ``i`` from learning (its parameters stay bit-identical)."""
+        """Stop layer ``i`` from learning: :func:`.surgery.freeze`."""
         _surgery.freeze(self, i)
         return self
 
     def unfreeze(self, i: int) -> Sequential:
-        """Let a frozen layer ``i`` learn again."""
+        """Let a frozen layer ``i`` learn again: :func:`.surgery.unfreeze`."""
         _surgery.unfreeze(self, i)
         return self
-
-    def _repair(self, i: int) -> None:
-        """Make layer i's input width match the output of layer i-1 (keeping overlap)."""
-        if i >= len(self.layers):
-            return
-        layer, n_in = self.layers[i], self._n_in_of(i)
-        if n_in is None or (layer.built and layer.n_in == n_in):
-            return
-        if not layer.built or not isinstance(layer, Dense):
-            layer.build(n_in, self.rng, self.dtype)
-            self._forget(layer)
-            self._repair(i + 1)
-            return
-        # surviving input rows and their optimizer state are kept; new rows drawn fresh
-        _surgery.match_input(self, i, n_in)
-
-    def _forget(self, layer: Layer) -> None:
-        """Drop optimizer state of a layer whose parameters changed shape or left."""
-        if self.optimizer is not None and layer.name is not None:
-            self.optimizer.forget(prefix=f"{layer.name}/")
 
     def _record(self, change: str) -> None:
         if self.epochs_trained:
@@ -275,7 +203,7 @@ class Sequential:
             if not layer.built:
                 layer.build(self._n_in_of(i), self.rng, self.dtype)
             elif layer.n_in != self._n_in_of(i):
-                self._repair(i)
+                _surgery.repair(self, i)
         return self
 
     # ------------------------------------------------------------------ the three steps
@@ -319,10 +247,8 @@ class Sequential:
         caches = []
         rng = self.state.rng
         for i, layer in enumerate(self.layers):
-            if out and layer.buffered:
-                A, cache = layer.forward(A, training=training, rng=rng, out=out[i])
-            else:
-                A, cache = layer.forward(A, training=training, rng=rng)
+            kw = {"out": out[i]} if out and layer.buffered else {}
+            A, cache = layer.forward(A, training=training, rng=rng, **kw)
             caches.append(cache)
         return A, caches
 
@@ -338,16 +264,7 @@ class Sequential:
 
     def prepare_targets(self, y: Any, loss: _losses.Loss, n_samples: int) -> np.ndarray:
         """Validate y against the output layer; return it as (n_samples, output_dim)."""
-        try:
-            y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
-        except (ValueError, TypeError) as exc:
-            raise ValueError(
-                f"y could not be read as an array ({exc}); give a 1-D array of targets or a "
-                "2-D array with one row per sample"
-            ) from exc
-        if y_arr.ndim == 0 or y_arr.shape[0] != n_samples:
-            got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
-            raise ValueError(f"X has {n_samples} samples but y has {got}; they must match")
+        y_arr = _targets.with_rows(y, n_samples)
         return loss.prepare_targets(y_arr, self.output_dim, self.dtype)
 
     def backward(
@@ -441,28 +358,13 @@ class Sequential:
             for pname, d in zip(layer.param_names, g, strict=True):
                 yield f"{layer.name}/{pname}", getattr(layer, pname), d
 
-    def _state_arrays(self) -> dict[str, np.ndarray]:
-        return {
-            f"{layer.name}/{name}": arr
-            for layer in self.layers
-            for name, arr in {**layer.params(), **layer.buffers()}.items()
-            if arr is not None
-        }
-
     def snapshot(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer array, keyed ``"layer/name"``: the one
-        snapshot that early stopping and the estimators restore with :meth:`restore`."""
-        return {k: a.copy() for k, a in self._state_arrays().items()}
+        """Copies of every parameter and buffer array: :func:`layerwise.state.snapshot`."""
+        return snapshot(self)
 
     def restore(self, saved: dict[str, np.ndarray]) -> bool:
-        """Copy a :meth:`snapshot` back into the model's arrays; False (and nothing done)
-        when the network changed shape since it was taken."""
-        current = self._state_arrays()
-        if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
-            return False
-        for k, arr in current.items():
-            np.copyto(arr, saved[k])
-        return True
+        """Copy a :meth:`snapshot` back; False if the shapes changed: :func:`.state.restore`."""
+        return restore(self, saved)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter array by key "layer_name/param" (the arrays themselves)."""
@@ -524,31 +426,9 @@ class Sequential:
 
     def summary(self) -> str:
         """A table of layers: index, type, units, activation, parameters (printable)."""
-        rows = [("#", "layer", "units", "activation", "params", "")]
-        for i, layer in enumerate(self.layers):
-            n = f"{layer.n_params():,}" if layer.built else "?"
-            rows.append(
-                (
-                    str(i),
-                    layer.name or type(layer).__name__,
-                    str(layer.units),
-                    layer.describe(),
-                    n,
-                    "" if layer.trainable else "frozen",
-                )  # fmt: skip
-            )
-        widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-        rule = "-" * max(len(line) for line in lines)
-        inp = self.input_dim if self.input_dim is not None else "?"
-        total = f"{self.n_params():,}" if self.built else "?"
-        return _Table(
-            "\n".join(
-                [f"Sequential (input_dim={inp}, dtype={self.dtype.name})", rule, lines[0], rule]
-                + lines[1:]
-                + [rule, f"total parameters: {total}"]
-            )
-        )
+        from layerwise import _summary  # a leaf module: imports nothing of layerwise
+
+        return _summary.summary(self)
 
     def _repr_html_(self) -> str:
         from layerwise import _display  # a leaf module: imports nothing of layerwise

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TrainingState"]
+__all__ = ["TrainingState", "snapshot", "restore"]
 
 
 @dataclass
@@ -55,3 +55,29 @@ class TrainingState:
             key: cb if isinstance(cb, dict) else cb.get_state()
             for key, cb in self.callbacks.items()
         }
+
+
+def _state_arrays(model: Any) -> dict[str, np.ndarray]:
+    return {
+        f"{layer.name}/{name}": arr
+        for layer in model.layers
+        for name, arr in {**layer.params(), **layer.buffers()}.items()
+        if arr is not None
+    }
+
+
+def snapshot(model: Any) -> dict[str, np.ndarray]:
+    """Copies of every parameter and buffer array of ``model``, keyed ``"layer/name"``: the
+    one snapshot that early stopping and the estimators restore with :func:`restore`."""
+    return {k: a.copy() for k, a in _state_arrays(model).items()}
+
+
+def restore(model: Any, saved: dict[str, np.ndarray]) -> bool:
+    """Copy a :func:`snapshot` back into the model's arrays; False (and nothing done)
+    when the network changed shape since it was taken."""
+    current = _state_arrays(model)
+    if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
+        return False
+    for k, arr in current.items():
+        np.copyto(arr, saved[k])
+    return True

@@ -666,6 +666,80 @@ def match_input(model: Any, i: int, n_in: int) -> None:
     _remap_state(model, f"{layer.name}/W", old_shape, src, 0)
 
 
+def _check_layer(model: Any, layer: Any) -> Layer:
+    if not isinstance(layer, Layer):
+        raise TypeError(
+            f"expected a Layer such as lw.Dense(units, activation), got "
+            f"{type(layer).__name__} {layer!r}"
+        )
+    if any(layer is l for l in model.layers):
+        raise ValueError(f"layer {layer!r} is already in this model; create a new one")
+    return layer
+
+
+def insert(model: Any, i: int, layer: Layer) -> None:
+    """Insert ``layer`` at position ``i`` (0 = first), repairing the next layer's input.
+
+    If the model is built, the new layer is built at once, and the layer after it gets
+    its input width matched (weights of surviving inputs kept, new ones initialised).
+    """
+    _check_layer(model, layer)
+    if isinstance(i, bool) or not isinstance(i, int | np.integer):
+        raise TypeError(f"insert position must be an integer, got {i!r}")
+    n = len(model.layers)
+    if not 0 <= i <= n:
+        raise ValueError(f"insert position {i} is out of range (valid: 0..{n})")
+    n_in = model._n_in_of(i)
+    if n_in is not None:  # built (or refused, e.g. too large) before the model changes
+        layer.build(n_in, model.rng, model.dtype)
+    model._name(layer)
+    model.layers.insert(i, layer)
+    if n_in is not None:
+        repair(model, i + 1)
+    model._record(f"insert {layer.describe() or type(layer).__name__} layer at {i}")
+
+
+def remove(model: Any, i: int) -> Layer:
+    """Remove and return layer ``i``; the next layer's input width is repaired.
+
+    The output layer cannot be removed (the loss is defined on it).
+    """
+    model._require_layers()
+    i = check_index(i, len(model.layers))
+    if i == len(model.layers) - 1:
+        raise ValueError(
+            f"layer {i} is the output layer and cannot be removed; insert a new output "
+            "layer after it first, or build a new model"
+        )
+    layer = model.layers.pop(i)
+    _forget(model, layer)
+    repair(model, i)
+    model._record(f"remove layer {i} ({layer.name})")
+    return layer
+
+
+def repair(model: Any, i: int) -> None:
+    """Make layer i's input width match the output of layer i-1 (keeping overlap)."""
+    if i >= len(model.layers):
+        return
+    layer, n_in = model.layers[i], model._n_in_of(i)
+    if n_in is None or (layer.built and layer.n_in == n_in):
+        return
+    if not layer.built or not isinstance(layer, Dense):
+        layer.build(n_in, model.rng, model.dtype)
+        _forget(model, layer)
+        repair(model, i + 1)
+        return
+    # surviving input rows and their optimizer state are kept; new rows drawn fresh
+    match_input(model, i, n_in)
+
+
+def _forget(model: Any, layer: Layer) -> None:
+    """Drop optimizer state of a layer whose parameters changed shape or left."""
+    if model.optimizer is not None and layer.name is not None:
+        model.optimizer.forget(prefix=f"{layer.name}/")
+
+
 def _set_trainable(model: Any, i: int, trainable: bool) -> None:
     model._require_layers()
     i = check_index(i, len(model.layers))

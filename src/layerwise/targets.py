@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["prepare"]
+__all__ = ["prepare", "with_rows"]
 
 
 def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
@@ -24,6 +24,21 @@ def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
             f"{Y.max():g}; encode the two classes as 0 and 1"
         )
     return Y
+
+
+def with_rows(y, n_samples: int) -> np.ndarray:
+    """``y`` as an array with one row per sample (``n_samples`` of them), else ValueError."""
+    try:
+        y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"y could not be read as an array ({exc}); give a 1-D array of targets or a "
+            "2-D array with one row per sample"
+        ) from exc
+    if y_arr.ndim == 0 or y_arr.shape[0] != n_samples:
+        got = "a scalar" if y_arr.ndim == 0 else f"{y_arr.shape[0]} rows"
+        raise ValueError(f"X has {n_samples} samples but y has {got}; they must match")
+    return y_arr
 
 
 def _plain(y, units: int, dtype) -> np.ndarray:
