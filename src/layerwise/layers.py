@@ -107,13 +107,9 @@ class Layer:
         self.n_in = n_in
 
     def forward(
-        self,
-        A_prev: np.ndarray,
-        *,
-        training: bool = False,
-        rng: np.random.Generator | None = None,
-        out: Any = None,
-    ) -> tuple[np.ndarray, Any]:
+        self, A_prev: np.ndarray, *, training: bool = False,
+        rng: np.random.Generator | None = None, out: Any = None,
+    ) -> tuple[np.ndarray, Any]:  # fmt: skip
         """Return the output (n, units) and the cache; ``out`` is an earlier cache whose
         arrays may be reused (a hint: layers without buffers ignore it)."""
         raise NotImplementedError
@@ -193,13 +189,9 @@ class Dense(Layer):
     param_names = ("W", "b")
 
     def __init__(
-        self,
-        units: int,
-        activation: str | activations.Activation | None = "relu",
-        *,
-        init: str | Any | None = None,
-        l2: float = 0.0,
-    ) -> None:
+        self, units: int, activation: str | activations.Activation | None = "relu", *,
+        init: str | Any | None = None, l2: float = 0.0,
+    ) -> None:  # fmt: skip
         super().__init__()
         self._units = check_positive(units, "units", integer=True)
         self.l2 = l2
@@ -261,11 +253,8 @@ class Dense(Layer):
         Passing ``out`` also allows the step to overwrite ``dA`` and ``cache.Z``, which the
         training loop never reads again (they become ``dZ`` and scratch).
         """
-        act = self.activation
-        if out is not None and act.buffered:
-            dZ = act.backward(dA, cache.Z, cache.A, inplace=True)
-        else:
-            dZ = act.backward(dA, cache.Z, cache.A)
+        kw = {"inplace": True} if out is not None and self.activation.buffered else {}
+        dZ = self.activation.backward(dA, cache.Z, cache.A, **kw)
         return self.backward_linear(
             dZ, cache, need_dA_prev=need_dA_prev, out=out, dA_prev_out=dA_prev_out
         )

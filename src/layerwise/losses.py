@@ -53,6 +53,7 @@ class Loss:
 
     name: str = ""
     fused_activation: str = ""
+    fused_scale: float = 1.0  # dZ = fused_scale * (A - Y) / (the count the mean divides by)
     classification: bool = False
     buffered: bool = True  # fused_gradient takes out= (False: a subclass written without)
 
@@ -73,13 +74,21 @@ class Loss:
     ) -> np.ndarray:
         """``dL/dZ`` for the fused output activation, shape (n_samples, units), written
         into ``out`` when given (the training loop passes the output layer's dead ``Z``)."""
-        raise NotImplementedError
+        dZ = np.subtract(A, Y, out=out)
+        dZ *= A.dtype.type(self.fused_scale / self.count(A))
+        return dZ
+
+    def count(self, A: np.ndarray) -> int:
+        """What the mean divides by: every element of ``A`` (``cce``: every sample)."""
+        return A.size
 
     def fuses_with(self, activation: Activation) -> bool:
         return activation.name == self.fused_activation
 
     def check_output(self, activation: Activation, units: int) -> None:
-        """Raise ValueError when this loss cannot work on such an output layer."""
+        """Raise ValueError when this loss cannot work on such an output layer; see
+        :func:`layerwise.targets.check_output`."""
+        targets.check_output(self.name, activation.name, units)
 
     def prepare_targets(self, y, units: int, dtype) -> np.ndarray:
         """Validate ``y`` and return it as a float array of shape (n_samples, units); see
@@ -95,7 +104,8 @@ class MSE(Loss):
     """Mean squared error, mean over all elements of ``(A - Y)^2``."""
 
     name = "mse"
-    fused_activation = "identity"
+    fused_activation = "identity"  # dZ = dA = 2(A - Y)/N
+    fused_scale = 2.0
 
     def value(self, A, Y):
         d = A - Y
@@ -104,17 +114,12 @@ class MSE(Loss):
     def gradient(self, A, Y):
         return self.fused_gradient(A, Y)
 
-    def fused_gradient(self, A, Y, out=None):  # identity output: dZ = dA
-        dZ = np.subtract(A, Y, out=out)
-        dZ *= A.dtype.type(2.0 / A.size)
-        return dZ
-
 
 class BCE(Loss):
     """Binary cross-entropy on probabilities, mean over all elements."""
 
     name = "bce"
-    fused_activation = "sigmoid"
+    fused_activation = "sigmoid"  # sigmoid'(z) = a(1-a) cancels the denominator of dL/dA
     classification = True
 
     def value(self, A, Y):
@@ -131,19 +136,6 @@ class BCE(Loss):
         P = _clip_probs(A)
         return (P - Y) / (P * (1.0 - P)) * A.dtype.type(1.0 / A.size)
 
-    def fused_gradient(self, A, Y, out=None):
-        # sigmoid'(z) = a(1-a) cancels the denominator of dL/dA exactly
-        dZ = np.subtract(A, Y, out=out)
-        dZ *= A.dtype.type(1.0 / A.size)
-        return dZ
-
-    def check_output(self, activation, units):
-        if activation.name not in ("sigmoid", "softmax"):
-            raise ValueError(
-                f"loss 'bce' needs probabilities in (0, 1), but the output activation is "
-                f"{activation.name!r}; use output_activation='sigmoid' (or loss='mse')"
-            )
-
 
 class CCE(Loss):
     """Categorical cross-entropy, mean over samples of ``-sum_j Y_j log A_j``.
@@ -153,6 +145,7 @@ class CCE(Loss):
     """
 
     name = "cce"
+    # softmax's Jacobian contracted with -Y/A gives A*sum(Y) - Y = A - Y (rows of Y sum to 1)
     fused_activation = "softmax"
     classification = True
 
@@ -164,20 +157,8 @@ class CCE(Loss):
     def gradient(self, A, Y):
         return -Y / _clip_probs(A) * A.dtype.type(1.0 / A.shape[0])
 
-    def fused_gradient(self, A, Y, out=None):
-        # softmax's Jacobian contracted with -Y/A gives A*sum(Y) - Y = A - Y (rows of Y sum to 1)
-        dZ = np.subtract(A, Y, out=out)
-        dZ *= A.dtype.type(1.0 / A.shape[0])
-        return dZ
-
-    def check_output(self, activation, units):
-        if activation.name != "softmax" or units < 2:
-            raise ValueError(
-                f"loss 'cce' needs a softmax output layer with one unit per class (at least "
-                f"2), but the output is {activation.name!r} with {units} unit(s); use "
-                "output_activation='softmax' with n_classes units, or for two classes a "
-                "1-unit sigmoid output with loss='bce'"
-            )
+    def count(self, A):
+        return A.shape[0]
 
 
 _REGISTRY: dict[str, type[Loss]] = {c.name: c for c in (MSE, BCE, CCE)}

@@ -130,12 +130,6 @@ class Sequential:
     def _n_in_of(self, i: int) -> int | None:
         return self.input_dim if i == 0 else self.layers[i - 1].units
 
-    def _name(self, layer: Layer) -> None:
-        taken = {l.name for l in self.layers if l is not layer}
-        while layer.name is None or layer.name in taken:
-            layer.name = f"{type(layer).__name__.lower()}_{self._name_counter}"
-            self._name_counter += 1
-
     def add(self, layer: Layer) -> Sequential:
         """Append ``layer`` after the current output layer; returns the model."""
         return self.insert(len(self.layers), layer)
@@ -182,10 +176,6 @@ class Sequential:
         """Let a frozen layer ``i`` learn again: :func:`.surgery.unfreeze`."""
         _surgery.unfreeze(self, i)
         return self
-
-    def _record(self, change: str) -> None:
-        if self.epochs_trained:
-            self.events.append({"epoch": self.epochs_trained, "change": change})
 
     def build(self, input_dim: int | None = None) -> Sequential:
         """Draw the weights of every layer not yet built, for ``input_dim`` features."""

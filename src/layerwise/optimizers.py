@@ -284,11 +284,10 @@ class Adam(Optimizer):
 
     def _update(self, key, p, g, state):
         b1, b2 = self.betas
-        if self.weight_decay:
-            if self.decoupled:
-                p *= 1.0 - self.lr * self.weight_decay
-            else:
-                g = g + p * self.weight_decay
+        if self.decoupled and self.weight_decay:
+            p *= 1.0 - self.lr * self.weight_decay
+        elif not self.decoupled:
+            g = _decay(g, p, self.weight_decay)
         if "exp_avg" not in state:
             state["exp_avg"] = np.zeros_like(p)
             state["exp_avg_sq"] = np.zeros_like(p)
@@ -411,8 +410,6 @@ def from_config(config: dict[str, Any]) -> Optimizer:
     if name not in _CLASSES:
         valid = ", ".join(sorted(_CLASSES))
         raise ValueError(f"unknown optimizer {name!r} in config; valid names: {valid}")
-    if "betas" in config:
-        config["betas"] = tuple(config["betas"])
     opt = _CLASSES[name](**config)
     if schedule is not None:
         from layerwise import schedules

@@ -508,7 +508,7 @@ def widen(
         src = _widen_copy(model, i, j, units, float(noise), split)
     else:
         src = _widen_fresh(model, i, j, units, init, data, loss)
-    model._record(f"widen layer {i}: {old} -> {units} units" + f" ({init})" * (init != "copy"))
+    _record(model, f"widen layer {i}: {old} -> {units} units" + f" ({init})" * (init != "copy"))
     return src
 
 
@@ -555,7 +555,7 @@ def resize(model: Any, i: int, units: int) -> np.ndarray:
     b = _take(layer.b, src, 0, None)
     W_next = _take(nxt.W, src, 0, fresh_next)
     _set_units(model, i, j, src, W, b, W_next)
-    model._record(f"resize layer {i}: {old} -> {units} units")
+    _record(model, f"resize layer {i}: {old} -> {units} units")
     return src
 
 
@@ -645,10 +645,10 @@ def deepen(model: Any, i: int, *, activation: Any = None) -> Dense:
         )
     units = layer.units
     new = Dense(units, act)
-    model._name(new)
+    _name(model, new)
     new.set_weights(np.eye(units, dtype=model.dtype), np.zeros(units, dtype=model.dtype))
     model.layers.insert(i + 1, new)
-    model._record(f"deepen layer {i}: + {act.name} layer")
+    _record(model, f"deepen layer {i}: + {act.name} layer")
     return new
 
 
@@ -664,6 +664,20 @@ def match_input(model: Any, i: int, n_in: int) -> None:
     old_shape = layer.W.shape
     layer.set_weights(_take(layer.W, src, 0, fresh), layer.b)
     _remap_state(model, f"{layer.name}/W", old_shape, src, 0)
+
+
+def _name(model: Any, layer: Layer) -> None:
+    """Give ``layer`` a name unique in ``model`` (kept if it has one not yet taken)."""
+    taken = {l.name for l in model.layers if l is not layer}
+    while layer.name is None or layer.name in taken:
+        layer.name = f"{type(layer).__name__.lower()}_{model._name_counter}"
+        model._name_counter += 1
+
+
+def _record(model: Any, change: str) -> None:
+    """Note a change of shape in ``model.events`` once training has started."""
+    if model.epochs_trained:
+        model.events.append({"epoch": model.epochs_trained, "change": change})
 
 
 def _check_layer(model: Any, layer: Any) -> Layer:
@@ -692,11 +706,11 @@ def insert(model: Any, i: int, layer: Layer) -> None:
     n_in = model._n_in_of(i)
     if n_in is not None:  # built (or refused, e.g. too large) before the model changes
         layer.build(n_in, model.rng, model.dtype)
-    model._name(layer)
+    _name(model, layer)
     model.layers.insert(i, layer)
     if n_in is not None:
         repair(model, i + 1)
-    model._record(f"insert {layer.describe() or type(layer).__name__} layer at {i}")
+    _record(model, f"insert {layer.describe() or type(layer).__name__} layer at {i}")
 
 
 def remove(model: Any, i: int) -> Layer:
@@ -714,7 +728,7 @@ def remove(model: Any, i: int) -> Layer:
     layer = model.layers.pop(i)
     _forget(model, layer)
     repair(model, i)
-    model._record(f"remove layer {i} ({layer.name})")
+    _record(model, f"remove layer {i} ({layer.name})")
     return layer
 
 
@@ -746,7 +760,7 @@ def _set_trainable(model: Any, i: int, trainable: bool) -> None:
     layer = model.layers[i]
     if layer.trainable != trainable:
         layer.trainable = trainable
-        model._record(f"{'unfreeze' if trainable else 'freeze'} layer {i}")
+        _record(model, f"{'unfreeze' if trainable else 'freeze'} layer {i}")
 
 
 def freeze(model: Any, i: int) -> None:
@@ -866,7 +880,7 @@ def prune(model: Any, i: int, units: int, *, data: Any) -> float:
     dt = model.dtype
     _set_units(model, i, j, keep, layer.W[:, keep], layer.b[keep], W_next.astype(dt))
     nxt.set_weights(nxt.W, b_next.astype(dt))
-    model._record(f"prune layer {i}: {old} -> {units} units")
+    _record(model, f"prune layer {i}: {old} -> {units} units")
     change = np.linalg.norm(model.forward(X)[0] - before)
     scale = np.linalg.norm(before)
     return float(change / scale) if scale > 0 else float(change)

@@ -1,4 +1,5 @@
-"""Targets: ``y`` checked and prepared as a float array shaped like the model's output.
+"""Targets: ``y`` checked and prepared as a float array shaped like the model's output,
+and the output layer checked against the loss (``check_output``).
 
 ``prepare(loss_name, y, units, dtype)`` is what every loss's ``prepare_targets`` runs:
 numeric and finite targets of shape (n_samples, units) (or (n_samples,) for one unit);
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["prepare", "with_rows"]
+__all__ = ["prepare", "with_rows", "check_output"]
 
 
 def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
@@ -24,6 +25,23 @@ def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
             f"{Y.max():g}; encode the two classes as 0 and 1"
         )
     return Y
+
+
+def check_output(loss_name: str, activation: str, units: int) -> None:
+    """Raise ValueError when the loss ``loss_name`` cannot work on an output layer of
+    ``units`` units with this activation (bce needs probabilities, cce a softmax)."""
+    if loss_name == "bce" and activation not in ("sigmoid", "softmax"):
+        raise ValueError(
+            f"loss 'bce' needs probabilities in (0, 1), but the output activation is "
+            f"{activation!r}; use output_activation='sigmoid' (or loss='mse')"
+        )
+    if loss_name == "cce" and (activation != "softmax" or units < 2):
+        raise ValueError(
+            f"loss 'cce' needs a softmax output layer with one unit per class (at least "
+            f"2), but the output is {activation!r} with {units} unit(s); use "
+            "output_activation='softmax' with n_classes units, or for two classes a "
+            "1-unit sigmoid output with loss='bce'"
+        )
 
 
 def with_rows(y, n_samples: int) -> np.ndarray:
