@@ -217,6 +217,44 @@ def test_a_fit_that_diverges_gives_the_estimator_back_as_it_was():
     assert reg.n_iter_ == n_iter and np.isfinite(reg.coefs_[0]).all()
 
 
+def test_a_failed_warm_start_restores_the_arrays_it_trained_in_place():
+    # warm_start trains coefs_ in place, here an array assigned by hand (not yet bound to
+    # the network): the failed fit copies its values back into that very array
+    rng = np.random.RandomState(0)
+    X, y = rng.uniform(size=(10, 2)), rng.standard_normal(10)
+    reg = lw.MLPRegressor(
+        hidden_layer_sizes=(4,), solver="adam", max_iter=5, random_state=0, warm_start=True
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    W = rng.standard_normal(reg.coefs_[0].shape)
+    reg.coefs_[0] = W
+    saved, before = W.copy(), reg.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # overflow in the forward step
+        with pytest.raises(ValueError, match="non-finite parameter weights"):
+            reg.fit(np.finfo(np.float64).max * X, y)
+    assert reg.coefs_[0] is W
+    np.testing.assert_array_equal(W, saved)
+    np.testing.assert_array_equal(reg.predict(X), before)
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_improved_non_strict_is_scikit_learns_rule(tol):
+    # sklearn counts no improvement when loss > best_loss - tol (validation: score <
+    # best + tol); equality and NaN count as an improvement there
+    values = [0.5, 1.0 - tol, 1.0, 2.0, np.inf, -np.inf, np.nan]
+    for v in values:
+        for best in [1.0, np.inf]:
+            no_loss = v > best - tol
+            assert lw.schedules.improved(v, best, delta=tol, strict=False) is not no_loss
+            no_score = v < -best + tol
+            got = lw.schedules.improved(v, -best, mode="max", delta=tol, strict=False)
+            assert got is not no_score
+    assert not lw.schedules.improved(1.0 - tol, 1.0, delta=tol)  # the callbacks' strict rule
+
+
 def test_bad_parameters_name_the_parameter_and_value():
     X, y = np.zeros((4, 2)), np.arange(4.0)
     for params, match in [

@@ -317,17 +317,23 @@ class ReduceLROnPlateau(Schedule):
 
 def improved(
     value: float, best: float | None, *, mode: str = "min", delta: float = 0.0,
-    relative: bool = False,
+    relative: bool = False, strict: bool = True,
 ) -> bool:  # fmt: skip
     """Whether ``value`` improves on ``best`` (None: nothing seen yet) by more than ``delta``
     (``relative``: by more than the fraction ``delta`` of ``best``), lower being better in
     mode "min" and higher in "max". The one rule of EarlyStopping, ModelCheckpoint,
-    GrowOnPlateau and ReduceLROnPlateau (torch's: NaN never improves)."""
+    GrowOnPlateau and ReduceLROnPlateau (torch's: NaN never improves).
+
+    ``strict=False`` is scikit-learn's MLP rule instead: an improvement unless ``value`` is
+    worse than the threshold (``loss > best - tol`` is none), so reaching the threshold
+    exactly counts, and so does NaN, which is never worse."""
     if best is None:
         best = math.inf if mode == "min" else -math.inf
     if mode == "min":
-        return value < (best * (1 - delta) if relative else best - delta)
-    return value > (best * (1 + delta) if relative else best + delta)
+        threshold = best * (1 - delta) if relative else best - delta
+        return value < threshold if strict else not value > threshold
+    threshold = best * (1 + delta) if relative else best + delta
+    return value > threshold if strict else not value < threshold
 
 
 def resolve_mode(mode: str, monitor: str) -> str:

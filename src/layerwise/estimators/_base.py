@@ -17,6 +17,7 @@ from layerwise import activations as _activations
 from layerwise._validation import check_allocation
 from layerwise.estimators import _net, _solvers
 from layerwise.model import Sequential
+from layerwise.schedules import improved
 
 STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "momentum", "nesterov")
 # the hidden activations: sklearn's four (its "logistic" is our "sigmoid") and layerwise's
@@ -121,7 +122,7 @@ class BaseMLP(BaseEstimator):
             self.coefs_.append(W)
             self.intercepts_.append(b)
         _net.build(self)
-        self._best_params = [a.copy() for a in self.coefs_ + self.intercepts_]
+        self._best_params = _net.view(self).snapshot()
         if self.solver in STOCHASTIC:
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -249,21 +250,24 @@ class BaseMLP(BaseEstimator):
             raise
         return self
 
-    # what a fit changes in place (the rest of __dict__ it only rebinds)
+    # what a fit changes in place besides the weights (the rest of __dict__ it only rebinds)
     _MUTABLE = ("loss_curve_", "validation_scores_", "_optimizer", "_random_state")
 
-    def _snapshot(self) -> tuple[dict[str, Any], list[tuple[np.ndarray, np.ndarray]]]:
+    def _snapshot(self) -> tuple[dict[str, Any], Sequential | None, dict[str, np.ndarray]]:
+        net = _net.view(self)  # first: it may point coefs_ at a widened network's arrays
         d = self.__dict__
         saved = {k: copy.deepcopy(v) if k in self._MUTABLE else v for k, v in d.items()}
-        params = [*(d.get("coefs_") or []), *(d.get("intercepts_") or [])]
-        return saved, [(a, a.copy()) for a in params if isinstance(a, np.ndarray)]
+        return saved, net, {} if net is None else net.snapshot()
 
     def _restore(self, snapshot) -> None:
-        saved, arrays = snapshot
+        saved, net, weights = snapshot
         self.__dict__.clear()
         self.__dict__.update(saved)
-        for a, values in arrays:
-            np.copyto(a, values)
+        if net is not None:
+            # the fit trains these very arrays in place (never reshapes them), so the
+            # shapes agree and restore cannot refuse
+            restored = net.restore(weights)
+            assert restored, "a fit changed the shape of the arrays it was given"
 
     def _fit_checked(self, X, y, sample_weight, incremental, sizes, first):
         if self.early_stopping and incremental:
@@ -327,20 +331,26 @@ class BaseMLP(BaseEstimator):
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
+            # scikit-learn's rule (not the callbacks' strict one): no improvement when
+            # score < best + tol
+            if improved(
+                score, self.best_validation_score_, mode="max", delta=self.tol, strict=False
+            ):
                 self._no_improvement_count = 0
-            if score > self.best_validation_score_:
+            else:
+                self._no_improvement_count += 1
+            if improved(score, self.best_validation_score_, mode="max"):
                 self.best_validation_score_ = score
-                self._best_params = [a.copy() for a in self.coefs_ + self.intercepts_]
+                self._best_params = _net.view(self).snapshot()
         else:
+            # scikit-learn's rule: no improvement when loss > best_loss - tol
             last = self.loss_curve_[-1]
-            if last > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
+            if improved(last, self.best_loss_, delta=self.tol, strict=False):
                 self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, last)
+            else:
+                self._no_improvement_count += 1
+            if improved(last, self.best_loss_):  # min(best, last), NaN never the best
+                self.best_loss_ = last
 
     def _score_with_function(self, X, y, sample_weight, score_function) -> float:
         y_pred = self._predict(X, check_input=False)

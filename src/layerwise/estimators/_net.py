@@ -64,6 +64,28 @@ def build(est: Any) -> Sequential:
     return net
 
 
+def view(est: Any) -> Sequential | None:
+    """A network over exactly the arrays in ``est.coefs_``/``est.intercepts_`` (the ones
+    a fit trains in place), for the model's one snapshot/restore of weights; None before
+    the first fit. It binds nothing and draws nothing (``est._net`` may be out of date
+    after an assignment, and rebuilding it here would draw from the RandomState early),
+    and its layers are named the same on every call, so that a snapshot of one view
+    restores into another."""
+    if "coefs_" not in est.__dict__:
+        return None
+    follow(est)
+    coefs, intercepts = _lists(est)
+    pairs = [
+        (W, b)
+        for W, b in zip(coefs, intercepts)
+        if isinstance(W, np.ndarray) and isinstance(b, np.ndarray) and W.ndim == 2
+    ]
+    net = Sequential([Dense(W.shape[1], "identity") for W, _ in pairs], dtype="float64")
+    for layer, (W, b) in zip(net.layers, pairs, strict=True):
+        layer.set_weights(W, b)
+    return net
+
+
 def follow(est: Any) -> None:
     """After a change made on the network in place (surgery: ``model_.widen(0, 64)``),
     point ``coefs_``/``intercepts_`` at its new arrays."""

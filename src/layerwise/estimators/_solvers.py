@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
 from layerwise import optimizers as _optimizers
+from layerwise.estimators import _net
 
 # ------------------------------------------------------------------ losses (sklearn's)
 # Each is sklearn's definition (sklearn/neural_network/_base.py), so that loss_ and
@@ -237,10 +238,11 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
         est._optimizer = make_optimizer(est)
     _forget_reshaped(est)
     early = est.early_stopping
-    params = est.coefs_ + est.intercepts_
-    best = getattr(est, "_best_params", None)  # None: coefs_ were assigned by hand
-    if best is None or [a.shape for a in best] != [a.shape for a in params]:
-        est._best_params = [a.copy() for a in params]  # (or the network changed shape)
+    weights = _net.view(est)
+    best = getattr(est, "_best_params", None)
+    shapes = {k: a.shape for k, a in weights.parameters().items()}
+    if best is None or {k: a.shape for k, a in best.items()} != shapes:
+        est._best_params = weights.snapshot()  # (the network changed shape)
     if early:
         (X, y, sample_weight), validation = _split(est, X, y, sample_weight)
     else:
@@ -279,5 +281,4 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
                 stacklevel=4,
             )
     if early:  # the weights of the best validation score
-        for dst, src in zip(est.coefs_ + est.intercepts_, est._best_params, strict=True):
-            np.copyto(dst, src)
+        _net.view(est).restore(est._best_params)
