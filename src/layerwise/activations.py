@@ -36,10 +36,9 @@ class Activation:
     """Base class: ``forward(Z, out=None) -> A`` and ``backward(dA, Z, A, inplace=False) -> dZ``.
 
     Subclasses set ``name`` and implement both rules for arrays of shape
-    ``(n_samples, units)``. ``forward`` writes into ``out`` (shaped like ``Z``) when given;
-    ``backward`` with ``inplace=True`` may overwrite ``dA`` and ``Z`` and returns ``dZ`` in
-    the memory of one of them. ``derivative(Z)`` is the elementwise ``dA/dZ`` (not defined
-    for softmax, whose Jacobian is not diagonal).
+    ``(n_samples, units)``, reusing memory as the module describes (``backward`` in place
+    returns ``dZ`` in the memory of ``dA`` or ``Z``). ``derivative(Z)`` is the elementwise
+    ``dA/dZ`` (not defined for softmax, whose Jacobian is not diagonal).
 
     Attributes
     ----------
@@ -163,9 +162,8 @@ class LeakyReLU(Activation):
 
     def backward(self, dA, Z, A, inplace=False):
         # f'(z) = max(sign z, slope): 1 above 0, slope at and below it (no mask array)
-        d = np.maximum(
-            np.sign(Z, out=Z if inplace else None), self.slope, out=Z if inplace else None
-        )
+        scratch = Z if inplace else None
+        d = np.maximum(np.sign(Z, out=scratch), self.slope, out=scratch)
         return np.multiply(dA, d, out=dA if inplace else None)
 
 

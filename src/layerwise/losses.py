@@ -162,15 +162,10 @@ class CCE(Loss):
 
 
 _REGISTRY: dict[str, type[Loss]] = {c.name: c for c in (MSE, BCE, CCE)}
-_ALIASES = {
-    "mean_squared_error": "mse",
-    "binary_crossentropy": "bce",
-    "binary_cross_entropy": "bce",
-    "categorical_crossentropy": "cce",
-    "categorical_cross_entropy": "cce",
-    "cross_entropy": "cce",
-    "sparse_categorical_crossentropy": "cce",
-}
+_ALIASES = {"mean_squared_error": "mse", "binary_crossentropy": "bce",
+            "binary_cross_entropy": "bce", "categorical_crossentropy": "cce",
+            "categorical_cross_entropy": "cce", "cross_entropy": "cce",
+            "sparse_categorical_crossentropy": "cce"}  # fmt: skip
 
 
 def names() -> list[str]:

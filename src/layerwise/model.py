@@ -78,13 +78,9 @@ class Sequential:
                  "_name_counter")  # fmt: skip
 
     def __init__(
-        self,
-        layers: Sequence[Layer] | None = None,
-        *,
-        input_dim: int | None = None,
-        seed: int | np.random.Generator | None = None,
-        dtype: str = "float32",
-    ) -> None:
+        self, layers: Sequence[Layer] | None = None, *, input_dim: int | None = None,
+        seed: int | np.random.Generator | None = None, dtype: str = "float32",
+    ) -> None:  # fmt: skip
         self.dtype = check_dtype(dtype)
         self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
         rng = check_seed(seed)
@@ -446,16 +442,11 @@ class Sequential:
 
 
 def mlp(
-    input_dim: int,
-    hidden: Iterable[int] | int,
-    output_dim: int,
-    *,
-    activation: str | Sequence[str] = "relu",
-    output_activation: str = "identity",
-    init: str | None = None,
-    seed: int | np.random.Generator | None = None,
+    input_dim: int, hidden: Iterable[int] | int, output_dim: int, *,
+    activation: str | Sequence[str] = "relu", output_activation: str = "identity",
+    init: str | None = None, seed: int | np.random.Generator | None = None,
     dtype: str = "float32",
-) -> Sequential:
+) -> Sequential:  # fmt: skip
     """A multilayer perceptron ``input_dim -> hidden[0] -> ... -> output_dim``.
 
     Parameters

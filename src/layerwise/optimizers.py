@@ -51,8 +51,7 @@ from layerwise._validation import (
     real,
 )
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "names"]
-__all__ += ["from_config"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "names", "from_config"]
 
 ParamGrad = tuple[str, np.ndarray, np.ndarray]
 
