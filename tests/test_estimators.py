@@ -255,6 +255,45 @@ def test_improved_non_strict_is_scikit_learns_rule(tol):
     assert not lw.schedules.improved(1.0 - tol, 1.0, delta=tol)  # the callbacks' strict rule
 
 
+def test_schedule_sets_the_learning_rate_of_each_epoch(monkeypatch, tmp_path):
+    from layerwise.estimators import _solvers
+
+    X, y = load_iris(return_X_y=True)
+    schedule = lw.schedules.StepLR(step_size=2, gamma=0.5)
+    clf = lw.MLPClassifier(
+        (8,), solver="sgd", learning_rate_init=0.1, max_iter=5, random_state=0,
+        n_iter_no_change=np.inf, schedule=schedule,
+    )  # fmt: skip
+    seen, epoch = [], _solvers._epoch
+    monkeypatch.setattr(
+        _solvers,
+        "_epoch",
+        lambda est, *a: seen.append(est._optimizer.learning_rate) or epoch(est, *a),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    oracle = lw.schedules.StepLR(step_size=2, gamma=0.5)
+    oracle.base_lr = 0.1
+    assert seen == [oracle.lr_at(k) for k in range(5)]  # [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert schedule.epoch == 0 and schedule.base_lr is None  # the parameter is not changed
+    lw.save(clf, tmp_path / "clf.zip")
+    loaded = lw.load(tmp_path / "clf.zip")
+    assert repr(loaded.schedule) == repr(schedule)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_schedule_is_refused_where_it_cannot_apply():
+    X, y = load_iris(return_X_y=True)
+    step = lw.schedules.StepLR(2)
+    with pytest.raises(ValueError, match="not solver='lbfgs'"):
+        lw.MLPClassifier(solver="lbfgs", schedule=step).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate='constant'"):
+        lw.MLPClassifier(solver="sgd", learning_rate="adaptive", schedule=step).fit(X, y)
+    with pytest.raises(ValueError, match="'schedule' parameter"):
+        lw.MLPClassifier(schedule="step").fit(X, y)
+
+
 def test_bad_parameters_name_the_parameter_and_value():
     X, y = np.zeros((4, 2)), np.arange(4.0)
     for params, match in [

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from layerwise import schedules
 from layerwise._files import atomic_write
 
 __all__ = ["is_sklearn_object", "is_sklearn_file", "save", "load"]
@@ -71,6 +72,8 @@ def _json_value(value: Any) -> Any:
         return [_json_value(v) for v in value]
     if isinstance(value, float) and not np.isfinite(value):
         return {"float": str(value)}  # inf and nan, which JSON lacks
+    if isinstance(value, schedules.Schedule):  # the estimators' schedule=
+        return {"schedule": value.get_config()}
     return value
 
 
@@ -159,6 +162,8 @@ def save(
 def _from_json(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {"float"}:
         return float(value["float"])
+    if isinstance(value, dict) and set(value) == {"schedule"}:
+        return schedules.from_config(value["schedule"])
     if isinstance(value, list):
         return [_from_json(v) for v in value]
     return value

@@ -17,7 +17,7 @@ from layerwise import activations as _activations
 from layerwise._validation import check_allocation
 from layerwise.estimators import _net, _solvers
 from layerwise.model import Sequential
-from layerwise.schedules import improved
+from layerwise.schedules import Schedule, improved
 
 STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "momentum", "nesterov")
 # the hidden activations: sklearn's four (its "logistic" is our "sigmoid") and layerwise's
@@ -50,6 +50,7 @@ _PARAMETERS: dict = {
     # layerwise's additions
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "dtype": [None, StrOptions({"float32", "float64"}), type],
+    "schedule": [None, Schedule],
 }
 
 
@@ -235,8 +236,25 @@ class BaseMLP(BaseEstimator):
     def _before_fit(self, y, classes) -> None:
         """The classifier's partial_fit: take ``classes`` on the first call."""
 
+    def _check_schedule(self) -> None:
+        if self.schedule is None:
+            return
+        if self.solver not in STOCHASTIC:
+            raise ValueError(
+                f"schedule={self.schedule!r} applies to the stochastic solvers "
+                f"({', '.join(STOCHASTIC)}), not solver={self.solver!r}: L-BFGS has no "
+                "learning rate; give schedule=None or a stochastic solver"
+            )
+        if self.learning_rate != "constant":
+            raise ValueError(
+                f"schedule={self.schedule!r} sets the learning rate itself, so "
+                f"learning_rate={self.learning_rate!r} would be a second schedule; give "
+                "learning_rate='constant' with it"
+            )
+
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         self._validate_params()
+        self._check_schedule()
         sizes = self._hidden_sizes()
         before = self._snapshot()
         try:

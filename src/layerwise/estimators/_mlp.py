@@ -79,6 +79,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     dtype : {None, "float32", "float64"}, default None
         layerwise's addition: the network's precision. None follows X (float32 in,
         float32 network; anything else float64), as scikit-learn.
+    schedule : layerwise.schedules.Schedule or None, default None
+        layerwise's addition: a learning-rate schedule (``lw.schedules.StepLR(10)``, ...)
+        applied epoch by epoch to the stochastic solvers' optimizer, starting from
+        ``learning_rate_init``; the estimator runs a copy, so the object given is not
+        changed. Needs a stochastic solver and ``learning_rate="constant"``.
 
     Attributes
     ----------
@@ -111,7 +116,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
         warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, max_fun=15000, dropout=0.0, dtype=None,
+        n_iter_no_change=10, max_fun=15000, dropout=0.0, dtype=None, schedule=None,
     ):  # fmt: skip
         _init_params(self, locals())
 
@@ -279,6 +284,11 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     dtype : {None, "float32", "float64"}, default None
         layerwise's addition: the network's precision. None follows X (float32 in,
         float32 network; anything else float64), as scikit-learn.
+    schedule : layerwise.schedules.Schedule or None, default None
+        layerwise's addition: a learning-rate schedule (``lw.schedules.StepLR(10)``, ...)
+        applied epoch by epoch to the stochastic solvers' optimizer, starting from
+        ``learning_rate_init``; the estimator runs a copy, so the object given is not
+        changed. Needs a stochastic solver and ``learning_rate="constant"``.
 
     Attributes
     ----------
@@ -316,7 +326,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
         nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
         beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
-        dtype=None,
+        dtype=None, schedule=None,
     ):  # fmt: skip
         _init_params(self, locals())
 

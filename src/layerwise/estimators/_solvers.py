@@ -8,6 +8,7 @@ Both call the estimator's ``_backprop`` (the network's own forward and backward 
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -121,6 +122,8 @@ def make_optimizer(est: Any) -> LearningRate:
         opt = _optimizers.Adam(lr, betas=(est.beta_1, est.beta_2), eps=est.epsilon)
     else:
         opt = _optimizers.get(est.solver, lr=lr)
+    if getattr(est, "schedule", None) is not None:
+        copy.deepcopy(est.schedule).attach(opt)  # a copy: fit leaves its parameters alone
     return LearningRate(opt, est.learning_rate, est.power_t)
 
 
@@ -252,15 +255,23 @@ def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
     idx = np.arange(X.shape[0])
     batch_size = _batch_size(est, X.shape[0])
     est.n_iter_ = 0
+    schedule = est._optimizer.optimizer.schedule  # layerwise's schedule=, or None
     for _ in range(est.max_iter):
         if est.shuffle:  # each epoch permutes the last one's order, as scikit-learn does
             idx = shuffle(idx, random_state=est._random_state)
+        if schedule is not None:
+            schedule.begin_epoch(est._optimizer.optimizer)
         est.loss_ = float(_epoch(est, X, y, sample_weight, idx, batch_size))
         est.n_iter_ += 1
         est.t_ += X.shape[0]
         est.loss_curve_.append(est.loss_)
         _say(est.verbose, f"Iteration {est.n_iter_}, loss = {est.loss_:.8f}")
         est._update_no_improvement_count(early, *validation)
+        if schedule is not None:
+            logs = {"loss": est.loss_}
+            if early:
+                logs["val_score"] = est.validation_scores_[-1]
+            schedule.end_epoch(logs, est._optimizer.optimizer)
         est._optimizer.iteration_ends(est.t_)
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if early else "Training loss"
