@@ -427,3 +427,31 @@ def test_a_first_fit_inside_threadpool_limits_is_left_alone():
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got["threads"] == 1 and got["reason"].startswith("held to 1 outside fit")
+
+
+@needs_wiring
+def test_the_progress_bar_shows_the_threads(capsys):
+    X, y = _data()
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    model.fit(X, y, loss="bce", epochs=2, threads=1, verbose=True)
+    assert "threads=1 (set)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rows, chunked", [(32_767, False), (32_768, True)])
+def test_predict_chunks_many_rows_and_chooses_threads_over_them(monkeypatch, rows, chunked):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, 3))
+    model = lw.mlp(3, [8], 2, output_activation="softmax", seed=0)
+    calls = []
+    real = _threads.predict_in_chunks
+
+    def spy(forward, X):
+        calls.append(len(X))
+        return real(forward, X)
+
+    monkeypatch.setattr(_threads, "predict_in_chunks", spy)
+    before = blas_counts()
+    out = model.predict(X)
+    assert calls == ([rows] if chunked else [])
+    np.testing.assert_allclose(out, model.forward(X)[0], rtol=1e-6, atol=1e-7)
+    assert blas_counts() == before

@@ -373,6 +373,11 @@ class Sequential:
         """
         batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
         X = self.check_input(X)
+        if batch_size is None and len(X) >= 32_768:  # 8 chunks of _threads.PREDICT_ROWS
+            # many rows: chunk by chunk, the BLAS threads chosen by timing the chunks
+            from layerwise._threads import predict_in_chunks
+
+            return predict_in_chunks(lambda xb: self.forward(xb, check_input=False)[0], X)
         if batch_size is None:
             return self.forward(X, check_input=False)[0]
         parts = [

@@ -287,7 +287,8 @@ def fit(
     history = run.begin(model)  # the first change to the model: everything is valid
     opt, loss, cbs = run.opt, run.loss, run.callbacks
     state = model.state  # the training run: optimizer, epoch count, events, rng ...
-    guard, bar, first_epoch = _Guard(model), _Progress(run.show, run.epochs), state.epochs_trained
+    guard, first_epoch = _Guard(model), state.epochs_trained
+    bar = _Progress(run.show, run.epochs, run.chooser)
     reuse: dict[int, tuple[Any, Any]] = {}  # per batch size: caches, grads passed as out=
     try:
         with run.chooser, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -516,8 +517,8 @@ def callback_keys(cbs: list[Callback]) -> list[str]:
 class _Progress:
     """The progress bar (tqdm) of a run, redrawn at most five times a second."""
 
-    def __init__(self, show: bool, total: int) -> None:
-        self.bar, self.last_draw = None, 0.0
+    def __init__(self, show: bool, total: int, chooser: ThreadChooser | None = None) -> None:
+        self.bar, self.last_draw, self.chooser = None, 0.0, chooser
         if show:
             from tqdm.auto import tqdm
 
@@ -530,8 +531,10 @@ class _Progress:
         now = time.monotonic()
         if now - self.last_draw > 0.2 or self.bar.n == self.bar.total:  # the last one shows
             self.last_draw = now
-            self.bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "lr"},
-                                 refresh=False)  # fmt: skip
+            postfix = {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
+            if self.chooser is not None:  # the BLAS threads and how they were chosen
+                postfix.update(self.chooser.postfix())
+            self.bar.set_postfix(postfix, refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:
