@@ -121,7 +121,7 @@ def test_small_batches_are_left_alone_and_pay_no_measurement():
         seen = train(chooser, clock, lambda n, i: 50e-6, 50)
     assert set(seen) == {1}  # the first batch ran at one thread, and so did every other
     assert chooser.checks == 0
-    assert chooser.reason == "batches of 50 us, too small to gain from threads: 1"
+    assert chooser.reason == "batches of 50 us, too small to gain from threads: kept at 1"
     assert chooser.postfix() == {"threads": "1 (as is)"}
     assert blas_counts() == before
 

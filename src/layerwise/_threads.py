@@ -1,4 +1,4 @@
-"""BLAS threads for a training run, chosen by measurement (issue 17).
+"""BLAS threads for a training run, chosen by measurement.
 
 On a busy machine OpenBLAS's threads spin while they wait for a core that is not free: the
 MNIST-shaped fit took 3.3x as long at two threads as at one with one core kept busy, while on
@@ -98,8 +98,8 @@ _DEFAULTS = _counts(_CONTROLLER)
 _LOCK = threading.Lock()
 _ACTIVE: list[ThreadChooser] = []  # choosers inside their ``with`` (fits in other threads)
 _REAL_CLOCK = time.perf_counter  # only its measurements are remembered across fits
-# the last measured choice per number of cores: (threads, its batch time, valid until)
-# keyed by (kind, cores): a training batch and a prediction chunk are different work
+# the last measured choice, keyed by (kind, cores) (a training batch and a prediction chunk
+# are different work): (threads, its batch time, next re-check, re-check interval)
 _RECENT: dict[tuple[str, int], tuple[int, float, float, float]] = {}
 
 
@@ -284,7 +284,7 @@ class ThreadChooser:
         """The first batch (at one thread): too small to gain from more, or worth measuring."""
         if dt < SMALL_BATCH_S:
             self._timing = False
-            self.reason = f"batches of {dt * 1e6:.0f} us, too small to gain from threads: 1"
+            self.reason = f"batches of {dt * 1e6:.0f} us, too small to gain from threads: kept at 1"
         else:
             self._measure()
 
