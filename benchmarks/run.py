@@ -376,6 +376,10 @@ def main(argv=None) -> int:
         r = results[w.name]
         print("    " + ", ".join(f"{k} {fmt_time(t)}" for k, t in r["per"].items()), flush=True)
     sweep = sweep_section(quick=args.quick) if not args.only else []
+    if not args.only:
+        from benchmarks import bench_busy
+
+        sweep += bench_busy.section(quick=args.quick)  # in a fresh process, pinned to 2 cores
     text = render(results, rate, rates, info, started, time.perf_counter() - t0, load0,
                   load_average(), sweep)  # fmt: skip
     Path(args.out).write_text(text)
