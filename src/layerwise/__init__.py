@@ -42,7 +42,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Dense": ("layerwise.layers", "Dense"),
     "Layer": ("layerwise.layers", "Layer"),
     "Sequential": ("layerwise.model", "Sequential"),
-    "mlp": ("layerwise.model", "mlp"),
+    "mlp": ("layerwise.builders", "mlp"),
     "DivergenceError": ("layerwise.training", "DivergenceError"),
     "History": ("layerwise.training", "History"),
     "fit": ("layerwise.training", "fit"),

@@ -6,7 +6,7 @@ import dataclasses
 import inspect
 import math
 import numbers
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -148,6 +148,36 @@ def check_range(
     return v
 
 
+def resolve(
+    value: Any, registry: dict[str, Any], base_class: type, *, kind: str | None = None,
+    aliases: dict[str, str] | None = None, build: Any = None, hint: str = "",
+) -> Any:  # fmt: skip
+    """The one lookup of every registry's ``get()``: an instance of ``base_class`` as it is,
+    or a name (case-insensitive, ``aliases`` allowed) as ``build(registry[name])``
+    (default: ``registry[name]()``).
+
+    Anything else is a TypeError, an unknown name a ValueError; both say ``kind`` (default:
+    the base class's name in lower case) and list the valid names (the sorted keys of
+    ``registry``), followed by ``hint``.
+    """
+    if isinstance(value, base_class):
+        return value
+    kind = kind or base_class.__name__.lower()
+    valid = f"valid names: {', '.join(sorted(registry))}{hint}"
+    if not isinstance(value, str):
+        cls = base_class.__name__
+        article = "an" if cls[0] in "AEIOU" else "a"
+        raise TypeError(
+            f"{kind} must be a name or {article} {cls}, got {type(value).__name__} "
+            f"{value!r}; {valid}"
+        )
+    key = value.strip().lower()
+    key = (aliases or {}).get(key, key)
+    if key not in registry:
+        raise ValueError(f"unknown {kind} {value!r}; {valid}")
+    return build(registry[key]) if build is not None else registry[key]()
+
+
 def available_memory() -> int:
     """Bytes of memory available to this process now (Linux: MemAvailable; else physical)."""
     try:
@@ -219,3 +249,17 @@ def accepts(fn: Any, *names: str) -> bool:
     """Whether ``fn`` takes every keyword in ``names`` (or ``**kwargs``)."""
     params = inspect.signature(fn).parameters.values()
     return any(p.kind is p.VAR_KEYWORD for p in params) or set(names) <= {p.name for p in params}
+
+
+class Buffered:
+    """Base of the classes whose rules may be handed buffers to reuse (``out=`` and the
+    like). A base class declares in ``buffer_args`` the keywords each of its methods takes
+    for that; ``buffered`` then says, for every subclass, whether its own methods take them
+    all (False for one written without them: it is called without buffers)."""
+
+    buffer_args: ClassVar[dict[str, tuple[str, ...]]] = {}
+    buffered: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.buffered = all(accepts(getattr(cls, m), *kw) for m, kw in cls.buffer_args.items())

@@ -21,18 +21,17 @@ array([[0.25      , 0.10499359]])
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from layerwise._special import ndtr
-from layerwise._validation import accepts
+from layerwise._validation import Buffered, resolve
 
 __all__ = ["Activation", "get", "names"]
 __all__ += "Identity Sigmoid Tanh ReLU LeakyReLU ELU Softplus GELU Softmax".split()
 
 
-class Activation:
+class Activation(Buffered):
     """Base class: ``forward(Z, out=None) -> A`` and ``backward(dA, Z, A, inplace=False) -> dZ``.
 
     Subclasses set ``name`` and implement both rules for arrays of shape
@@ -51,11 +50,7 @@ class Activation:
 
     name: str = ""
     nonnegative: bool = False
-    buffered: bool = True  # takes out= and inplace=; False for a subclass written without
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.buffered = accepts(cls.forward, "out") and accepts(cls.backward, "inplace")
+    buffer_args = {"forward": ("out",), "backward": ("inplace",)}  # see Buffered
 
     def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
@@ -271,18 +266,6 @@ def get(activation: str | Activation | None) -> Activation:
     """
     if activation is None:
         return Identity()
-    if isinstance(activation, Activation):
-        return activation
-    if not isinstance(activation, str):
-        raise TypeError(
-            f"activation must be a name or an Activation, got {type(activation).__name__} "
-            f"{activation!r}; valid names: {', '.join(names())}"
-        )
-    key = activation.strip().lower()
-    key = _ALIASES.get(key, key)
-    if key not in _REGISTRY:
-        raise ValueError(
-            f"unknown activation {activation!r}; valid names: {', '.join(names())} "
-            "(or 'linear' for identity)"
-        )
-    return _REGISTRY[key]()
+    return resolve(
+        activation, _REGISTRY, Activation, aliases=_ALIASES, hint=" (or 'linear' for identity)"
+    )

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
-from layerwise._validation import accepts, check_allocation, check_positive, check_range
+from layerwise._validation import Buffered, check_allocation, check_positive, check_range
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
 
@@ -65,7 +65,7 @@ def _column_sums(dZ: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return np.matmul(_ones(len(dZ), dZ.dtype), dZ, out=out)
 
 
-class Layer:
+class Layer(Buffered):
     """Base class of every layer.
 
     Subclasses define ``param_names`` (the attributes that hold learnable arrays, in the
@@ -83,11 +83,7 @@ class Layer:
     """
 
     param_names: tuple[str, ...] = ()
-    buffered: bool = True  # forward/backward take out= (False: a subclass written without)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.buffered = accepts(cls.forward, "out") and accepts(cls.backward, "out", "dA_prev_out")
+    buffer_args = {"forward": ("out",), "backward": ("out", "dA_prev_out")}  # see Buffered
 
     def __init__(self) -> None:
         self.name: str | None = None

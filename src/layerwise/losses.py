@@ -19,12 +19,10 @@ Any other pair goes through ``loss.gradient`` and ``activation.backward``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from layerwise import targets
-from layerwise._validation import accepts
+from layerwise._validation import Buffered, resolve
 from layerwise.activations import Activation
 
 __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
@@ -39,7 +37,7 @@ def _clip_probs(A: np.ndarray) -> np.ndarray:
     return np.minimum(P, 1.0 - eps, out=P)
 
 
-class Loss:
+class Loss(Buffered):
     """Base class for losses on prepared targets ``Y`` shaped like the output ``A``.
 
     Attributes
@@ -55,11 +53,7 @@ class Loss:
     fused_activation: str = ""
     fused_scale: float = 1.0  # dZ = fused_scale * (A - Y) / (the count the mean divides by)
     classification: bool = False
-    buffered: bool = True  # fused_gradient takes out= (False: a subclass written without)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.buffered = accepts(cls.fused_gradient, "out")
+    buffer_args = {"fused_gradient": ("out",)}  # see Buffered
 
     def value(self, A: np.ndarray, Y: np.ndarray) -> float:
         """Loss of outputs ``A`` (n_samples, units) against targets ``Y`` (same shape)."""
@@ -84,11 +78,6 @@ class Loss:
 
     def fuses_with(self, activation: Activation) -> bool:
         return activation.name == self.fused_activation
-
-    def check_output(self, activation: Activation, units: int) -> None:
-        """Raise ValueError when this loss cannot work on such an output layer; see
-        :func:`layerwise.targets.check_output`."""
-        targets.check_output(self.name, activation.name, units)
 
     def prepare_targets(self, y, units: int, dtype) -> np.ndarray:
         """Validate ``y`` and return it as a float array of shape (n_samples, units); see
@@ -175,11 +164,4 @@ def names() -> list[str]:
 
 def get(loss: str | Loss) -> Loss:
     """Resolve a loss name (or a :class:`Loss`); unknown names list the valid ones."""
-    if isinstance(loss, Loss):
-        return loss
-    if not isinstance(loss, str):
-        raise TypeError(f"loss must be a name or a Loss, got {type(loss).__name__} {loss!r}")
-    key = _ALIASES.get(loss.strip().lower(), loss.strip().lower())
-    if key not in _REGISTRY:
-        raise ValueError(f"unknown loss {loss!r}; valid names: {', '.join(names())}")
-    return _REGISTRY[key]()
+    return resolve(loss, _REGISTRY, Loss, aliases=_ALIASES)

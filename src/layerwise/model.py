@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from layerwise._validation import (
 from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, restore, snapshot
 
-__all__ = ["Sequential", "mlp"]
+__all__ = ["Sequential"]
 
 
 class Gradients(list):
@@ -83,10 +83,9 @@ class Sequential:
     ) -> None:  # fmt: skip
         self.dtype = check_dtype(dtype)
         self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
-        rng = check_seed(seed)
+        self.state = TrainingState(rng=check_seed(seed))
         self.seed = seed if not isinstance(seed, np.random.Generator) else None
         self.layers: list[Layer] = []
-        self.state = TrainingState(rng=rng)
         self.scaler: Any = None
         self.metadata: dict[str, Any] = {}
         self._name_counter = 0
@@ -245,7 +244,7 @@ class Sequential:
         out = self.layers[-1]
         if not isinstance(out, Dense):
             raise ValueError(f"the output layer must be Dense, got {type(out).__name__}")
-        loss.check_output(out.activation, out.units)
+        _targets.check_output(loss.name, out.activation.name, out.units)
         return loss
 
     def prepare_targets(self, y: Any, loss: _losses.Loss, n_samples: int) -> np.ndarray:
@@ -378,13 +377,11 @@ class Sequential:
             from layerwise._threads import predict_in_chunks
 
             return predict_in_chunks(lambda xb: self.forward(xb, check_input=False)[0], X)
-        if batch_size is None:
-            return self.forward(X, check_input=False)[0]
+        rows = batch_size or len(X)  # None: all of X as one batch
         parts = [
-            self.forward(X[s : s + batch_size], check_input=False)[0]
-            for s in range(0, len(X), batch_size)
+            self.forward(X[s : s + rows], check_input=False)[0] for s in range(0, len(X), rows)
         ]
-        return np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def evaluate(self, X: Any, y: Any, loss: str | _losses.Loss) -> float:
         """Mean loss on (X, y) in inference mode, plus the layers' L2 penalty (as Keras:
@@ -444,45 +441,3 @@ class Sequential:
         """Rebuild an (untrained) model from :meth:`get_config`'s output."""
         layers = [get_layer_class(c["type"]).from_config(c) for c in config["layers"]]
         return cls(layers, input_dim=config.get("input_dim"), seed=seed, dtype=config["dtype"])
-
-
-def mlp(
-    input_dim: int, hidden: Iterable[int] | int, output_dim: int, *,
-    activation: str | Sequence[str] = "relu", output_activation: str = "identity",
-    init: str | None = None, seed: int | np.random.Generator | None = None,
-    dtype: str = "float32",
-) -> Sequential:  # fmt: skip
-    """A multilayer perceptron ``input_dim -> hidden[0] -> ... -> output_dim``.
-
-    Parameters
-    ----------
-    input_dim : int
-        Number of input features.
-    hidden : sequence of int (or one int)
-        Width of each hidden layer; ``[]`` gives no hidden layer (linear or logistic
-        regression), ``[16, 8]`` two hidden layers.
-    output_dim : int
-        Output width (1 for regression or binary classification, n_classes for softmax).
-    activation : str or sequence of str, default "relu"
-        One activation for every hidden layer, or one per hidden layer.
-    output_activation : str, default "identity"
-        "sigmoid" for binary, "softmax" for multiclass classification.
-    init, seed, dtype
-        As in :class:`Dense` and :class:`Sequential`.
-
-    Examples
-    --------
-    >>> import layerwise as lw
-    >>> lw.mlp(2, [4], 1, output_activation="sigmoid").summary().splitlines()[0]
-    'Sequential (input_dim=2, dtype=float32)'
-    """
-    widths = [hidden] if isinstance(hidden, int | np.integer) else list(hidden)
-    acts = [activation] * len(widths) if isinstance(activation, str) else list(activation)
-    if len(acts) != len(widths):
-        raise ValueError(
-            f"activation has {len(acts)} entries but hidden has {len(widths)} layers; give one "
-            "activation per hidden layer or a single name"
-        )
-    layers: list[Layer] = [Dense(w, a, init=init) for w, a in zip(widths, acts)]
-    layers.append(Dense(output_dim, output_activation, init=init))
-    return Sequential(layers, input_dim=input_dim, seed=seed, dtype=dtype)

@@ -49,6 +49,7 @@ from layerwise._validation import (
     flag,
     hyperparameter,
     real,
+    resolve,
 )
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "names", "from_config"]
@@ -387,17 +388,9 @@ def get(optimizer: str | Optimizer, lr: float = 0.01) -> Optimizer:
     lr : float, default 0.01
         Learning rate of an optimizer built from a name.
     """
-    if isinstance(optimizer, Optimizer):
-        return optimizer
-    if not isinstance(optimizer, str):
-        raise TypeError(
-            f"optimizer must be a name or an Optimizer, got {type(optimizer).__name__} "
-            f"{optimizer!r}"
-        )
-    key = optimizer.strip().lower()
-    if key not in _FACTORIES:
-        raise ValueError(f"unknown optimizer {optimizer!r}; valid names: {', '.join(names())}")
-    return _FACTORIES[key](check_positive(lr, "lr"))
+    return resolve(
+        optimizer, _FACTORIES, Optimizer, build=lambda make: make(check_positive(lr, "lr"))
+    )
 
 
 def from_config(config: dict[str, Any]) -> Optimizer:

@@ -26,7 +26,7 @@ import numpy as np
 from layerwise import datasets as _datasets
 from layerwise import optimizers as _optimizers
 from layerwise import tasks
-from layerwise.model import mlp
+from layerwise.builders import mlp
 from layerwise.training import History, fit
 
 __all__ = ["SweepData", "expand_grid", "prepare_data", "run_id", "run_one"]
