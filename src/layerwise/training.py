@@ -280,8 +280,7 @@ def fit(
     Raises
     ------
     DivergenceError
-        The loss became NaN or infinite: the last finite weights and their optimizer state
-        are back.
+        The loss became NaN or infinite: the last finite weights and optimizer state are back.
     """
     run = _Run.checked(model, **{k: v for k, v in locals().items() if k != "model"})
     history = run.begin(model)  # the first change to the model: everything is valid
