@@ -263,3 +263,19 @@ def test_divergence_restores_the_optimizer_state_with_the_weights():
     for key, slots in twin.optimizer.state.items():
         for name, value in slots.items():
             assert np.array_equal(model.optimizer.state[key][name], value), (key, name)
+
+
+def test_verbose_auto_draws_a_bar_in_jupyter_not_in_a_pipe(monkeypatch, capsys):
+    # a Jupyter kernel's stderr is no terminal, yet "auto" must draw there (tqdm.auto
+    # makes it a widget); under pytest stderr is captured (not a terminal) and no kernel runs
+    import sys
+    import types
+
+    X = np.linspace(-1, 1, 20).reshape(-1, 1)
+    y = X[:, 0] ** 2
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    lw.mlp(1, [3], 1, seed=0).fit(X, y, loss="mse", epochs=3, verbose="auto")
+    assert "epoch" not in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    lw.mlp(1, [3], 1, seed=0).fit(X, y, loss="mse", epochs=3, verbose="auto")
+    assert "3/3" in capsys.readouterr().err

@@ -223,6 +223,12 @@ def _metric_fns(loss, metrics):
     return {m: fns[m] for m in metrics}
 
 
+def _interactive() -> bool:
+    """Where ``verbose="auto"`` draws a bar: a terminal, or a Jupyter kernel (its stderr is
+    no terminal, but tqdm.auto draws a notebook widget there)."""
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
 def fit(
     model, X: Any, y: Any, *, loss: str = "mse",
     optimizer: str | _optimizers.Optimizer | None = None, lr: float | None = None,
@@ -261,7 +267,7 @@ def fit(
         Default: accuracy for bce/cce, r2 and mae for mse.
     callbacks : iterable of Callback
     verbose : bool or "auto"
-        Show a progress bar with the current loss; "auto" shows it on a terminal only.
+        Show a progress bar with the current loss; "auto": on a terminal or in Jupyter.
     schedule : Schedule, optional
         From :mod:`layerwise.schedules`; attached to the optimizer (saved and resumed with
         it). Without one, a schedule already attached continues.
@@ -435,7 +441,7 @@ class _Run:
         cbs = _check_callbacks(callbacks)
         for cb in cbs:
             cb.check(model)
-        show = sys.stderr.isatty() if verbose == "auto" else bool(verbose)
+        show = _interactive() if verbose == "auto" else bool(verbose)
         return cls(loss_obj, X, Y, Xv, Yv, epochs, initial_epoch, batch_size, bool(shuffle),
                    clipnorm, opt, new_lr, schedule, metric_fns, cbs, show,
                    ThreadChooser(threads))  # fmt: skip
