@@ -16,7 +16,7 @@ Choosing: the first batch runs at one thread and is timed; under ``SMALL_BATCH_S
 stays there (too small for BLAS to thread at all: nothing to gain, nothing to pay). Otherwise
 up to ``TRIAL_ROUNDS`` batches each run at one thread and at every available core,
 alternating (stopped early when more threads are ``ABORT_FACTOR`` times slower), and the count
-with the lower median is kept, more threads only when clearly faster. The choice is measured
+with the lower median is kept, one thread only when clearly faster. The choice is measured
 again after ``RECHECK_S`` seconds (twice as long each time it is confirmed, up to
 ``RECHECK_MAX_S``), and as soon as ``SLOW_RUN`` batches in a row at more than one thread take
 ``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed; a
@@ -62,7 +62,9 @@ ENV_VARS = (
 # measured anyway: harmless, the two counts time the same and compute the same.
 SMALL_BATCH_S = 2e-4
 TRIAL_ROUNDS = 3  # batches per candidate in one measurement: a median of 3 shrugs off one outlier
-PREFER_FEWER = 1.1  # more threads must be 10% faster: one thread is kinder to a busy machine
+PREFER_FEWER = 1.1  # one thread must be 10% faster: a near tie keeps every core, what BLAS
+# does without the chooser (on a noisy but quiet host a 1.1x margin the other way picked one
+# thread in some fits, 1.3x slower; a busy machine's one thread is 2-7x faster either way)
 RECHECK_S = 3.0  # a load that goes away is seen within this many seconds...
 RECHECK_MAX_S = 30.0  # ...doubling up to this while each re-check confirms the choice
 SLOW_FACTOR = 1.5  # a batch this much slower than the chosen count's median counts as slow
@@ -301,7 +303,7 @@ class ThreadChooser:
         med = {n: sorted(ts)[(len(ts) - 1) // 2] for n, ts in self._samples.items()}
         self.timings = med
         one, many = med[1], med[self._cores]
-        best = self._cores if many * PREFER_FEWER < one else 1
+        best = 1 if one * PREFER_FEWER < many else self._cores
         self._apply(best)
         self._ref = med[best]
         # a re-check that confirms the choice waits twice as long for the next
