@@ -376,7 +376,7 @@ def main(argv=None) -> int:
         r = results[w.name]
         print("    " + ", ".join(f"{k} {fmt_time(t)}" for k, t in r["per"].items()), flush=True)
     sweep = sweep_section(quick=args.quick) if not args.only else []
-    if not args.only:
+    if not args.only and not args.quick:  # the smoke test stays short: bench_busy.py --quick alone
         from benchmarks import bench_busy
 
         sweep += bench_busy.section(quick=args.quick)  # in a fresh process, pinned to 2 cores
