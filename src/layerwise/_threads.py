@@ -81,7 +81,8 @@ def available_cores() -> int:
 
 
 def _blas_controller() -> Any:
-    """threadpoolctl's controller of the BLAS libraries loaded now, or None without it."""
+    """threadpoolctl's controller of the BLAS libraries loaded now (NumPy's, the one fit's
+    products run on; a BLAS another package loads later is left alone), or None."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:  # a core dependency; an old environment may still lack it

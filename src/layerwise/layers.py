@@ -261,8 +261,8 @@ class Dense(Layer):
         if out is not None and out.dW.shape != W.shape:
             out = None  # the layer changed shape since: new arrays
         dW = np.matmul(cache.A_prev.T, dZ, out=out and out.dW)
-        if self.l2:
-            dW += W * (2.0 * self.l2)
+        if self._l2:
+            dW += W * (2.0 * self._l2)
         db = _column_sums(dZ, out=out and out.db)
         if not need_dA_prev:  # the first layer's: never computed
             return None, Grads(dW, db)
@@ -283,7 +283,7 @@ class Dense(Layer):
 
     def penalty(self) -> float:
         """``l2 * sum(W**2)`` (0 when ``l2 = 0``)."""
-        return self.l2 * float(np.vdot(self.W, self.W)) if self.l2 else 0.0
+        return self._l2 * float(np.vdot(self.W, self.W)) if self._l2 else 0.0
 
     def describe(self) -> str:
         return self.activation.name

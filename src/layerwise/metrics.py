@@ -9,14 +9,15 @@ __all__ = ["accuracy", "binary_accuracy", "r2", "mae"]
 
 def accuracy(A: np.ndarray, Y: np.ndarray) -> float:
     """Fraction of correct labels: ``argmax`` per row for several units, ``> 0.5`` for one."""
+    # count_nonzero / n: the same float as np.mean of the booleans, with one NumPy call
     if A.shape[1] == 1:
-        return float(np.mean((A[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
-    return float(np.mean(A.argmax(axis=1) == Y.argmax(axis=1)))
+        return float(np.count_nonzero((A[:, 0] > 0.5) == (Y[:, 0] > 0.5))) / len(A)
+    return float(np.count_nonzero(A.argmax(axis=1) == Y.argmax(axis=1))) / len(A)
 
 
 def binary_accuracy(A: np.ndarray, Y: np.ndarray) -> float:
     """Fraction of correct ``> 0.5`` decisions over all elements (bce, multi-label too)."""
-    return float(np.mean((A > 0.5) == (Y > 0.5)))
+    return float(np.count_nonzero((A > 0.5) == (Y > 0.5))) / A.size
 
 
 def r2(A: np.ndarray, Y: np.ndarray) -> float:

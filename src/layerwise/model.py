@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -324,7 +324,7 @@ class Sequential:
         lr = check_positive(lr, "lr")
         if len(grads) != len(self.layers):
             raise ValueError(f"got {len(grads)} grads for {len(self.layers)} layers")
-        pgs = list(self.param_grads(grads))
+        pgs = self.param_grads(grads)
         for key, p, g in pgs:  # all checked before any is applied: no half-done update
             if np.shape(g) != p.shape:
                 raise ValueError(
@@ -335,13 +335,14 @@ class Sequential:
         for _key, p, g in pgs:
             p -= lr * g
 
-    def param_grads(self, grads: list[Any]) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
-        """Yield ``(key, param, grad)`` for every trainable parameter; key = "layer/param"."""
-        for layer, g in zip(self.layers, grads, strict=True):
-            if g is None or not layer.trainable:
-                continue
-            for pname, d in zip(layer.param_names, g, strict=True):
-                yield f"{layer.name}/{pname}", getattr(layer, pname), d
+    def param_grads(self, grads: list[Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(key, param, grad)`` for every trainable parameter; key = "layer/param"."""
+        return [
+            (f"{layer.name}/{pname}", getattr(layer, pname), d)
+            for layer, g in zip(self.layers, grads, strict=True)
+            if g is not None and layer.trainable
+            for pname, d in zip(layer.param_names, g, strict=True)
+        ]
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer array: :func:`layerwise.state.snapshot`."""
@@ -394,9 +395,8 @@ class Sequential:
         return loss.value(self.forward(X, check_input=False)[0], Y) + self.penalty()
 
     def penalty(self) -> float:
-        """The regularisation term added to the loss: sum of the layers' ``penalty()``
-        (``l2 * sum(W**2)`` for each Dense layer with ``l2 > 0``)."""
-        return sum((layer.penalty() for layer in self.layers if layer.built), 0.0)
+        """The term added to the loss: the layers' ``penalty()`` summed (``l2 * sum(W**2)``)."""
+        return sum([layer.penalty() for layer in self.layers if layer.built], 0.0)
 
     def train_on_batch(self, X: Any, y: Any, **kwargs: Any) -> float:
         """One optimizer step on one batch; returns its loss. See

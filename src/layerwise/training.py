@@ -313,7 +313,7 @@ def fit(
                         sums[m] += fn(A, Yb) * len(Xb)
                     grads = model.backward(caches, Yb, loss, out=grads, check_input=False)
                     reuse[len(Xb)] = caches, grads
-                    pgs = list(model.param_grads(grads))
+                    pgs = model.param_grads(grads)
                     if run.clipnorm is not None:
                         clip_grad_norm([g for _, _, g in pgs], run.clipnorm)
                     opt.step(pgs)
@@ -354,7 +354,7 @@ def _begin_epoch(model, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
     logs: dict[str, Any] = {"lr": run.opt.lr}
     for cb in run.callbacks:
         cb.on_epoch_begin(epoch, logs)
-    guard.follow()
+    guard.follow(layers_may_change=bool(run.callbacks))
     guard.begin_epoch()
     return logs
 
@@ -569,18 +569,16 @@ class _Guard:
         self.iterations = [opt.iterations, opt.iterations]
         self.fresh = True
 
-    def follow(self) -> None:
-        """Re-take the snapshots if surgery or the optimizer's first steps changed the arrays
-        (cheap when nothing did)."""
-        opt, params = self.model.state.optimizer, self.params
-        live = [getattr(l, p) for l in self.model.layers for p in l.param_names]
-        if (
-            id(opt) != self.opt_id
-            or len(opt.state) != self.n_keys
-            or len(live) != len(params)
-            or any(a is not b for a, b in zip(live, params))
-        ):
+    def follow(self, *, layers_may_change: bool = True) -> None:
+        """Re-take the snapshots if the optimizer's first steps or surgery (only callbacks
+        can do it during fit: ``layers_may_change``) changed the arrays."""
+        opt = self.model.state.optimizer
+        if id(opt) != self.opt_id or len(opt.state) != self.n_keys:
             self._watch()
+        elif layers_may_change:
+            live = [getattr(l, p) for l in self.model.layers for p in l.param_names]
+            if len(live) != len(self.params) or any(a is not b for a, b in zip(live, self.params)):
+                self._watch()
 
     def begin_epoch(self) -> None:
         if self.fresh:  # the snapshot was just taken: it is this epoch's start
@@ -714,7 +712,7 @@ def train_on_batch(
             epoch=model.epochs_trained,
             history=History(),
         )
-    pgs = list(model.param_grads(model.backward(caches, Y, loss_obj, check_input=False)))
+    pgs = model.param_grads(model.backward(caches, Y, loss_obj, check_input=False))
     if clipnorm is not None:
         clip_grad_norm([g for _, _, g in pgs], clipnorm)
     opt.step(pgs)
