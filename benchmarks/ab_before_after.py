@@ -5,7 +5,8 @@ extracted with ``git archive`` into a temporary folder and imported as ``layerwi
 ``after`` is this tree's layerwise. Same data, initial weights and settings as
 ``benchmarks/workloads.py``. Prints a markdown table of medians. Usage::
 
-    .venv/bin/python benchmarks/ab_before_after.py [--commit REV] [--cpu1] [--quick] [--only NAME]
+    .venv/bin/python benchmarks/ab_before_after.py [--commit REV] [--cpu1] [--quick]
+                                                   [--only NAME] [--rounds N]
 
 ``--cpu1``: CPU time (``time.process_time``) at one BLAS thread on both sides, the measure
 least moved by other processes on a shared machine.
@@ -100,6 +101,7 @@ def main() -> int:
     ap.add_argument("--cpu1", action="store_true", help="CPU time at one BLAS thread")
     ap.add_argument("--quick", action="store_true", help="3 rounds each (a smoke run)")
     ap.add_argument("--only", default="", help="workloads whose name contains this")
+    ap.add_argument("--rounds", type=int, default=0, help="rounds per workload (0: its own)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         old_package(args.commit, Path(tmp))
@@ -112,8 +114,8 @@ def main() -> int:
         print("|---|---|---|---|---|")
         with threadpool_limits(1) if args.cpu1 else threadpool_limits(None):
             for w in [w for w in WORKLOADS if args.only in w["name"]]:
-                if args.quick:
-                    w["rounds"] = 3
+                if args.quick or args.rounds:
+                    w["rounds"] = args.rounds or 3
                 med = measure(w, A, B, args.cpu1)
                 t2 = fmt(med["after, threads=2"]) if "after, threads=2" in med else "-"
                 print(f"| {w['name']} | {fmt(med['before'])} | {fmt(med['after'])} | "

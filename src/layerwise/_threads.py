@@ -14,13 +14,20 @@ a quiet machine two threads were 1.4x faster. No fixed count is right, so ``fit`
 
 Choosing: the first batch runs at one thread and is timed; under ``SMALL_BATCH_S`` the run
 stays there (too small for BLAS to thread at all: nothing to gain, nothing to pay). Otherwise
-up to ``TRIAL_ROUNDS`` batches each run at one thread and at every available core,
-alternating (stopped early when more threads are ``ABORT_FACTOR`` times slower), and the count
-with the lower median is kept, one thread only when clearly faster. The choice is measured
-again after ``RECHECK_S`` seconds (twice as long each time it is confirmed, up to
-``RECHECK_MAX_S``), and as soon as ``SLOW_RUN`` batches in a row at more than one thread take
-``SLOW_FACTOR`` times the chosen count's median, so a load that comes and goes is followed; a
-fit that starts before the next re-check of the last one starts from its choice.
+``TRIAL_ROUNDS`` batches each run at one thread and at every available core, alternating
+(stopped early when more threads are ``ABORT_FACTOR`` times slower), ``TRIAL_ROUNDS`` more
+each while the two are within ``CLOSE`` of each other (up to ``MAX_TRIAL_ROUNDS``), and the
+count with the lower mean batch time is kept, one thread only when clearly faster. The
+choice is measured again after ``RECHECK_S`` seconds (twice as long each time it is
+confirmed, up to ``RECHECK_MAX_S``), and as soon as ``SLOW_RUN`` batches at more than one
+thread take ``SLOW_FACTOR`` times the chosen count's mean, so a load that comes and goes is
+followed; a fit that starts before the next re-check of the last one starts from its choice.
+
+Means, not medians: a busy core makes BLAS's threads wait in bursts. Measured with one of two
+cores kept busy (784-256-128-10, batch 128): at one thread 4.3 ms a batch, steady; at two,
+8 ms most of the time with a stall of 45-84 ms every dozen batches or so, a median of 8.2 ms
+but a mean of 14.5 ms, and the time a run takes is the mean. Each mean leaves out its slowest
+batch (of three or more), so that one hiccup of the machine does not decide alone.
 
 A caller's own choice always wins and is only recorded: ``threads=k`` (applied for the run),
 a thread variable in the environment (``OMP_NUM_THREADS``...), or BLAS held below its process
@@ -61,14 +68,16 @@ ENV_VARS = (
 # (about 3 ms a batch) is where they part. Loaded, small batches take longer and get
 # measured anyway: harmless, the two counts time the same and compute the same.
 SMALL_BATCH_S = 2e-4
-TRIAL_ROUNDS = 3  # batches per candidate in one measurement: a median of 3 shrugs off one outlier
+TRIAL_ROUNDS = 3  # batches per candidate in one measurement, the slowest left out...
+CLOSE = 1.3  # ...three more each while the two means are within this factor...
+MAX_TRIAL_ROUNDS = 9  # ...up to this many each
 PREFER_FEWER = 1.1  # one thread must be 10% faster: a near tie keeps every core, what BLAS
 # does without the chooser (on a noisy but quiet host a 1.1x margin the other way picked one
 # thread in some fits, 1.3x slower; a busy machine's one thread is 2-7x faster either way)
 RECHECK_S = 3.0  # a load that goes away is seen within this many seconds...
 RECHECK_MAX_S = 30.0  # ...doubling up to this while each re-check confirms the choice
-SLOW_FACTOR = 1.5  # a batch this much slower than the chosen count's median counts as slow
-SLOW_RUN = 3  # this many slow batches in a row: measure again now
+SLOW_FACTOR = 1.4  # batches this much slower than the chosen count's mean on average...
+SLOW_RUN = 4  # ...over a window of this many (at more than one thread): measure again now
 ABORT_FACTOR = 2.0  # a trial batch at more threads this much slower ends the measurement
 
 
@@ -104,6 +113,13 @@ _REAL_CLOCK = time.perf_counter  # only its measurements are remembered across f
 # the last measured choice, keyed by (kind, cores) (a training batch and a prediction chunk
 # are different work): (threads, its batch time, next re-check, re-check interval)
 _RECENT: dict[tuple[str, int], tuple[int, float, float, float]] = {}
+
+
+def _mean_but_slowest(times: list[float]) -> float:
+    """The mean of ``times`` with the slowest left out (of three or more)."""
+    if len(times) < 3:
+        return sum(times) / len(times)
+    return (sum(times) - max(times)) / (len(times) - 1)
 
 
 def _check_threads(threads: Any) -> int | None:
@@ -163,7 +179,7 @@ class ThreadChooser:
         self.threads: int | None = self.requested
         self.reason = "not started"
         self.checks = 0
-        self.timings: dict[int, float] = {}  # the last measurement: count -> median seconds
+        self.timings: dict[int, float] = {}  # the last measurement: count -> mean seconds
         self._clock = _REAL_CLOCK if clock is None else clock
         self._cores = available_cores() if cores is None else int(cores)
         self._environ = os.environ if environ is None else environ
@@ -176,11 +192,12 @@ class ThreadChooser:
         self._t0 = 0.0
         self._plan: list[int] = []  # counts still to try in the running measurement
         self._samples: dict[int, list[float]] = {}
-        self._ref = 0.0  # the chosen count's median batch time
-        self._slow = 0
+        self._ref = 0.0  # the chosen count's mean batch time
+        self._window: list[float] = []  # the latest batch times at the chosen count
         self._next_check = 0.0
         self._interval = RECHECK_S
-        self._before: int | None = None
+        self._before: int | None = None  # the choice a measurement re-checks, if any
+        self._last: int | None = None  # the previous fit's choice, when its re-check is due
 
     # -- entering and leaving: apply the caller's choice or decide to measure ----------------
 
@@ -232,6 +249,8 @@ class ThreadChooser:
             self._ref, self._next_check, self._interval = recent[1:]
             self.reason = "measured by the previous fit"
         else:  # the first batch runs at one thread: never much worse, and sizes the work
+            if recent is not None:  # its re-check is due: this fit's measurement is it
+                self._last, self._interval = recent[0], recent[3]
             self._apply(1)
             self.reason = "measuring"
 
@@ -275,13 +294,13 @@ class ThreadChooser:
             self._size_up(dt)
         elif now >= self._next_check:
             self._measure()
-        elif dt > SLOW_FACTOR * self._ref and self.threads > 1:
-            # slow at one thread means a busier machine: more threads would only wait longer
-            self._slow += 1
-            if self._slow >= SLOW_RUN:
-                self._measure()
-        else:
-            self._slow = 0
+        elif self.threads > 1:  # (slow at one thread: more threads would only wait longer)
+            self._window.append(dt)
+            if len(self._window) == SLOW_RUN:
+                slow = _mean_but_slowest(self._window) > SLOW_FACTOR * self._ref
+                self._window.clear()
+                if slow:
+                    self._measure()
 
     def _size_up(self, dt: float) -> None:
         """The first batch (at one thread): too small to gain from more, or worth measuring."""
@@ -294,19 +313,23 @@ class ThreadChooser:
     def _measure(self) -> None:
         # alternate, one thread first: the plan is popped from its end
         self._plan = [self._cores, 1] * TRIAL_ROUNDS
-        self._before = self.threads if self._ref else None  # the choice being re-checked
+        self._before = self.threads if self._ref else self._last
         self._samples = {}
-        self._slow = 0
+        self._window.clear()
         self.checks += 1
         self._apply(self._plan[-1])
 
     def _decide(self, now: float) -> None:
-        med = {n: sorted(ts)[(len(ts) - 1) // 2] for n, ts in self._samples.items()}
-        self.timings = med
-        one, many = med[1], med[self._cores]
+        mean = {n: _mean_but_slowest(ts) for n, ts in self._samples.items()}
+        one, many = mean[1], mean[self._cores]
+        if max(one, many) < CLOSE * min(one, many) and len(self._samples[1]) < MAX_TRIAL_ROUNDS:
+            self._plan = [self._cores, 1] * TRIAL_ROUNDS  # too close to call: look longer
+            self._apply(self._plan[-1])
+            return
+        self.timings = mean
         best = 1 if one * PREFER_FEWER < many else self._cores
         self._apply(best)
-        self._ref = med[best]
+        self._ref = mean[best]
         # a re-check that confirms the choice waits twice as long for the next
         same = best == self._before
         self._interval = min(2 * self._interval, RECHECK_MAX_S) if same else RECHECK_S
@@ -333,7 +356,8 @@ class ThreadChooser:
         dict
             ``threads`` (the count at the end, or None), ``reason`` (a sentence),
             ``checks`` (measurements made) and ``ms_per_batch`` (the last measurement's
-            median per count, keys as strings; empty when nothing was measured).
+            mean per count, the slowest batch left out, keys as strings; empty when
+            nothing was measured).
         """
         self._info.update(
             threads=self.threads,
