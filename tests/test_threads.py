@@ -179,7 +179,7 @@ def test_a_fit_moments_later_starts_from_the_last_choice(monkeypatch):
         seen = train(second, clock, quiet, 20)
     assert set(seen) == {2} and second.checks == 0
     assert second.reason == "measured by the previous fit"
-    clock.t += _threads.RECHECK_S  # later than that: measured afresh
+    clock.t += _threads.RECHECK_MAX_S  # later than its re-check (at every core): measured
     third = ThreadChooser(None, cores=2, environ={})
     with third:
         seen = train(third, clock, busy, 20)
@@ -202,6 +202,22 @@ def test_fits_further_apart_than_the_recheck_still_space_their_measurements(monk
     assert chooser.threads == 1
     # measured (3 s to the next), measured again and confirmed (6 s), then within it
     assert checks == [1, 1, 0, 1]
+
+
+def test_every_core_is_rechecked_rarely_one_thread_soon():
+    # at every core a load that arrives shows in the batches; at one thread only a re-check
+    # sees a load leave
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, quiet, 20)
+        n = int(_threads.RECHECK_S / (2 * MS)) * 3  # 9 s of batches
+        train(chooser, clock, quiet, n, 20)
+    assert chooser.checks == 1 and chooser.threads == 2
+    chooser, clock = make()
+    with chooser:
+        train(chooser, clock, busy, 20)
+        train(chooser, clock, busy, int(_threads.RECHECK_S / (3 * MS)) * 3, 20)
+    assert chooser.checks >= 3 and chooser.threads == 1
 
 
 def test_slow_batches_at_one_thread_do_not_trigger_a_measurement():
@@ -241,6 +257,16 @@ def test_a_close_call_is_measured_longer():
     with chooser:
         seen = train(chooser, clock, quiet, 20)
     assert seen[7:] == [2] * 13
+
+
+def test_a_count_far_faster_ends_the_measurement_after_one_batch_each():
+    # large batches on a quiet machine (one thread 3x slower): a short fit of a few batches
+    # spends two of them at one thread, not four
+    chooser, clock = make()
+    with chooser:
+        seen = train(chooser, clock, lambda n, i: 6 * MS if n == 1 else 2 * MS, 8)
+    assert seen == [1, 1, 2, 2, 2, 2, 2, 2] and chooser.checks == 1
+    assert chooser.describe()["ms_per_batch"] == {"1": 6.0, "2": 2.0}
 
 
 def test_the_mean_decides_not_the_median():

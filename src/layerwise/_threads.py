@@ -15,13 +15,16 @@ a quiet machine two threads were 1.4x faster. No fixed count is right, so ``fit`
 Choosing: the first batch runs at one thread and is timed; under ``SMALL_BATCH_S`` the run
 stays there (too small for BLAS to thread at all: nothing to gain, nothing to pay). Otherwise
 ``TRIAL_ROUNDS`` batches each run at one thread and at every available core, alternating
-(stopped early when more threads are ``ABORT_FACTOR`` times slower), ``TRIAL_ROUNDS`` more
-each while the two are within ``CLOSE`` of each other (up to ``MAX_TRIAL_ROUNDS``), and the
-count with the lower mean batch time is kept, one thread only when clearly faster. The
-choice is measured again after ``RECHECK_S`` seconds (twice as long each time it is
-confirmed, up to ``RECHECK_MAX_S``), and as soon as ``SLOW_RUN`` batches at more than one
-thread take ``SLOW_FACTOR`` times the chosen count's mean, so a load that comes and goes is
-followed; a fit that starts before the next re-check of the last one starts from its choice.
+(stopped early when more threads are ``ABORT_FACTOR`` times slower or ``DECISIVE_FACTOR``
+times faster: a short fit of large batches must not spend itself measuring), and
+``TRIAL_ROUNDS`` more each while the two are within ``CLOSE`` of each other (up to
+``MAX_TRIAL_ROUNDS``); the count with the lower mean batch time is kept, one thread only when
+clearly faster. At more than one thread the choice is measured again as soon as
+``SLOW_RUN`` batches take ``SLOW_FACTOR`` times the chosen count's mean (a load arrived), and
+otherwise every ``RECHECK_MAX_S`` seconds; at one thread, whose batches do not speed up when
+a load leaves, after ``RECHECK_S`` seconds, twice as long each time it is confirmed, up to
+``RECHECK_MAX_S``. So a load that comes and goes is followed; a fit that starts before the
+next re-check of the last one starts from its choice.
 
 Means, not medians: a busy core makes BLAS's threads wait in bursts. Measured with one of two
 cores kept busy (784-256-128-10, batch 128): at one thread 4.3 ms a batch, steady; at two,
@@ -69,16 +72,18 @@ ENV_VARS = (
 # measured anyway: harmless, the two counts time the same and compute the same.
 SMALL_BATCH_S = 2e-4
 TRIAL_ROUNDS = 3  # batches per candidate in one measurement, the slowest left out...
-CLOSE = 1.3  # ...three more each while the two means are within this factor...
+CLOSE = 1.2  # ...three more each while the two means are within this factor...
 MAX_TRIAL_ROUNDS = 9  # ...up to this many each
 PREFER_FEWER = 1.1  # one thread must be 10% faster: a near tie keeps every core, what BLAS
 # does without the chooser (on a noisy but quiet host a 1.1x margin the other way picked one
 # thread in some fits, 1.3x slower; a busy machine's one thread is 2-7x faster either way)
-RECHECK_S = 3.0  # a load that goes away is seen within this many seconds...
-RECHECK_MAX_S = 30.0  # ...doubling up to this while each re-check confirms the choice
+RECHECK_S = 3.0  # at one thread, a load that goes away is seen within this many seconds...
+RECHECK_MAX_S = 30.0  # ...doubling up to this while each re-check confirms the choice (and
+# at every core: a load that arrives is seen from the batches themselves)
 SLOW_FACTOR = 1.4  # batches this much slower than the chosen count's mean on average...
 SLOW_RUN = 4  # ...over a window of this many (at more than one thread): measure again now
-ABORT_FACTOR = 2.0  # a trial batch at more threads this much slower ends the measurement
+ABORT_FACTOR = 2.0  # a trial batch at more threads this much slower ends the measurement...
+DECISIVE_FACTOR = 1.5  # ...and so does one this much faster than every one-thread batch
 
 
 def available_cores() -> int:
@@ -284,8 +289,11 @@ class ThreadChooser:
         if self._plan:
             self._samples.setdefault(self.threads, []).append(dt)
             self._plan.pop()
-            if self.threads > 1 and dt > ABORT_FACTOR * max(self._samples[1]):
-                self._plan.clear()  # far slower: no need to see it twice more
+            if self.threads > 1 and (
+                dt > ABORT_FACTOR * max(self._samples[1])
+                or dt * DECISIVE_FACTOR < min(self._samples[1])
+            ):
+                self._plan.clear()  # far slower or far faster: no need to see it twice more
             if self._plan:
                 self._apply(self._plan[-1])
             else:
@@ -330,9 +338,12 @@ class ThreadChooser:
         best = 1 if one * PREFER_FEWER < many else self._cores
         self._apply(best)
         self._ref = mean[best]
-        # a re-check that confirms the choice waits twice as long for the next
-        same = best == self._before
-        self._interval = min(2 * self._interval, RECHECK_MAX_S) if same else RECHECK_S
+        if best > 1:  # a load that arrives slows these batches, and the window sees it
+            self._interval = RECHECK_MAX_S
+        else:  # one-thread batches do not speed up when a load leaves: only a re-check sees
+            # it; one that confirms the choice waits twice as long for the next
+            same = best == self._before
+            self._interval = min(2 * self._interval, RECHECK_MAX_S) if same else RECHECK_S
         self._next_check = now + self._interval
         if self._clock is _REAL_CLOCK:
             _RECENT[self._key] = (best, self._ref, self._next_check, self._interval)

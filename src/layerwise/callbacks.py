@@ -20,10 +20,11 @@ import math
 from typing import Any
 
 from layerwise._validation import check_same_length
+from layerwise._widen import check_init
 from layerwise.layers import Dense
 from layerwise.schedules import ReduceLROnPlateau as _Plateau
 from layerwise.schedules import improved, resolve_mode
-from layerwise.surgery import check_init, preserving_activation
+from layerwise.surgery import preserving_activation
 from layerwise.training import Callback  # the base class lives with the loop that calls it
 
 __all__ = [
