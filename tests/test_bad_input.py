@@ -354,3 +354,43 @@ def test_from_torch_refuses_a_module_beyond_memory(monkeypatch):
     monkeypatch.setattr(_validation, "available_memory", lambda: 1000)  # a tiny machine
     with pytest.raises(ValueError, match="from_torch of a module of 10,100 parameters needs"):
         lw.export.from_torch(module)
+
+
+# ------------------------------------------------------------ the finiteness check itself
+def test_all_finite_agrees_with_the_elementwise_check():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from layerwise._validation import all_finite
+
+    specials = st.sampled_from([np.nan, np.inf, -np.inf, 3e38, -3e38, 1e308, 0.0])
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.sampled_from([np.float32, np.float64]),
+        st.integers(1, 40),
+        st.lists(st.tuples(st.integers(0, 10**6), specials), max_size=4),
+    )
+    def check(dtype, n, inserts):
+        a = np.random.default_rng(n).standard_normal(n)
+        with np.errstate(over="ignore"):
+            for i, v in inserts:
+                a[i % n] = v
+            a = a.astype(dtype)
+        assert all_finite(a) == bool(np.isfinite(a).all())
+
+    check()
+    # finite values whose sum overflows: the fast sum says inf, the answer is still True
+    assert all_finite(np.full(4, 3e38, np.float32))
+    assert not all_finite(np.array([np.inf, -np.inf]))  # a sum of nan, not of inf
+    assert all_finite(np.arange(5))  # integers are finite
+
+
+def test_check_X_tells_too_large_for_float32_from_nan():
+    X = np.ones((4, 3))
+    X[2, 1] = 1e39
+    with pytest.raises(ValueError, match=r"too large for float32 \(first at row 2, column 1\)"):
+        lw.mlp(3, [2], 1, seed=0).predict(X)
+    X[3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        lw.mlp(3, [2], 1, seed=0).predict(X)
