@@ -98,3 +98,7 @@ def test_site_builds_strictly_with_every_public_name(tmp_path: Path):
         ROOT / "examples" / "grow_demo.py"
     ).read_bytes()
     assert 'href="repo/examples/grow_demo.py"' in (site / "on-the-fly.html").read_text("utf-8")
+    # links written from the repository root (/docs/core.md) become links between pages
+    model_page = (site / "reference" / "model.html").read_text("utf-8")
+    assert 'href="../core.html"' in model_page and 'href="/docs/' not in model_page
+    assert 'href="repo/src/layerwise/state.py"' in (site / "architecture.html").read_text("utf-8")

@@ -36,7 +36,8 @@ def test_every_link_points_to_a_file_inside_the_repo(doc):
         if re.match(r"[a-z]+:", target):
             broken.append(f"{target} (outside the repo)")
             continue
-        resolved = (doc.parent / target.split("#")[0]).resolve()
+        base = ROOT if target.startswith("/") else doc.parent  # "/path": the repository root
+        resolved = (base / target.split("#")[0].lstrip("/")).resolve()
         if not resolved.is_relative_to(ROOT):
             broken.append(f"{target} (outside the repo)")
         elif not resolved.exists():

@@ -1,9 +1,11 @@
 """MkDocs hooks for the site (mkdocs.yml: ``hooks:``).
 
-Links from the guides to repository files outside docs/ (such as
-``../examples/grow_demo.py``, so that they work on GitHub and in a checkout): on the site
-those files are copied under ``repo/`` and the links rewritten to the copies. A link to a
-file that is not in the repository stays as it is, and MkDocs's strict build fails on it.
+Links to repository files are written from the repository root, GitHub's convention
+(``/examples/grow_demo.py``, ``/docs/core.md``), so that they work on GitHub, in an editor's
+preview of the checkout, and here, and never read as leaving the repository. On the site a
+link into docs/ becomes a link to that page, and a file outside docs/ is copied under
+``repo/`` and the link rewritten to the copy. A link to a file that is not in the repository
+stays as it is, and MkDocs's strict build fails on it.
 
 Doctest output in module docstrings (``['Dense', 'Dropout']``) reads to mkdocs-autorefs
 like a Markdown reference ``[...]``; those unresolved "references", and only those (their
@@ -22,15 +24,15 @@ from pathlib import Path
 from mkdocs.structure.files import File
 
 ROOT = Path(__file__).resolve().parents[2]
-_LINK = re.compile(r"\]\((\.\./[^)#\s]+)(#[^)\s]*)?\)")
+_LINK = re.compile(r"\]\((/[^/)#\s][^)#\s]*)(#[^)\s]*)?\)")  # ](/path#anchor), not ](//host)
 _ipython_dir: tempfile.TemporaryDirectory | None = None
 _NOT_A_NAME = re.compile(r"Could not find cross-reference target '.*['\", ].*'")
 
 
-def _outside(page_src: str, target: str) -> str | None:
-    """The repository path a link from docs/<page_src> points to, if it leaves docs/."""
-    path = posixpath.normpath(posixpath.join("docs", posixpath.dirname(page_src), target))
-    if path.startswith("docs/") or path.startswith("..") or not (ROOT / path).is_file():
+def _repo_file(target: str) -> str | None:
+    """The repository path of a root-relative link ``/path``, if that file exists."""
+    path = posixpath.normpath(target.lstrip("/"))
+    if path.startswith("..") or not (ROOT / path).is_file():
         return None
     return path
 
@@ -64,7 +66,8 @@ def on_files(files, config):
     wanted = set()
     for page in files.documentation_pages():
         text = (docs / page.src_uri).read_text(encoding="utf-8")
-        wanted |= {p for m in _LINK.finditer(text) if (p := _outside(page.src_uri, m.group(1)))}
+        found = {_repo_file(m.group(1)) for m in _LINK.finditer(text)}
+        wanted |= {p for p in found if p is not None and not p.startswith("docs/")}
     for path in sorted(wanted):  # a Markdown file becomes a page, any other is copied
         files.append(File.generated(config, f"repo/{path}", abs_src_path=str(ROOT / path)))
     return files
@@ -72,10 +75,14 @@ def on_files(files, config):
 
 def on_page_markdown(markdown, page, config, files):
     def rewrite(match: re.Match) -> str:
-        path = _outside(page.file.src_uri, match.group(1))
+        path = _repo_file(match.group(1))
         if path is None:
             return match.group(0)
-        up = "../" * page.file.src_uri.count("/")
-        return f"]({up}repo/{path}{match.group(2) or ''})"
+        here = posixpath.dirname(page.file.src_uri) or "."
+        if path.startswith("docs/"):  # a page of the site: relative to this one
+            path = posixpath.relpath(path.removeprefix("docs/"), here)
+        else:  # a copy under repo/
+            path = posixpath.relpath(f"repo/{path}", here)
+        return f"]({path}{match.group(2) or ''})"
 
     return _LINK.sub(rewrite, markdown)
