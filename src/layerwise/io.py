@@ -41,6 +41,7 @@ import numpy as np
 from layerwise import _archive, _loadcheck, io_sklearn
 from layerwise import optimizers as _optimizers
 from layerwise._files import atomic_write
+from layerwise._validation import all_finite
 from layerwise.datasets import StandardScaler
 from layerwise.layers import Dense, get_layer_class
 from layerwise.model import Sequential
@@ -186,7 +187,7 @@ def _numeric(value: Any, what: str) -> np.ndarray:
     arr = np.asarray(value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{what} has dtype {arr.dtype}; only numeric arrays can be saved")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if not all_finite(arr):
         # load refuses such a file: refuse to write it rather than keep a model nobody can open
         raise ValueError(
             f"{what} holds NaN or infinity (the training diverged?); restore finite weights "
@@ -234,7 +235,7 @@ def _read(
                 raise _invalid(exc, where) from None
             arrays = {name: _archive.read_array(zf, members[name], where) for name in wanted}
     for name, arr in arrays.items():
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        if not all_finite(arr):
             raise ValueError(
                 f"{where}: entry {name!r} holds NaN or infinity; the model diverged before it "
                 "was saved or the file was tampered with; refusing to load it"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from layerwise._validation import all_finite
+
 __all__ = ["prepare", "with_rows", "check_output"]
 
 
@@ -75,11 +77,11 @@ def _as_float(y, dtype) -> np.ndarray:
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y must be numeric, got an array of dtype {y.dtype}")
-    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or infinity; remove or impute those targets")
     with np.errstate(over="ignore"):  # float64 beyond float32's range: reported below
         Y = y.astype(dtype, copy=False)
-    if not np.all(np.isfinite(Y)):
+    if not all_finite(Y):
+        if not all_finite(y):
+            raise ValueError("y contains NaN or infinity; remove or impute those targets")
         raise ValueError(
             f"y has values too large for {np.dtype(dtype).name}; scale the targets or use "
             "dtype='float64'"
@@ -95,7 +97,7 @@ def _cce(y, units: int, dtype) -> np.ndarray:
         if y_arr.dtype.kind not in "biuf":
             raise TypeError(f"y must be numeric labels, got an array of dtype {y_arr.dtype}")
         if y_arr.dtype.kind == "f":
-            if not np.all(np.isfinite(y_arr)):
+            if not all_finite(y_arr):
                 raise ValueError("y contains NaN or infinity; remove those samples")
             if np.any(y_arr != np.round(y_arr)):
                 raise ValueError("loss 'cce' needs integer class labels; y has fractions")

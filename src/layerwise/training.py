@@ -25,7 +25,13 @@ from layerwise import optimizers as _optimizers
 from layerwise import schedules as _schedules
 from layerwise._files import atomic_write
 from layerwise._threads import ThreadChooser
-from layerwise._validation import check_positive, check_range, check_same_length, check_X
+from layerwise._validation import (
+    all_finite,
+    check_positive,
+    check_range,
+    check_same_length,
+    check_X,
+)
 
 __all__ = ["Callback", "History", "DivergenceError", "fit", "train_on_batch", "clip_grad_norm"]
 
@@ -340,7 +346,7 @@ def _batch_end(cbs: list[Callback], guard: _Guard, batch: int, loss: float, n: i
 
 def _finish(model, run: _Run, history: History, guard: _Guard, first_epoch: int) -> None:
     """After the last epoch: weights still finite, the run's events, ``on_train_end``."""
-    if not all(np.isfinite(p).all() for p in model.parameters().values()):
+    if not all(all_finite(p) for p in model.parameters().values()):
         guard.diverged(model.epochs_trained, history, run.opt.lr, older=False)
     history.events = [e for e in model.events if e["epoch"] >= first_epoch]
     for cb in run.callbacks:
