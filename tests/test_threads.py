@@ -1,4 +1,5 @@
-"""ThreadChooser: BLAS threads chosen by measurement, without timing anything.
+"""ThreadChooser (``fit(threads="auto")``): BLAS threads chosen by measurement, tested
+without timing anything; and fit's default, which leaves the threads alone.
 
 The chooser reads time through an injected clock; these tests advance a fake clock by a
 cost that depends on the thread count applied, so each scenario (a quiet machine, a busy
@@ -56,7 +57,7 @@ def train(chooser: ThreadChooser, clock: FakeClock, cost, batches: int, start: i
 
 def make(**kw) -> tuple[ThreadChooser, FakeClock]:
     clock = FakeClock()
-    return ThreadChooser(None, clock=clock, cores=2, environ={}, **kw), clock
+    return ThreadChooser("auto", clock=clock, cores=2, environ={}, **kw), clock
 
 
 def busy(threads, i):  # one core taken: two threads wait for it
@@ -163,45 +164,6 @@ def test_a_load_that_goes_away_is_seen_by_the_periodic_recheck():
         seen = train(chooser, clock, quiet, n, start=20)
     assert chooser.threads == 2 and chooser.checks == 2
     assert seen[-10:] == [2] * 10
-
-
-def test_a_fit_moments_later_starts_from_the_last_choice(monkeypatch):
-    clock = FakeClock()
-    monkeypatch.setattr(_threads, "_REAL_CLOCK", clock)  # as if it were the real clock
-    monkeypatch.setattr(_threads, "_RECENT", {})
-    first = ThreadChooser(None, cores=2, environ={})
-    with first:
-        train(first, clock, quiet, 20)
-    assert first.threads == 2 and first.checks == 1
-    clock.t += 0.5
-    second = ThreadChooser(None, cores=2, environ={})
-    with second:
-        seen = train(second, clock, quiet, 20)
-    assert set(seen) == {2} and second.checks == 0
-    assert second.reason == "measured by the previous fit"
-    clock.t += _threads.RECHECK_MAX_S  # later than its re-check (at every core): measured
-    third = ThreadChooser(None, cores=2, environ={})
-    with third:
-        seen = train(third, clock, busy, 20)
-    assert seen[:3] == [1, 1, 2] and third.checks == 1 and third.threads == 1
-
-
-def test_fits_further_apart_than_the_recheck_still_space_their_measurements(monkeypatch):
-    # fits 4 s apart (a benchmark alternating contenders): each one's measurement is the
-    # previous choice's re-check, so a confirmation doubles the interval as within one fit
-    clock = FakeClock()
-    monkeypatch.setattr(_threads, "_REAL_CLOCK", clock)
-    monkeypatch.setattr(_threads, "_RECENT", {})
-    checks = []
-    for _ in range(4):
-        chooser = ThreadChooser(None, cores=2, environ={})
-        with chooser:
-            train(chooser, clock, busy, 20)
-        checks.append(chooser.checks)
-        clock.t += 4.0
-    assert chooser.threads == 1
-    # measured (3 s to the next), measured again and confirmed (6 s), then within it
-    assert checks == [1, 1, 0, 1]
 
 
 def test_every_core_is_rechecked_rarely_one_thread_soon():
@@ -329,7 +291,7 @@ def test_restored_after_an_exception_mid_measurement():
 def test_an_environment_variable_wins():
     clock = FakeClock()
     before = blas_counts()
-    with ThreadChooser(None, clock=clock, cores=2, environ={"OPENBLAS_NUM_THREADS": "1"}) as c:
+    with ThreadChooser("auto", clock=clock, cores=2, environ={"OPENBLAS_NUM_THREADS": "1"}) as c:
         seen = train(c, clock, busy, 20)
     assert set(seen) == {before[0]} and c.checks == 0
     assert c.reason == "set by the environment (OPENBLAS_NUM_THREADS=1): left as is"
@@ -381,20 +343,20 @@ def test_threadpool_limits_is_seen_even_if_layerwise_was_first_imported_inside_i
 
 def test_one_core_has_nothing_to_choose():
     clock = FakeClock()
-    with ThreadChooser(None, clock=clock, cores=1, environ={}) as chooser:
+    with ThreadChooser("auto", clock=clock, cores=1, environ={}) as chooser:
         train(chooser, clock, busy, 20)
     assert chooser.checks == 0 and chooser.reason == "one core available: nothing to choose"
 
 
 @pytest.mark.parametrize("bad", [0, -2])
 def test_bad_thread_counts_are_refused(bad):
-    with pytest.raises(ValueError, match=rf"threads must be at least 1, got {bad}; .*None"):
+    with pytest.raises(ValueError, match=rf"threads must be at least 1, got {bad}; .*'auto'"):
         ThreadChooser(bad)
 
 
-@pytest.mark.parametrize("bad", [1.5, "2", True])
+@pytest.mark.parametrize("bad", [1.5, "2", True, "fast"])
 def test_thread_counts_of_the_wrong_type_are_refused(bad):
-    with pytest.raises(TypeError, match=r"threads must be an int or None, got"):
+    with pytest.raises(TypeError, match=r"threads must be an int, 'auto' or None, got"):
         ThreadChooser(bad)
 
 
@@ -438,14 +400,42 @@ def test_fit_applies_threads_and_records_it_and_restores():
     assert blas_counts() == before
 
 
-@needs_wiring
-def test_fit_default_records_a_reason_and_restores():
+def test_fit_by_default_leaves_the_threads_as_they_are():
     X, y = _data()
     before = blas_counts()
     model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
-    history = model.fit(X, y, loss="bce", epochs=3, verbose=False)
+    spy = CountsDuringFit()
+    history = model.fit(X, y, loss="bce", epochs=3, batch_size=16, callbacks=[spy], verbose=False)
+    assert history.params["threads"] is None
+    assert spy.counts and all(c == before for c in spy.counts)
+    assert blas_counts() == before
+
+
+def test_auto_records_its_reason_and_restores():
+    X, y = _data()
+    before = blas_counts()
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    history = model.fit(X, y, loss="bce", epochs=3, threads="auto", verbose=False)
     assert set(history.params["threads"]) == {"threads", "reason", "checks", "ms_per_batch"}
     assert blas_counts() == before
+
+
+def test_no_module_state_carries_a_choice_from_one_fit_to_the_next():
+    # a chooser measures its own run: nothing at module level remembers the last choice
+    state = {
+        k: v
+        for k, v in vars(_threads).items()
+        if isinstance(v, dict | list) and not k.startswith("__")
+    }
+    # the BLAS defaults read at import (a fact of the process), and the choosers running now
+    assert set(state) == {"_DEFAULTS", "_ACTIVE"} and state["_ACTIVE"] == [], state
+    first, clock = make()
+    with first:
+        train(first, clock, quiet, 20)
+    second, clock2 = make()
+    with second:
+        seen = train(second, clock2, quiet, 20)
+    assert seen[0] == 1 and second.checks == 1  # measured afresh, from one thread
 
 
 @needs_wiring
@@ -465,7 +455,7 @@ def test_fit_leaves_an_environment_choice_alone():
         "import numpy as np, layerwise as lw, json\n"
         "X = np.random.default_rng(0).standard_normal((64, 3)); y = (X[:, 0] > 0) * 1\n"
         "m = lw.mlp(3, [4], 1, output_activation='sigmoid', seed=0)\n"
-        "h = m.fit(X, y, loss='bce', epochs=2, verbose=False)\n"
+        "h = m.fit(X, y, loss='bce', epochs=2, threads='auto', verbose=False)\n"
         "print(json.dumps(h.params['threads']))\n"
     )
     env = {k: v for k, v in __import__("os").environ.items() if k not in _threads.ENV_VARS}
@@ -480,36 +470,6 @@ def test_fit_leaves_an_environment_choice_alone():
 # -- predict on large inputs ------------------------------------------------------------------
 
 
-def test_predict_in_chunks_gives_every_row_and_restores_threads():
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((10_001, 3))
-    before = blas_counts()
-    sizes = []
-
-    def forward(xb):
-        sizes.append(len(xb))
-        return np.stack([xb.sum(axis=1), xb[:, 0] * 2], axis=1)  # row by row: exact oracle
-
-    out = _threads.predict_in_chunks(forward, X, rows=1000)
-    np.testing.assert_array_equal(out, forward(X))
-    assert sizes[:-1] == [1000] * 10 + [1]
-    assert blas_counts() == before
-
-
-def test_predict_and_fit_remember_their_choices_apart(monkeypatch):
-    clock = FakeClock()
-    monkeypatch.setattr(_threads, "_REAL_CLOCK", clock)
-    monkeypatch.setattr(_threads, "_RECENT", {})
-    fit_chooser = ThreadChooser(None, cores=2, environ={})
-    with fit_chooser:
-        train(fit_chooser, clock, quiet, 20)
-    predict_chooser = ThreadChooser(None, cores=2, environ={}, kind="predict")
-    with predict_chooser:
-        seen = train(predict_chooser, clock, busy, 10)
-    assert seen[:3] == [1, 1, 2] and predict_chooser.checks == 1  # measured afresh
-    assert set(_threads._RECENT) == {("fit", 2), ("predict", 2)}
-
-
 @needs_wiring
 def test_a_first_fit_inside_threadpool_limits_is_left_alone():
     if max(blas_counts()) < 2:
@@ -520,7 +480,7 @@ def test_a_first_fit_inside_threadpool_limits_is_left_alone():
         "X = np.random.default_rng(0).standard_normal((64, 3)); y = (X[:, 0] > 0) * 1\n"
         "m = lw.mlp(3, [4], 1, output_activation='sigmoid', seed=0)\n"
         "with threadpool_limits(limits=1, user_api='blas'):  # fit's first import: in here\n"
-        "    h = m.fit(X, y, loss='bce', epochs=2, verbose=False)\n"
+        "    h = m.fit(X, y, loss='bce', epochs=2, threads='auto', verbose=False)\n"
         "print(json.dumps(h.params['threads']))\n"
     )
     env = {k: v for k, v in __import__("os").environ.items() if k not in _threads.ENV_VARS}
@@ -530,29 +490,9 @@ def test_a_first_fit_inside_threadpool_limits_is_left_alone():
     assert got["threads"] == 1 and got["reason"].startswith("held to 1 outside fit")
 
 
-@needs_wiring
-def test_the_progress_bar_shows_the_threads(capsys):
+def test_the_progress_bar_says_nothing_of_threads(capsys):
     X, y = _data()
     model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
     model.fit(X, y, loss="bce", epochs=2, threads=1, verbose=True)
-    assert "threads=1 (set)" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("rows, chunked", [(32_767, False), (32_768, True)])
-def test_predict_chunks_many_rows_and_chooses_threads_over_them(monkeypatch, rows, chunked):
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((rows, 3))
-    model = lw.mlp(3, [8], 2, output_activation="softmax", seed=0)
-    calls = []
-    real = _threads.predict_in_chunks
-
-    def spy(forward, X):
-        calls.append(len(X))
-        return real(forward, X)
-
-    monkeypatch.setattr(_threads, "predict_in_chunks", spy)
-    before = blas_counts()
-    out = model.predict(X)
-    assert calls == ([rows] if chunked else [])
-    np.testing.assert_allclose(out, model.forward(X)[0], rtol=1e-6, atol=1e-7)
-    assert blas_counts() == before
+    err = capsys.readouterr().err
+    assert "loss=" in err and "threads" not in err

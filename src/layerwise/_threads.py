@@ -1,4 +1,10 @@
-"""BLAS threads for a training run, chosen by measurement.
+"""BLAS threads for a training run, chosen by measurement: ``fit(threads="auto")``, an opt-in.
+
+By default ``fit`` leaves BLAS's threads as they are (one per core, or what the caller set
+with threadpoolctl or an environment variable): the thread count changes the last bits of a
+matrix product, and a count chosen by timing depends on what else the machine is running, so
+only a fixed count keeps the promise that the same seed gives the same run bit for bit.
+``threads="auto"`` trades that for speed on a busy machine, as measured below.
 
 On a busy machine OpenBLAS's threads spin while they wait for a core that is not free: the
 MNIST-shaped fit took 3.3x as long at two threads as at one with one core kept busy, while on
@@ -51,9 +57,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
-__all__ = ["PREDICT_ROWS", "ThreadChooser", "available_cores", "predict_in_chunks"]
+__all__ = ["ThreadChooser", "available_cores", "check_threads"]
 
 # the variables BLAS and OpenMP libraries read at start-up; any of them set means the user chose
 ENV_VARS = (
@@ -114,10 +118,7 @@ _CONTROLLER = _blas_controller()
 _DEFAULTS = _counts(_CONTROLLER)
 _LOCK = threading.Lock()
 _ACTIVE: list[ThreadChooser] = []  # choosers inside their ``with`` (fits in other threads)
-_REAL_CLOCK = time.perf_counter  # only its measurements are remembered across fits
-# the last measured choice, keyed by (kind, cores) (a training batch and a prediction chunk
-# are different work): (threads, its batch time, next re-check, re-check interval)
-_RECENT: dict[tuple[str, int], tuple[int, float, float, float]] = {}
+_REAL_CLOCK = time.perf_counter
 
 
 def _mean_but_slowest(times: list[float]) -> float:
@@ -127,19 +128,18 @@ def _mean_but_slowest(times: list[float]) -> float:
     return (sum(times) - max(times)) / (len(times) - 1)
 
 
-def _check_threads(threads: Any) -> int | None:
-    if threads is None:
-        return None
+def check_threads(threads: Any) -> int | str | None:
+    """``fit``'s ``threads``: None (as they are), an int >= 1, or ``"auto"``."""
+    if threads is None or threads == "auto":
+        return threads
+    hint = (
+        "pass a number of BLAS threads such as threads=1, 'auto' to choose by measurement, "
+        "or None to leave them as they are"
+    )
     if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
-        raise TypeError(
-            f"threads must be an int or None, got {type(threads).__name__} {threads!r}; "
-            "pass a number of BLAS threads such as threads=1, or None to choose by measurement"
-        )
+        raise TypeError(f"threads must be an int, 'auto' or None, got {threads!r}; {hint}")
     if threads < 1:
-        raise ValueError(
-            f"threads must be at least 1, got {threads}; pass a number of BLAS threads such "
-            "as threads=1, or None to choose by measurement"
-        )
+        raise ValueError(f"threads must be at least 1, got {threads}; {hint}")
     return int(threads)
 
 
@@ -148,8 +148,8 @@ class ThreadChooser:
 
     Parameters
     ----------
-    threads : int or None
-        None: chosen by measurement (unless the caller fixed it another way, see the module
+    threads : int or "auto"
+        "auto": chosen by measurement (unless the caller fixed it another way, see the module
         docstring); an int >= 1: exactly that many threads for the run.
     clock : callable, optional
         Returns seconds as a float; ``time.perf_counter`` unless a test injects another.
@@ -157,9 +157,6 @@ class ThreadChooser:
         The largest count tried; the process's available cores by default.
     environ : mapping, optional
         Where the thread variables are looked up; ``os.environ`` by default.
-    kind : str, default "fit"
-        What is timed ("fit": training batches, "predict": prediction chunks); a choice is
-        remembered for the next chooser of the same kind only.
 
     Attributes
     ----------
@@ -173,14 +170,14 @@ class ThreadChooser:
 
     def __init__(
         self,
-        threads: int | None = None,
+        threads: int | str = "auto",
         *,
         clock: Callable[[], float] | None = None,
         cores: int | None = None,
         environ: Mapping[str, str] | None = None,
-        kind: str = "fit",
     ) -> None:
-        self.requested = _check_threads(threads)
+        checked = check_threads(threads)
+        self.requested = None if checked in (None, "auto") else int(checked)
         self.threads: int | None = self.requested
         self.reason = "not started"
         self.checks = 0
@@ -188,7 +185,6 @@ class ThreadChooser:
         self._clock = _REAL_CLOCK if clock is None else clock
         self._cores = available_cores() if cores is None else int(cores)
         self._environ = os.environ if environ is None else environ
-        self._key = (kind, self._cores)
         self._controller = _CONTROLLER
         self._saved: list[int] = []
         self._owner = False
@@ -202,7 +198,6 @@ class ThreadChooser:
         self._next_check = 0.0
         self._interval = RECHECK_S
         self._before: int | None = None  # the choice a measurement re-checks, if any
-        self._last: int | None = None  # the previous fit's choice, when its re-check is due
 
     # -- entering and leaving: apply the caller's choice or decide to measure ----------------
 
@@ -246,18 +241,10 @@ class ThreadChooser:
         ]
 
     def _start(self) -> None:
-        recent = _RECENT.get(self._key) if self._clock is _REAL_CLOCK else None
-        if recent is not None and self._clock() < recent[2]:
-            # a fit moments ago measured this machine: start from its choice (repeated short
-            # fits, fit(epochs=1) in a loop); slow batches or the re-check correct it
-            self._apply(recent[0])
-            self._ref, self._next_check, self._interval = recent[1:]
-            self.reason = "measured by the previous fit"
-        else:  # the first batch runs at one thread: never much worse, and sizes the work
-            if recent is not None:  # its re-check is due: this fit's measurement is it
-                self._last, self._interval = recent[0], recent[3]
-            self._apply(1)
-            self.reason = "measuring"
+        # the first batch runs at one thread: never much worse, and sizes the work. Nothing
+        # is remembered from an earlier fit: each run measures its own machine.
+        self._apply(1)
+        self.reason = "measuring"
 
     def __exit__(self, *exc: Any) -> None:
         self._timing = False
@@ -321,7 +308,7 @@ class ThreadChooser:
     def _measure(self) -> None:
         # alternate, one thread first: the plan is popped from its end
         self._plan = [self._cores, 1] * TRIAL_ROUNDS
-        self._before = self.threads if self._ref else self._last
+        self._before = self.threads if self._ref else None
         self._samples = {}
         self._window.clear()
         self.checks += 1
@@ -345,8 +332,6 @@ class ThreadChooser:
             same = best == self._before
             self._interval = min(2 * self._interval, RECHECK_MAX_S) if same else RECHECK_S
         self._next_check = now + self._interval
-        if self._clock is _REAL_CLOCK:
-            _RECENT[self._key] = (best, self._ref, self._next_check, self._interval)
         self.reason = (
             f"measured: {one * 1e3:.3g} ms per batch at 1 thread, {many * 1e3:.3g} ms at "
             f"{self._cores}"
@@ -389,39 +374,3 @@ class ThreadChooser:
         else:
             how = "as is"
         return {"threads": f"{self.threads} ({how})"}
-
-
-PREDICT_ROWS = 4096  # rows per chunk when predict chooses threads over an input of many chunks
-
-
-def predict_in_chunks(
-    forward: Callable[[np.ndarray], np.ndarray], X: np.ndarray, *, rows: int = PREDICT_ROWS
-) -> np.ndarray:
-    """``forward(X)`` computed ``rows`` rows at a time, the BLAS threads chosen over the chunks.
-
-    For ``predict`` on large inputs: the chunks are timed as training batches are (a
-    :class:`ThreadChooser` of kind "predict"), so a busy machine gets one thread.
-
-    Parameters
-    ----------
-    forward : callable
-        Maps an array of shape (k, n_features) to the outputs, shape (k, n_outputs).
-    X : ndarray of shape (n_samples, n_features)
-    rows : int, default PREDICT_ROWS
-
-    Returns
-    -------
-    ndarray of shape (n_samples, n_outputs)
-        Written chunk by chunk into one array (no concatenation copy).
-    """
-    chooser = ThreadChooser(None, kind="predict")
-    out = None
-    with chooser:
-        for start in range(0, len(X), rows):
-            chooser.before_batch()
-            part = forward(X[start : start + rows])
-            chooser.after_batch()
-            if out is None:
-                out = np.empty((len(X), *part.shape[1:]), dtype=part.dtype)
-            out[start : start + len(part)] = part
-    return out

@@ -24,9 +24,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
-from layerwise._validation import Buffered, check_allocation, check_positive, check_range
+from layerwise._array_api import array_namespace
+from layerwise._validation import check_allocation, check_positive, check_range
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
+
+Array = Any  # an array of any Array API library (NumPy unless the model was moved)
 
 
 class Cache(NamedTuple):
@@ -37,35 +40,33 @@ class Cache(NamedTuple):
     new exponential.
     """
 
-    A_prev: np.ndarray
-    W: np.ndarray
-    b: np.ndarray
-    Z: np.ndarray
-    A: np.ndarray
+    A_prev: Array
+    W: Array
+    b: Array
+    Z: Array
+    A: Array
 
 
 class Grads(NamedTuple):
     """Gradients of a Dense layer: ``dW`` shaped like ``W``, ``db`` shaped like ``b``."""
 
-    dW: np.ndarray
-    db: np.ndarray
+    dW: Array
+    db: Array
 
 
-@functools.lru_cache(maxsize=16)
-def _ones(n: int, dtype: np.dtype) -> np.ndarray:
-    ones = np.ones(n, dtype)
-    ones.flags.writeable = False  # shared by every call for this n and dtype
-    return ones
+@functools.lru_cache(maxsize=32)
+def _ones(xp: Any, n: int, dtype: Any, device: Any) -> Array:
+    return xp.ones(n, dtype=dtype, device=device)  # never written: shared by every call
 
 
-def _column_sums(dZ: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``db = dZ.sum(axis=0)`` as the product ``ones @ dZ``: a BLAS matrix-vector product
-    is up to 10x faster than NumPy's reduction over the rows of a narrow array (13 us
-    against 1.2 us for 1000 x 4 here), and sums the same terms."""
-    return np.matmul(_ones(len(dZ), dZ.dtype), dZ, out=out)
+def column_sums(dZ: Array) -> Array:
+    """``db = sum of dZ over its rows``, as the product ``ones @ dZ``: a matrix-vector
+    product is up to 10x faster than NumPy's reduction over the rows of a narrow array
+    (1.2 us against 13 us for 1000 x 4 here), and sums the same terms."""
+    return _ones(array_namespace(dZ), dZ.shape[0], dZ.dtype, dZ.device) @ dZ
 
 
-class Layer(Buffered):
+class Layer:
     """Base class of every layer.
 
     Subclasses define ``param_names`` (the attributes that hold learnable arrays, in the
@@ -83,7 +84,6 @@ class Layer(Buffered):
     """
 
     param_names: tuple[str, ...] = ()
-    buffer_args = {"forward": ("out",), "backward": ("out", "dA_prev_out")}  # see Buffered
 
     def __init__(self) -> None:
         self.name: str | None = None
@@ -103,26 +103,23 @@ class Layer(Buffered):
         self.n_in = n_in
 
     def forward(
-        self, A_prev: np.ndarray, *, training: bool = False,
-        rng: np.random.Generator | None = None, out: Any = None,
-    ) -> tuple[np.ndarray, Any]:  # fmt: skip
-        """Return the output (n, units) and the cache; ``out`` is an earlier cache whose
-        arrays may be reused (a hint: layers without buffers ignore it)."""
+        self, A_prev: Array, *, training: bool = False, rng: np.random.Generator | None = None
+    ) -> tuple[Array, Any]:
+        """Return the output (n, units) and the cache that ``backward`` needs."""
         raise NotImplementedError
 
     def backward(
-        self, dA: np.ndarray, cache: Any, *, need_dA_prev: bool = True, out: Any = None,
-        dA_prev_out: np.ndarray | None = None,
-    ) -> tuple[np.ndarray | None, Any]:  # fmt: skip
-        """Return ``dA_prev`` (n, n_in) or None and the grads; ``out`` (earlier grads) and
-        ``dA_prev_out`` are arrays that may be reused (layers without buffers ignore them)."""
+        self, dA: Array, cache: Any, *, need_dA_prev: bool = True
+    ) -> tuple[Array | None, Any]:
+        """Return ``dA_prev`` (n, n_in), or None when not ``need_dA_prev``, and the grads
+        (a named tuple with one field per parameter, or None without parameters)."""
         raise NotImplementedError
 
-    def params(self) -> dict[str, np.ndarray]:
+    def params(self) -> dict[str, Array]:
         """The learnable arrays by name (empty for parameter-free layers)."""
         return {p: getattr(self, p) for p in self.param_names}
 
-    def buffers(self) -> dict[str, np.ndarray]:
+    def buffers(self) -> dict[str, Array]:
         """Arrays that are state but not learned (e.g. running statistics); saved with the
         model. Empty by default."""
         return {}
@@ -185,9 +182,13 @@ class Dense(Layer):
     param_names = ("W", "b")
 
     def __init__(
-        self, units: int, activation: str | activations.Activation | None = "relu", *,
-        init: str | Any | None = None, l2: float = 0.0,
-    ) -> None:  # fmt: skip
+        self,
+        units: int,
+        activation: str | activations.Activation | None = "relu",
+        *,
+        init: str | Any | None = None,
+        l2: float = 0.0,
+    ) -> None:
         super().__init__()
         self._units = check_positive(units, "units", integer=True)
         self.l2 = l2
@@ -226,49 +227,27 @@ class Dense(Layer):
         self.W, self.b = W, b
         self.n_in, self._units = W.shape
 
-    def forward(self, A_prev, *, training=False, rng=None, out=None):
-        """Return ``A`` (n, units) and a :class:`Cache`.
-
-        ``out``, optional: an earlier :class:`Cache` of this layer whose ``Z`` and ``A``
-        arrays receive the new values when their shape fits (the training loop passes the
-        previous batch's, so that a step allocates almost nothing).
-        """
-        act, Zbuf, Abuf = self.activation, None, None
-        if out is not None and out.Z.shape == (A_prev.shape[0], self._units):
-            Zbuf, Abuf = out.Z, out.A  # (same dtype: made by this layer)
-        Z = np.matmul(A_prev, self.W, out=Zbuf)
+    def forward(self, A_prev, *, training=False, rng=None):
+        """Return ``A`` (n, units) and a :class:`Cache` ``(A_prev, W, b, Z, A)``."""
+        Z = A_prev @ self.W
         Z += self.b
-        A = act.forward(Z, out=Abuf) if Abuf is not None and act.buffered else act.forward(Z)
+        A = self.activation.forward(Z)
         return A, Cache(A_prev, self.W, self.b, Z, A)
 
-    def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
-        """From ``dA`` (n, units) return ``dA_prev`` (n, n_in) or None, and :class:`Grads`.
+    def backward(self, dA, cache, *, need_dA_prev=True):
+        """From ``dA`` (n, units) return ``dA_prev`` (n, n_in) or None, and :class:`Grads`."""
+        dZ = self.activation.backward(dA, cache.Z, cache.A)
+        return self.backward_linear(dZ, cache, need_dA_prev=need_dA_prev)
 
-        ``out``, optional: earlier :class:`Grads` of this layer to write ``dW`` and ``db``
-        into, and ``dA_prev_out`` an array for ``dA_prev`` (each used when its shape fits).
-        Passing ``out`` also allows the step to overwrite ``dA`` and ``cache.Z``, which the
-        training loop never reads again (they become ``dZ`` and scratch).
-        """
-        kw = {"inplace": True} if out is not None and self.activation.buffered else {}
-        dZ = self.activation.backward(dA, cache.Z, cache.A, **kw)
-        return self.backward_linear(
-            dZ, cache, need_dA_prev=need_dA_prev, out=out, dA_prev_out=dA_prev_out
-        )
-
-    def backward_linear(self, dZ, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
-        """The linear part of backward, from ``dZ`` (n, units) already known."""
-        W = cache.W
-        if out is not None and out.dW.shape != W.shape:
-            out = None  # the layer changed shape since: new arrays
-        dW = np.matmul(cache.A_prev.T, dZ, out=out and out.dW)
+    def backward_linear(self, dZ, cache, *, need_dA_prev=True):
+        """The linear part of backward, from ``dZ = dL/dZ`` (n, units) already known (the
+        output layer's, fused with the loss)."""
+        dW = cache.A_prev.T @ dZ
         if self._l2:
-            dW += W * (2.0 * self._l2)
-        db = _column_sums(dZ, out=out and out.db)
-        if not need_dA_prev:  # the first layer's: never computed
-            return None, Grads(dW, db)
-        if dA_prev_out is not None and dA_prev_out.shape != cache.A_prev.shape:
-            dA_prev_out = None
-        return np.matmul(dZ, W.T, out=dA_prev_out), Grads(dW, db)
+            dW += cache.W * (2.0 * self._l2)
+        db = column_sums(dZ)
+        dA_prev = dZ @ cache.W.T if need_dA_prev else None  # the first layer's: not needed
+        return dA_prev, Grads(dW, db)
 
     def get_config(self):
         config = super().get_config()
@@ -283,7 +262,9 @@ class Dense(Layer):
 
     def penalty(self) -> float:
         """``l2 * sum(W**2)`` (0 when ``l2 = 0``)."""
-        return self._l2 * float(np.vdot(self.W, self.W)) if self._l2 else 0.0
+        if not self._l2:
+            return 0.0
+        return self._l2 * float(array_namespace(self.W).sum(self.W * self.W))
 
     def describe(self) -> str:
         return self.activation.name

@@ -19,26 +19,31 @@ Any other pair goes through ``loss.gradient`` and ``activation.backward``.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
 from layerwise import targets
-from layerwise._validation import Buffered, resolve
+from layerwise._array_api import array_namespace
+from layerwise._validation import resolve
 from layerwise.activations import Activation
 
 __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
 
+Array = Any  # an array of any Array API library, shape (n_samples, units)
 
-def _clip_probs(A: np.ndarray) -> np.ndarray:
+
+def _clip_probs(A: Array) -> Array:
     # log(0) = -inf: keep probabilities one machine epsilon inside (0, 1), the finest
-    # margin the dtype can represent near 1, so a saturated output gives a large finite loss.
-    # (maximum then minimum: np.clip's values, without its Python-level dispatch)
-    eps = np.finfo(A.dtype).eps
-    P = np.maximum(A, eps)
-    return np.minimum(P, 1.0 - eps, out=P)
+    # margin the dtype can represent near 1, so a saturated output gives a large finite loss
+    xp = array_namespace(A)
+    eps = xp.finfo(A.dtype).eps
+    return xp.minimum(xp.maximum(A, eps), 1.0 - eps)
 
 
-class Loss(Buffered):
+class Loss:
     """Base class for losses on prepared targets ``Y`` shaped like the output ``A``.
+
+    Subclasses implement ``value`` and ``gradient``; the three built-in losses also have
+    a fused gradient with their canonical output activation.
 
     Attributes
     ----------
@@ -53,33 +58,29 @@ class Loss(Buffered):
     fused_activation: str = ""
     fused_scale: float = 1.0  # dZ = fused_scale * (A - Y) / (the count the mean divides by)
     classification: bool = False
-    buffer_args = {"fused_gradient": ("out",)}  # see Buffered
 
-    def value(self, A: np.ndarray, Y: np.ndarray) -> float:
+    def value(self, A: Array, Y: Array) -> float:
         """Loss of outputs ``A`` (n_samples, units) against targets ``Y`` (same shape)."""
         raise NotImplementedError
 
-    def gradient(self, A: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    def gradient(self, A: Array, Y: Array) -> Array:
         """``dL/dA``, shape (n_samples, units), the 1/n of the mean included."""
         raise NotImplementedError
 
-    def fused_gradient(
-        self, A: np.ndarray, Y: np.ndarray, out: np.ndarray | None = None
-    ) -> np.ndarray:
-        """``dL/dZ`` for the fused output activation, shape (n_samples, units), written
-        into ``out`` when given (the training loop passes the output layer's dead ``Z``)."""
-        dZ = np.subtract(A, Y, out=out)
-        dZ *= A.dtype.type(self.fused_scale / self.count(A))
+    def fused_gradient(self, A: Array, Y: Array) -> Array:
+        """``dL/dZ`` for the fused output activation, shape (n_samples, units)."""
+        dZ = A - Y
+        dZ *= self.fused_scale / self.count(A)
         return dZ
 
-    def count(self, A: np.ndarray) -> int:
+    def count(self, A: Array) -> int:
         """What the mean divides by: every element of ``A`` (``cce``: every sample)."""
-        return A.size
+        return A.shape[0] * A.shape[1]
 
     def fuses_with(self, activation: Activation) -> bool:
         return activation.name == self.fused_activation
 
-    def prepare_targets(self, y, units: int, dtype) -> np.ndarray:
+    def prepare_targets(self, y, units: int, dtype) -> Any:
         """Validate ``y`` and return it as a float array of shape (n_samples, units); see
         :func:`layerwise.targets.prepare` (``y`` of shape (n_samples,) is accepted for a
         1-unit output and, for ``cce``, as integer class labels)."""
@@ -97,8 +98,9 @@ class MSE(Loss):
     fused_scale = 2.0
 
     def value(self, A, Y):
+        xp = array_namespace(A)
         d = A - Y
-        return float(np.vdot(d, d)) / d.size
+        return float(xp.sum(d * d)) / self.count(A)
 
     def gradient(self, A, Y):
         return self.fused_gradient(A, Y)
@@ -112,18 +114,18 @@ class BCE(Loss):
     classification = True
 
     def value(self, A, Y):
-        # Y log P + (1 - Y) log(1 - P), in place: three temporaries instead of seven
+        xp = array_namespace(A)
         P = _clip_probs(A)
-        L = np.log(P)
+        L = xp.log(P)
         L *= Y
-        Q = np.log1p(np.negative(P, out=P), out=P)
+        Q = xp.log1p(-P)
         Q *= 1.0 - Y
         L += Q
-        return -float(L.sum()) / A.size
+        return -float(xp.sum(L)) / self.count(A)
 
     def gradient(self, A, Y):
         P = _clip_probs(A)
-        return (P - Y) / (P * (1.0 - P)) * A.dtype.type(1.0 / A.size)
+        return (P - Y) / (P * (1.0 - P)) * (1.0 / self.count(A))
 
 
 class CCE(Loss):
@@ -139,22 +141,28 @@ class CCE(Loss):
     classification = True
 
     def value(self, A, Y):
-        L = np.log(_clip_probs(A))
+        xp = array_namespace(A)
+        L = xp.log(_clip_probs(A))
         L *= Y
-        return -float(L.sum()) / A.shape[0]
+        return -float(xp.sum(L)) / self.count(A)
 
     def gradient(self, A, Y):
-        return -Y / _clip_probs(A) * A.dtype.type(1.0 / A.shape[0])
+        return -Y / _clip_probs(A) * (1.0 / self.count(A))
 
     def count(self, A):
         return A.shape[0]
 
 
 _REGISTRY: dict[str, type[Loss]] = {c.name: c for c in (MSE, BCE, CCE)}
-_ALIASES = {"mean_squared_error": "mse", "binary_crossentropy": "bce",
-            "binary_cross_entropy": "bce", "categorical_crossentropy": "cce",
-            "categorical_cross_entropy": "cce", "cross_entropy": "cce",
-            "sparse_categorical_crossentropy": "cce"}  # fmt: skip
+_ALIASES = {
+    "mean_squared_error": "mse",
+    "binary_crossentropy": "bce",
+    "binary_cross_entropy": "bce",
+    "categorical_crossentropy": "cce",
+    "categorical_cross_entropy": "cce",
+    "cross_entropy": "cce",
+    "sparse_categorical_crossentropy": "cce",
+}
 
 
 def names() -> list[str]:

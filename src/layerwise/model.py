@@ -21,6 +21,7 @@ from layerwise import losses as _losses
 from layerwise import regularization  # noqa: F401 (registers Dropout, BatchNorm for from_config)
 from layerwise import surgery as _surgery
 from layerwise import targets as _targets
+from layerwise._array_api import array_namespace
 from layerwise._validation import (
     check_dtype,
     check_positive,
@@ -32,14 +33,6 @@ from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, restore, snapshot
 
 __all__ = ["Sequential"]
-
-
-class Gradients(list):
-    """What :meth:`Sequential.backward` returns: ``grads[i]`` for layer i (a plain list in
-    use). It also keeps, as ``dA``, the gradients that flowed between the layers, so that
-    passing it back as ``out=`` reuses those arrays too."""
-
-    dA: list[Any]
 
 
 class Sequential:
@@ -74,13 +67,25 @@ class Sequential:
     """
 
     # every attribute a model has: nothing can attach an undeclared one
-    __slots__ = ("dtype", "input_dim", "seed", "layers", "state", "scaler", "metadata",
-                 "_name_counter")  # fmt: skip
+    __slots__ = (
+        "dtype",
+        "input_dim",
+        "seed",
+        "layers",
+        "state",
+        "scaler",
+        "metadata",
+        "_name_counter",
+    )
 
     def __init__(
-        self, layers: Sequence[Layer] | None = None, *, input_dim: int | None = None,
-        seed: int | np.random.Generator | None = None, dtype: str = "float32",
-    ) -> None:  # fmt: skip
+        self,
+        layers: Sequence[Layer] | None = None,
+        *,
+        input_dim: int | None = None,
+        seed: int | np.random.Generator | None = None,
+        dtype: str = "float32",
+    ) -> None:
         self.dtype = check_dtype(dtype)
         self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
         self.state = TrainingState(rng=check_seed(seed))
@@ -142,8 +147,17 @@ class Sequential:
 
     # on-the-fly surgery (layerwise.surgery): each keeps the optimizer's state in step and
     # records the change in ``events``; all but prune return the model
-    def widen(self, i: int, units: int, noise: float = 0.0, *, init: str = "copy",
-              split: float = 0.0, data: Any = None, loss: Any = None) -> Sequential:  # fmt: skip
+    def widen(
+        self,
+        i: int,
+        units: int,
+        noise: float = 0.0,
+        *,
+        init: str = "copy",
+        split: float = 0.0,
+        data: Any = None,
+        loss: Any = None,
+    ) -> Sequential:
         """Grow hidden layer ``i`` to ``units``, keeping the function: :func:`.surgery.widen`."""
         _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
         return self
@@ -202,9 +216,8 @@ class Sequential:
         return X
 
     def forward(
-        self, X: Any, training: bool = False, *, out: list[Any] | None = None,
-        check_input: bool = True,
-    ) -> tuple[np.ndarray, list[Any]]:  # fmt: skip
+        self, X: Any, training: bool = False, *, check_input: bool = True
+    ) -> tuple[Any, list[Any]]:
         """Step 1: propagate X through every layer.
 
         Parameters
@@ -212,28 +225,22 @@ class Sequential:
         X : array-like of shape (n_samples, n_features)
         training : bool, default False
             True activates training-only behaviour (dropout, batch statistics).
-        out : list, optional
-            Caches of an earlier call, overwritten with this call's values where shapes
-            fit (``fit`` passes the previous batch's: a step allocates almost nothing).
         check_input : bool, default True
             False skips validating X (``fit`` checked the whole data once): X must be a
             2-D array of the model's dtype and width.
 
         Returns
         -------
-        A : ndarray of shape (n_samples, output_dim)
+        A : array of shape (n_samples, output_dim)
         caches : list
             ``caches[i]`` for layer i; for Dense a :class:`~layerwise.layers.Cache` with
             fields ``A_prev, W, b, Z, A``.
         """
         A = self.check_input(X) if check_input else X
-        if out is not None and len(out) != len(self.layers):
-            out = None  # from before a layer was inserted or removed: nothing to reuse
-        caches = []
         rng = self.state.rng
-        for i, layer in enumerate(self.layers):
-            kw = {"out": out[i]} if out and layer.buffered else {}
-            A, cache = layer.forward(A, training=training, rng=rng, **kw)
+        caches = []
+        for layer in self.layers:
+            A, cache = layer.forward(A, training=training, rng=rng)
             caches.append(cache)
         return A, caches
 
@@ -253,9 +260,8 @@ class Sequential:
         return loss.prepare_targets(y_arr, self.output_dim, self.dtype)
 
     def backward(
-        self, caches: list[Any], y: Any, loss: str | _losses.Loss, *,
-        out: list[Any] | None = None, check_input: bool = True,
-    ) -> list[Any]:  # fmt: skip
+        self, caches: list[Any], y: Any, loss: str | _losses.Loss, *, check_input: bool = True
+    ) -> list[Any]:
         """Step 2: gradients of the mean loss with respect to every parameter.
 
         Parameters
@@ -265,16 +271,13 @@ class Sequential:
         y : array-like of shape (n_samples,) or (n_samples, output_dim)
             Targets (class labels for ``cce``; 0/1 for ``bce``).
         loss : {"mse", "bce", "cce"} or Loss
-        out : list, optional
-            Grads of an earlier call, overwritten where shapes fit; the caches' ``Z`` then
-            serve as scratch (``fit`` never reads a batch's caches after this step).
         check_input : bool, default True
             False skips validation (``fit``): ``y`` must come from :meth:`prepare_targets`
             and ``loss`` be a Loss.
 
         Returns
         -------
-        grads : Gradients (a list)
+        grads : list
             ``grads[i]`` for layer i: for Dense a :class:`~layerwise.layers.Grads`, ``dW``
             and ``db`` shaped like ``W`` and ``b`` (None for layers without parameters).
         """
@@ -283,25 +286,16 @@ class Sequential:
             self._check_caches(caches)
             y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
         last = len(self.layers) - 1
-        if out is not None and len(out) != last + 1:
-            out = None  # from before a layer was inserted or removed
-        grads, dAs = Gradients([None] * (last + 1)), [None] * (last + 1)
-        reuse = getattr(out, "dA", dAs)
-        cache = caches[last]
-        fused = loss.fuses_with(self.layers[last].activation)
-        if not fused:
-            dA = loss.gradient(cache.A, y)
-        elif out and loss.buffered:  # the output's Z is dead once A is known: dZ takes it
-            dA = loss.fused_gradient(cache.A, y, out=cache.Z)
+        output = self.layers[last]
+        grads: list[Any] = [None] * (last + 1)
+        if loss.fuses_with(output.activation):  # dL/dZ of the output layer, exact and stable
+            dZ = loss.fused_gradient(caches[last].A, y)
+            dA, grads[last] = output.backward_linear(dZ, caches[last], need_dA_prev=last > 0)
         else:
-            dA = loss.fused_gradient(cache.A, y)  # dZ itself: the output's backward is linear
-        for i in range(last, -1, -1):
-            layer = self.layers[i]
-            step = layer.backward_linear if i == last and fused else layer.backward
-            kw = {"out": out[i], "dA_prev_out": reuse[i]} if out and layer.buffered else {}
-            dA, grads[i] = step(dA, caches[i], need_dA_prev=i > 0, **kw)
-            dAs[i] = dA
-        grads.dA = dAs
+            dA = loss.gradient(caches[last].A, y)
+            dA, grads[last] = output.backward(dA, caches[last], need_dA_prev=last > 0)
+        for i in range(last - 1, -1, -1):
+            dA, grads[i] = self.layers[i].backward(dA, caches[i], need_dA_prev=i > 0)
         return grads
 
     def _check_caches(self, caches: list[Any]) -> None:
@@ -326,14 +320,23 @@ class Sequential:
             raise ValueError(f"got {len(grads)} grads for {len(self.layers)} layers")
         pgs = self.param_grads(grads)
         for key, p, g in pgs:  # all checked before any is applied: no half-done update
-            if np.shape(g) != p.shape:
+            if tuple(getattr(g, "shape", ())) != tuple(p.shape):
                 raise ValueError(
-                    f"the gradient of {key} has shape {np.shape(g)} but the parameter has "
+                    f"the gradient of {key} has shape {getattr(g, 'shape', None)} but the "
+                    f"parameter has "
                     f"{p.shape}: the network changed shape since forward; run model.forward "
                     "and model.backward again"
                 )
         for _key, p, g in pgs:
             p -= lr * g
+
+    def assign(self, arrays: dict[str, Any]) -> None:
+        """Put new parameter arrays in place, by key ``"layer_name/param"`` (what an optimizer
+        step returns for a library whose arrays cannot change in place, such as JAX)."""
+        layers = {layer.name: layer for layer in self.layers}
+        for key, arr in arrays.items():
+            name, param = key.rsplit("/", 1)
+            setattr(layers[name], param, arr)
 
     def param_grads(self, grads: list[Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """``(key, param, grad)`` for every trainable parameter; key = "layer/param"."""
@@ -373,16 +376,11 @@ class Sequential:
         """
         batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
         X = self.check_input(X)
-        if batch_size is None and len(X) >= 32_768:  # 8 chunks of _threads.PREDICT_ROWS
-            # many rows: chunk by chunk, the BLAS threads chosen by timing the chunks
-            from layerwise._threads import predict_in_chunks
-
-            return predict_in_chunks(lambda xb: self.forward(xb, check_input=False)[0], X)
-        rows = batch_size or len(X)  # None: all of X as one batch
+        rows = batch_size or X.shape[0]  # None: all of X as one batch
         parts = [
-            self.forward(X[s : s + rows], check_input=False)[0] for s in range(0, len(X), rows)
+            self.forward(X[s : s + rows], check_input=False)[0] for s in range(0, X.shape[0], rows)
         ]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return parts[0] if len(parts) == 1 else array_namespace(X).concat(parts)
 
     def evaluate(self, X: Any, y: Any, loss: str | _losses.Loss) -> float:
         """Mean loss on (X, y) in inference mode, plus the layers' L2 penalty (as Keras:

@@ -42,6 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from layerwise._array_api import array_namespace
 from layerwise._validation import (
     check_declared,
     check_positive,
@@ -54,7 +55,7 @@ from layerwise._validation import (
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "names", "from_config"]
 
-ParamGrad = tuple[str, np.ndarray, np.ndarray]
+ParamGrad = tuple[str, Any, Any]  # (key, param, grad), arrays of any Array API library
 
 
 def _pair(v: Any, name: str) -> tuple[float, float]:
@@ -93,31 +94,32 @@ class Optimizer:
     state: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
     iterations: int = field(default=0, init=False)
     schedule: Any = field(default=None, init=False)
-    # work arrays shaped like the parameters, reused across steps (not state: never saved)
-    _scratch_arrays: dict[Any, np.ndarray] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         check_declared(self)
 
-    def step(self, params: Iterable[ParamGrad]) -> None:
-        """Update every ``param`` in place from its ``grad`` (one step of the rule)."""
+    def step(self, params: Iterable[ParamGrad]) -> dict[str, Any] | None:
+        """Update every ``param`` from its ``grad`` (one step of the rule), in place.
+
+        Returns None when every parameter was updated in place, else the new arrays of
+        those that were not, by key (an immutable library such as JAX): the caller puts
+        them in place of the old (``Sequential.assign``).
+        """
         self.iterations += 1
+        new = None
         for key, p, g in params:
             st = self.state.get(key)
             if st is None:
                 st = self.state[key] = {"step": np.zeros((), dtype=np.int64)}
             st["step"] += 1
-            self._update(key, p, g, st)
+            q = self._update(key, p, g, st)
+            if q is not p:
+                new = new or {}
+                new[key] = q
+        return new
 
-    def _update(self, key: str, p: np.ndarray, g: np.ndarray, state: dict) -> None:
+    def _update(self, key: str, p: Any, g: Any, state: dict) -> Any:
         raise NotImplementedError
-
-    def _scratch(self, p: np.ndarray) -> np.ndarray:
-        """A work array shaped like ``p``, reused across steps."""
-        buf = self._scratch_arrays.get((p.shape, p.dtype))
-        if buf is None:
-            buf = self._scratch_arrays[(p.shape, p.dtype)] = np.empty_like(p)
-        return buf
 
     def forget(self, *, prefix: str | None = None, key: str | None = None) -> None:
         """Drop the state of one parameter (``key``) or of all keys starting with ``prefix``."""
@@ -147,7 +149,7 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _decay(g: np.ndarray, p: np.ndarray, weight_decay: float) -> np.ndarray:
+def _decay(g: Any, p: Any, weight_decay: float) -> Any:
     """``g + wd * p`` in a new array (the caller's gradient is left alone), as torch."""
     return g + p * weight_decay if weight_decay else g
 
@@ -191,12 +193,14 @@ class SGD(Optimizer):
         if self.momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=p.dtype, copy=True)
+                buf = array_namespace(g).asarray(g, copy=True)
             else:
                 buf *= self.momentum
                 buf += g * (1.0 - self.dampening) if self.dampening else g
+            state["momentum_buffer"] = buf
             g = g + buf * self.momentum if self.nesterov else buf
         p -= g * self.lr
+        return p
 
     def __repr__(self) -> str:
         # the seed's plain update reads as such
@@ -230,30 +234,35 @@ class RMSprop(Optimizer):
     centered: bool = flag(False)
 
     def _update(self, key, p, g, state):
+        xp = array_namespace(p)
         g = _decay(g, p, self.weight_decay)
         if "square_avg" not in state:
-            state["square_avg"] = np.zeros_like(p)
+            state["square_avg"] = xp.zeros_like(p)
             if self.momentum:
-                state["momentum_buffer"] = np.zeros_like(p)
+                state["momentum_buffer"] = xp.zeros_like(p)
             if self.centered:
-                state["grad_avg"] = np.zeros_like(p)
+                state["grad_avg"] = xp.zeros_like(p)
         v = state["square_avg"]
         v *= self.alpha
         v += g * g * (1.0 - self.alpha)
+        state["square_avg"] = v
         if self.centered:
             ga = state["grad_avg"]
             ga += (g - ga) * (1.0 - self.alpha)  # torch's lerp
-            avg = np.sqrt(v - ga * ga)
+            state["grad_avg"] = ga
+            avg = xp.sqrt(v - ga * ga)
         else:
-            avg = np.sqrt(v)
+            avg = xp.sqrt(v)
         avg += self.eps
         if self.momentum:
             buf = state["momentum_buffer"]
             buf *= self.momentum
             buf += g / avg
+            state["momentum_buffer"] = buf
             p -= buf * self.lr
         else:
             p -= g / avg * self.lr
+        return p
 
 
 @dataclass(eq=False, repr=False)
@@ -288,34 +297,33 @@ class Adam(Optimizer):
             p *= 1.0 - self.lr * self.weight_decay
         elif not self.decoupled:
             g = _decay(g, p, self.weight_decay)
+        xp = array_namespace(p)
         if "exp_avg" not in state:
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
+            state["exp_avg"] = xp.zeros_like(p)
+            state["exp_avg_sq"] = xp.zeros_like(p)
             if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p)
+                state["max_exp_avg_sq"] = xp.zeros_like(p)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         t = int(state["step"])
-        # Every pass writes into one scratch array: on a 784x256 layer a temporary costs
-        # about as much as the arithmetic, and Adam is a third of an MNIST-sized step.
-        buf = self._scratch(p)
-        np.subtract(g, m, out=buf)  # torch's lerp: m + (1 - b1)(g - m)
-        buf *= 1.0 - b1
-        m += buf
-        np.multiply(g, g, out=buf)
-        buf *= 1.0 - b2
+        d = g - m  # torch's lerp: m + (1 - b1)(g - m)
+        d *= 1.0 - b1
+        m += d
+        g2 = g * g
+        g2 *= 1.0 - b2
         v *= b2
-        v += buf
+        v += g2
+        state["exp_avg"], state["exp_avg_sq"] = m, v
         if self.amsgrad:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
+            v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
         # torch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps); the same with sqrt(bc2)
         # moved into the constants, which saves a pass over v
         root_bc2 = math.sqrt(1.0 - b2**t)
-        np.sqrt(v, out=buf)
-        buf += self.eps * root_bc2
-        np.divide(m, buf, out=buf)
-        buf *= self.lr * root_bc2 / (1.0 - b1**t)
-        p -= buf
+        denom = xp.sqrt(v)
+        denom += self.eps * root_bc2
+        step = m / denom
+        step *= self.lr * root_bc2 / (1.0 - b1**t)
+        p -= step
+        return p
 
 
 @dataclass(eq=False, repr=False)
@@ -354,14 +362,17 @@ class Adagrad(Optimizer):
 
     def _update(self, key, p, g, state):
         g = _decay(g, p, self.weight_decay)
+        xp = array_namespace(p)
         if "sum" not in state:
-            state["sum"] = np.full_like(p, self.initial_accumulator_value)
+            state["sum"] = xp.full_like(p, self.initial_accumulator_value)
         s = state["sum"]
         s += g * g
+        state["sum"] = s
         clr = self.lr / (1.0 + (int(state["step"]) - 1) * self.lr_decay)
-        std = np.sqrt(s)
+        std = xp.sqrt(s)
         std += self.eps
         p -= g / std * clr
+        return p
 
 
 _CLASSES: dict[str, type[Optimizer]] = {c.name: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}

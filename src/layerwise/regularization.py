@@ -31,11 +31,12 @@ BatchNorm (PyTorch's ``nn.BatchNorm1d``) on ``A_prev`` (n, units), per column::
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from layerwise import activations
+from layerwise._array_api import array_namespace, device_of, is_numpy
 from layerwise._validation import check_positive, check_range
 from layerwise.layers import Layer, register_layer
 
@@ -46,7 +47,7 @@ class DropoutCache(NamedTuple):
     """The mask of a Dropout forward step, (n, units), already scaled by ``1/(1-rate)``;
     None in inference mode (or with rate 0)."""
 
-    mask: np.ndarray | None
+    mask: Any
 
 
 class _PassThrough(Layer):
@@ -83,19 +84,23 @@ class Dropout(_PassThrough):
         super().__init__()
         self.rate = check_range(rate, "rate", 0.0, 1.0)  # a probability in [0, 1)
 
-    def forward(self, A_prev, *, training=False, rng=None, out=None):
+    def forward(self, A_prev, *, training=False, rng=None):
         """Return ``A`` (n, units) and a :class:`DropoutCache`."""
         if not training or self.rate == 0.0:
             return A_prev, DropoutCache(None)
         if rng is None:
             raise ValueError("Dropout in training mode needs the model's Generator as rng")
-        dtype = A_prev.dtype
-        u = rng.random(A_prev.shape, dtype=dtype if dtype in (np.float32, np.float64) else None)
-        mask = (u >= self.rate).astype(dtype)
-        mask *= dtype.type(1.0 / (1.0 - self.rate))
+        xp = array_namespace(A_prev)
+        # drawn by the model's NumPy Generator whatever the array library, so that the
+        # same seed gives the same masks everywhere
+        dtype = np.float32 if A_prev.dtype == xp.float32 else np.float64
+        keep = rng.random(tuple(A_prev.shape), dtype=dtype) >= self.rate
+        mask = keep.astype(dtype) * dtype(1.0 / (1.0 - self.rate))
+        if not is_numpy(xp):
+            mask = xp.asarray(mask, device=device_of(A_prev))
         return A_prev * mask, DropoutCache(mask)
 
-    def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
+    def backward(self, dA, cache, *, need_dA_prev=True):
         """``dA_prev = dA * mask``; no parameters, so grads are None."""
         if not need_dA_prev:
             return None, None
@@ -119,19 +124,19 @@ class BatchNormCache(NamedTuple):
     normalised-and-scaled ``Y`` and the output ``A`` (n, units) for the activation's
     backward, and whether it ran in ``training`` mode."""
 
-    xhat: np.ndarray
-    inv_std: np.ndarray
-    gamma: np.ndarray
-    Y: np.ndarray
-    A: np.ndarray
+    xhat: Any
+    inv_std: Any
+    gamma: Any
+    Y: Any
+    A: Any
     training: bool
 
 
 class BatchNormGrads(NamedTuple):
     """Gradients of BatchNorm: ``dgamma`` and ``dbeta``, shaped (units,)."""
 
-    dgamma: np.ndarray
-    dbeta: np.ndarray
+    dgamma: Any
+    dbeta: Any
 
 
 @register_layer
@@ -191,9 +196,9 @@ class BatchNorm(_PassThrough):
     def buffers(self):
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
-    def forward(self, A_prev, *, training=False, rng=None, out=None):
+    def forward(self, A_prev, *, training=False, rng=None):
         """Return ``A`` (n, units) and a :class:`BatchNormCache`."""
-        dtype = A_prev.dtype
+        xp = array_namespace(A_prev)
         if training:
             n = A_prev.shape[0]
             if n < 2:
@@ -201,29 +206,29 @@ class BatchNorm(_PassThrough):
                     "BatchNorm needs at least 2 samples per batch in training mode, got 1; "
                     "use a larger batch_size"
                 )
-            mu = A_prev.mean(axis=0)
+            mu = xp.mean(A_prev, axis=0)
             xc = A_prev - mu
-            var = np.mean(xc * xc, axis=0)
-            inv_std = 1.0 / np.sqrt(var + dtype.type(self.eps))
-            m = dtype.type(self.momentum)
-            self.running_mean *= 1 - m
-            self.running_mean += m * mu
-            self.running_var *= 1 - m
-            self.running_var += (m * n / (n - 1)) * var
+            var = xp.mean(xc * xc, axis=0)
+            inv_std = 1.0 / xp.sqrt(var + self.eps)
+            # the running statistics are new arrays (JAX's cannot be written in place)
+            m = self.momentum
+            self.running_mean = self.running_mean * (1 - m) + mu * m
+            self.running_var = self.running_var * (1 - m) + var * (m * n / (n - 1))
         else:
             xc = A_prev - self.running_mean
-            inv_std = 1.0 / np.sqrt(self.running_var + dtype.type(self.eps))
+            inv_std = 1.0 / xp.sqrt(self.running_var + self.eps)
         xhat = xc * inv_std
         Y = xhat * self.gamma
         Y += self.beta
         A = self.activation.forward(Y)
         return A, BatchNormCache(xhat, inv_std, self.gamma, Y, A, training)
 
-    def backward(self, dA, cache, *, need_dA_prev=True, out=None, dA_prev_out=None):
+    def backward(self, dA, cache, *, need_dA_prev=True):
         """From ``dA`` (n, units) return ``dA_prev`` (n, units) and :class:`BatchNormGrads`."""
+        xp = array_namespace(dA)
         dY = self.activation.backward(dA, cache.Y, cache.A)
-        dgamma = np.sum(dY * cache.xhat, axis=0)
-        dbeta = dY.sum(axis=0)
+        dgamma = xp.sum(dY * cache.xhat, axis=0)
+        dbeta = xp.sum(dY, axis=0)
         dA_prev = None
         if need_dA_prev:
             dxhat = dY * cache.gamma
@@ -231,8 +236,8 @@ class BatchNorm(_PassThrough):
                 n = dY.shape[0]
                 # d xhat / d A_prev couples the batch through mu and var
                 dA_prev = dxhat * n
-                dA_prev -= dxhat.sum(axis=0)
-                dA_prev -= cache.xhat * np.sum(dxhat * cache.xhat, axis=0)
+                dA_prev -= xp.sum(dxhat, axis=0)
+                dA_prev -= cache.xhat * xp.sum(dxhat * cache.xhat, axis=0)
                 dA_prev *= cache.inv_std / n
             else:
                 dA_prev = dxhat * cache.inv_std

@@ -8,11 +8,14 @@ forward pass is spent on it.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +26,9 @@ import numpy as np
 from layerwise import metrics as _metrics
 from layerwise import optimizers as _optimizers
 from layerwise import schedules as _schedules
+from layerwise._array_api import array_namespace, device_of
 from layerwise._files import atomic_write
-from layerwise._threads import ThreadChooser
+from layerwise._threads import ThreadChooser, check_threads
 from layerwise._validation import (
     all_finite,
     check_positive,
@@ -33,7 +37,15 @@ from layerwise._validation import (
     check_X,
 )
 
-__all__ = ["Callback", "History", "DivergenceError", "fit", "train_on_batch", "clip_grad_norm"]
+__all__ = [
+    "Callback",
+    "History",
+    "DivergenceError",
+    "TrainingInterrupted",
+    "fit",
+    "train_on_batch",
+    "clip_grad_norm",
+]
 
 
 class Callback:
@@ -89,6 +101,58 @@ class DivergenceError(FloatingPointError):
     def __init__(self, message: str, *, epoch: int, history: History) -> None:
         super().__init__(message)
         self.epoch, self.history = epoch, history
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT), or SIGTERM where the program handles it, stopped ``fit`` at the end
+    of a batch: the model holds the weights of that last completed batch and a consistent
+    ``model.state``, so ``fit`` called again continues from there.
+
+    Attributes
+    ----------
+    signum : int
+        ``signal.SIGINT`` or ``signal.SIGTERM``.
+    epoch : int
+        Epochs completed (``model.epochs_trained``); the interrupted one is not counted.
+    history : History
+        What was recorded for the completed epochs of this call.
+    """
+
+    def __init__(self, message: str, *, signum: int, epoch: int, history: History) -> None:
+        super().__init__(message)
+        self.signum, self.epoch, self.history = signum, epoch, history
+
+
+class _Interrupts:
+    """Inside ``fit``: SIGINT (if Python's default handler has it) and SIGTERM (if the program
+    installed a Python handler for it) are held until the running batch ends, so that an
+    interrupt never leaves a half-applied update. A second signal interrupts at once."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._saved: dict[int, Any] = {}
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread receives signals
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            old = signal.getsignal(sig)
+            ours = old is signal.default_int_handler if sig == signal.SIGINT else callable(old)
+            if ours:
+                self._saved[sig] = old
+                signal.signal(sig, self._hold)
+        return self
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:  # the second one: at once
+            self.__exit__()
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, old in self._saved.items():
+            signal.signal(sig, old)
+        self._saved = {}
 
 
 @dataclass
@@ -236,16 +300,27 @@ def _interactive() -> bool:
 
 
 def fit(
-    model, X: Any, y: Any, *, loss: str = "mse",
-    optimizer: str | _optimizers.Optimizer | None = None, lr: float | None = None,
-    epochs: int = 100, batch_size: int | None = None, shuffle: bool = True,
-    validation_data: tuple[Any, Any] | None = None, validation_split: float = 0.0,
-    metrics: Sequence[str] | None = None, callbacks: Iterable[Callback] | None = (),
-    verbose: bool | str = "auto", schedule: _schedules.Schedule | None = None,
-    clipnorm: float | None = None, initial_epoch: int | None = None, threads: int | None = None,
-) -> History:  # fmt: skip
-    """Train ``model`` on (X, y) and return the :class:`History`. Every argument is checked
-    first: a refused call leaves the model and ``model.state`` exactly as they were.
+    model,
+    X: Any,
+    y: Any,
+    *,
+    loss: str = "mse",
+    optimizer: str | _optimizers.Optimizer | None = None,
+    lr: float | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float = 0.0,
+    metrics: Sequence[str] | None = None,
+    callbacks: Iterable[Callback] | None = (),
+    verbose: bool | str = "auto",
+    schedule: _schedules.Schedule | None = None,
+    clipnorm: float | None = None,
+    initial_epoch: int | None = None,
+    threads: int | str | None = None,
+) -> History:
+    """Train ``model`` on (X, y); every argument is checked before anything changes.
 
     Parameters
     ----------
@@ -254,9 +329,8 @@ def fit(
     y : array-like of shape (n_samples,) or (n_samples, output_dim)
     loss : {"mse", "bce", "cce"}
     optimizer : str, Optimizer or None, default None
-        A name (built with ``lr``) or an Optimizer (its own rate rules). None: the current
-        optimizer, so a second ``fit`` or a loaded checkpoint continues its state (so does
-        the current name and rate), or ``"sgd"`` for a model that has none.
+        A name (built with ``lr``) or an Optimizer. None: the current optimizer, so a second
+        ``fit`` or a loaded checkpoint continues its state, or ``"sgd"`` for a new model.
     lr : float, optional
         Rate of an optimizer built from a name (default 0.01), or the new rate of the
         current one with ``optimizer=None``.
@@ -268,22 +342,21 @@ def fit(
         Reshuffle the samples every epoch (mini-batches only), from the model's Generator.
     validation_data : (X_val, y_val), optional
     validation_split : float, optional
-        Fraction of the samples (the last ones) held out for validation.
+        Or the fraction of the samples (the last ones) held out for validation.
     metrics : sequence of str, optional
         Default: accuracy for bce/cce, r2 and mae for mse.
     callbacks : iterable of Callback
     verbose : bool or "auto"
-        Show a progress bar with the current loss; "auto": on a terminal or in Jupyter.
+        A progress bar; "auto": on a terminal or in Jupyter.
     schedule : Schedule, optional
-        From :mod:`layerwise.schedules`; attached to the optimizer (saved and resumed with
-        it). Without one, a schedule already attached continues.
+        From :mod:`layerwise.schedules`, attached to the optimizer (saved and resumed with it).
     clipnorm : float, optional
         Clip each batch's gradients to this global L2 norm (``clip_grad_norm_``'s rule).
     initial_epoch : int, optional
-        As Keras: the epoch to start from, ``epochs`` then the one to stop at; resumes a
-        checkpoint, callbacks' counters included: ``lw.load(p).fit(..., initial_epoch=k)``.
-    threads : int, optional
-        BLAS threads for the run (None: chosen by :class:`layerwise._threads.ThreadChooser`).
+        As Keras: the epoch to start from (``epochs`` is then the one to stop at).
+    threads : int, "auto" or None, default None
+        BLAS threads: None leaves them as they are (the same seed gives the same bits); an
+        int sets them; "auto" times batches to choose (not bit-reproducible: ``_threads``).
 
     Returns
     -------
@@ -293,39 +366,29 @@ def fit(
     ------
     DivergenceError
         The loss became NaN or infinite: the last finite weights and optimizer state are back.
+    TrainingInterrupted
+        Ctrl-C (a KeyboardInterrupt): the model keeps the last completed batch's weights.
     """
     run = _Run.checked(model, **{k: v for k, v in locals().items() if k != "model"})
     history = run.begin(model)  # the first change to the model: everything is valid
-    opt, loss, cbs = run.opt, run.loss, run.callbacks
-    state = model.state  # the training run: optimizer, epoch count, events, rng ...
-    guard, first_epoch = _Guard(model), state.epochs_trained
-    bar = _Progress(run.show, run.epochs, run.chooser)
-    reuse: dict[int, tuple[Any, Any]] = {}  # per batch size: caches, grads passed as out=
+    opt, loss, metric_fns, state = run.opt, run.loss, run.metric_fns, model.state
+    guard, first_epoch, bar = _Guard(model), state.epochs_trained, _Progress(run.show, run.epochs)
     try:
-        with run.chooser, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with run.settings_applied() as interrupts:
             for _ in range(run.epochs):
                 epoch = state.epochs_trained + 1
                 logs = _begin_epoch(model, run, epoch, guard)
-                total, sums = 0.0, dict.fromkeys(run.metric_fns, 0.0)
+                total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
                 for bi, (Xb, Yb) in enumerate(run.batches(state.rng)):
-                    run.chooser.before_batch()
-                    caches, grads = reuse.get(len(Xb), (None, None))
-                    A, caches = model.forward(Xb, training=True, out=caches, check_input=False)
+                    A, caches = model.forward(Xb, training=True, check_input=False)  # 1.
                     batch_loss = loss.value(A, Yb) + model.penalty()
                     if not math.isfinite(batch_loss):
                         guard.diverged(epoch, history, opt.lr, older=bi == 0)
-                    total += batch_loss * len(Xb)
-                    for m, fn in run.metric_fns.items():
-                        sums[m] += fn(A, Yb) * len(Xb)
-                    grads = model.backward(caches, Yb, loss, out=grads, check_input=False)
-                    reuse[len(Xb)] = caches, grads
-                    pgs = model.param_grads(grads)
-                    if run.clipnorm is not None:
-                        clip_grad_norm([g for _, _, g in pgs], run.clipnorm)
-                    opt.step(pgs)
-                    run.chooser.after_batch()
-                    if cbs:
-                        _batch_end(cbs, guard, bi, batch_loss, len(Xb))
+                    total += batch_loss * Xb.shape[0]
+                    sums = {m: sums[m] + fn(A, Yb) * Xb.shape[0] for m, fn in metric_fns.items()}
+                    grads = model.backward(caches, Yb, loss, check_input=False)  # 2.
+                    apply_gradients(model, opt, grads, run.clipnorm)  # 3.
+                    _batch_end(run, guard, interrupts, history, bi, batch_loss, Xb.shape[0])
                 _end_epoch(model, run, history, epoch, logs, total, sums, guard)
                 bar.update(logs)
                 if state.stop_training:
@@ -337,11 +400,40 @@ def fit(
     return history
 
 
-def _batch_end(cbs: list[Callback], guard: _Guard, batch: int, loss: float, n: int) -> None:
-    """The callbacks' ``on_batch_end``; the guard follows a network they changed."""
-    for cb in cbs:
-        cb.on_batch_end(batch, {"loss": loss, "size": n})
-    guard.follow()
+def apply_gradients(model, opt, grads: list[Any], clipnorm: float | None = None) -> None:
+    """Step 3 with an optimizer: clip ``grads`` (from ``model.backward``) to the global norm
+    ``clipnorm`` if given, then let ``opt`` update every trainable parameter."""
+    pgs = model.param_grads(grads)
+    if clipnorm is not None:
+        pgs = _clipped(pgs, clipnorm)
+    new = opt.step(pgs)
+    if new:  # arrays that could not change in place (JAX): the new ones take their place
+        model.assign(new)
+
+
+def _interrupted(model, signum: int, history: History, batch: int) -> None:
+    done = model.state.epochs_trained
+    raise TrainingInterrupted(
+        f"training interrupted by {signal.Signals(signum).name} after epoch {done} and "
+        f"{batch + 1} batch(es) of the next: the model keeps the weights of the last "
+        "completed batch; call fit again to continue",
+        signum=signum,
+        epoch=done,
+        history=history,
+    )
+
+
+def _batch_end(run, guard, interrupts, history, batch: int, loss: float, n: int) -> None:
+    """After a batch's update: the thread timer, the callbacks' ``on_batch_end`` (the guard
+    follows a network they changed), and a held Ctrl-C."""
+    if run.chooser:
+        run.chooser.after_batch()
+    if run.callbacks:
+        for cb in run.callbacks:
+            cb.on_batch_end(batch, {"loss": loss, "size": n})
+        guard.follow()
+    if interrupts.signum is not None:
+        _interrupted(guard.model, interrupts.signum, history, batch)
 
 
 def _finish(model, run: _Run, history: History, guard: _Guard, first_epoch: int) -> None:
@@ -419,13 +511,14 @@ class _Run:
     metric_fns: dict[str, Any]
     callbacks: list[Callback]
     show: bool
-    chooser: ThreadChooser
-    buffers: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    chooser: ThreadChooser | None
 
     @classmethod
-    def checked(cls, model, X, y, *, loss, optimizer, lr, epochs, batch_size, shuffle,
-                validation_data, validation_split, metrics, callbacks, verbose, schedule,
-                clipnorm, initial_epoch, threads) -> _Run:  # fmt: skip
+    def checked(
+        cls, model, X, y, *, loss, optimizer, lr, epochs, batch_size, shuffle, validation_data,
+        validation_split, metrics, callbacks, verbose, schedule, clipnorm, initial_epoch,
+        threads,
+    ) -> _Run:  # fmt: skip
         """Validate every argument of ``fit``; the model is not touched."""
         loss_obj = model.output_loss(loss)
         X = model.check_input(X, build=False)
@@ -448,9 +541,12 @@ class _Run:
         for cb in cbs:
             cb.check(model)
         show = _interactive() if verbose == "auto" else bool(verbose)
-        return cls(loss_obj, X, Y, Xv, Yv, epochs, initial_epoch, batch_size, bool(shuffle),
-                   clipnorm, opt, new_lr, schedule, metric_fns, cbs, show,
-                   ThreadChooser(threads))  # fmt: skip
+        threads = check_threads(threads)
+        chooser = None if threads is None else ThreadChooser(threads)
+        return cls(
+            loss_obj, X, Y, Xv, Yv, epochs, initial_epoch, batch_size, bool(shuffle), clipnorm,
+            opt, new_lr, schedule, metric_fns, cbs, show, chooser,
+        )  # fmt: skip
 
     def begin(self, model) -> History:
         """Apply the run's settings to the model (the first change), return its History."""
@@ -471,32 +567,39 @@ class _Run:
             "schedule": opt.schedule.get_config() if opt.schedule is not None else None,
             "clipnorm": self.clipnorm, "epochs": self.epochs, "batch_size": self.batch_size,
             "shuffle": self.shuffle, "n_samples": len(self.X), "seed": model.seed,
-            "threads": self.chooser.describe(),
+            "threads": self.chooser.describe() if self.chooser else None,
         })  # fmt: skip
         _start_callbacks(model, self.callbacks, history, resume=self.initial_epoch is not None)
         return history
 
+    @contextlib.contextmanager
+    def settings_applied(self):
+        """For the loop: BLAS threads as asked, Ctrl-C held to the end of a batch (yielded),
+        and NumPy's floating-point warnings off (a non-finite loss is the guard's)."""
+        with (
+            self.chooser or contextlib.nullcontext(),
+            _Interrupts() as interrupts,
+            np.errstate(all="ignore"),
+        ):
+            yield interrupts
+
     def batches(self, rng: np.random.Generator):
-        """Yield the epoch's batches ``(Xb, Yb)``: slices, or with shuffling rows gathered
-        into two arrays reused by every batch of the same size."""
-        X, Y, n = self.X, self.Y, len(self.X)
+        """Yield the epoch's batches ``(Xb, Yb)``: slices in order, or with shuffling the
+        rows of a permutation drawn from the model's Generator."""
+        X, Y, n = self.X, self.Y, self.X.shape[0]
         bs = n if self.batch_size is None else min(self.batch_size, n)
-        if not self.shuffle or bs >= n:
-            for start in range(0, n, bs):
-                yield X[start : start + bs], Y[start : start + bs]
-            return
-        order = rng.permutation(n)
+        xp = array_namespace(X)
+        order = None
+        if self.shuffle and bs < n:
+            order = xp.asarray(rng.permutation(n), device=device_of(X))
         for start in range(0, n, bs):
-            idx = order[start : start + bs]
-            bufs = self.buffers.get(len(idx))
-            if bufs is None:
-                bufs = self.buffers[len(idx)] = (
-                    np.empty((len(idx), X.shape[1]), X.dtype),
-                    np.empty((len(idx), Y.shape[1]), Y.dtype),
-                )
-            # mode="clip": the indices are valid, and "raise" copies via a temporary
-            yield (np.take(X, idx, 0, bufs[0], mode="clip"),
-                   np.take(Y, idx, 0, bufs[1], mode="clip"))  # fmt: skip
+            if self.chooser:
+                self.chooser.before_batch()
+            if order is None:
+                yield X[start : start + bs], Y[start : start + bs]
+            else:
+                idx = order[start : start + bs]
+                yield xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0)
 
 
 def _start_callbacks(model, cbs: list[Callback], history: History, *, resume: bool) -> None:
@@ -528,8 +631,8 @@ def callback_keys(cbs: list[Callback]) -> list[str]:
 class _Progress:
     """The progress bar (tqdm) of a run, redrawn at most five times a second."""
 
-    def __init__(self, show: bool, total: int, chooser: ThreadChooser | None = None) -> None:
-        self.bar, self.last_draw, self.chooser = None, 0.0, chooser
+    def __init__(self, show: bool, total: int) -> None:
+        self.bar, self.last_draw = None, 0.0
         if show:
             from tqdm.auto import tqdm
 
@@ -543,8 +646,6 @@ class _Progress:
         if now - self.last_draw > 0.2 or self.bar.n == self.bar.total:  # the last one shows
             self.last_draw = now
             postfix = {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
-            if self.chooser is not None:  # the BLAS threads and how they were chosen
-                postfix.update(self.chooser.postfix())
             self.bar.set_postfix(postfix, refresh=False)
 
     def close(self) -> None:
@@ -643,15 +744,16 @@ def _resolve_optimizer(model, optimizer, lr) -> tuple[_optimizers.Optimizer, flo
     return fresh, None
 
 
-def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
+def clip_grad_norm(grads: Sequence[Any], max_norm: float) -> float:
     """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
 
     As ``torch.nn.utils.clip_grad_norm_``: ``total = sqrt(sum of ||g||^2)``; when
-    ``max_norm / (total + 1e-6) < 1`` every gradient is multiplied by that factor.
+    ``max_norm / (total + 1e-6) < 1`` every gradient is multiplied by that factor. (On JAX,
+    whose arrays cannot change in place, use ``fit(clipnorm=...)``.)
 
     Parameters
     ----------
-    grads : sequence of ndarray
+    grads : sequence of arrays
         Gradient arrays of any shapes (modified in place).
     max_norm : float
 
@@ -660,12 +762,23 @@ def clip_grad_norm(grads: Sequence[np.ndarray], max_norm: float) -> float:
     float
         The total norm before clipping.
     """
-    total = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-    coef = max_norm / (total + 1e-6)
+    total, coef = _clip_factor(grads, max_norm)
     if coef < 1.0:
         for g in grads:
             g *= coef
     return total
+
+
+def _clip_factor(grads: Sequence[Any], max_norm: float) -> tuple[float, float]:
+    total = math.sqrt(sum(float(array_namespace(g).sum(g * g)) for g in grads))
+    return total, max_norm / (total + 1e-6)
+
+
+def _clipped(pgs: list[tuple[str, Any, Any]], max_norm: float) -> list[tuple[str, Any, Any]]:
+    """``(key, param, grad)`` with the grads scaled to the global norm ``max_norm`` (new
+    arrays, so that any array library works)."""
+    _, coef = _clip_factor([g for _, _, g in pgs], max_norm)
+    return pgs if coef >= 1.0 else [(k, p, g * coef) for k, p, g in pgs]
 
 
 def train_on_batch(
@@ -718,8 +831,5 @@ def train_on_batch(
             epoch=model.epochs_trained,
             history=History(),
         )
-    pgs = model.param_grads(model.backward(caches, Y, loss_obj, check_input=False))
-    if clipnorm is not None:
-        clip_grad_norm([g for _, _, g in pgs], clipnorm)
-    opt.step(pgs)
+    apply_gradients(model, opt, model.backward(caches, Y, loss_obj, check_input=False), clipnorm)
     return value
