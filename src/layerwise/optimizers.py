@@ -21,7 +21,7 @@ AdamW        Adam, but ``p *= 1 - lr wd`` instead of ``g += wd p`` (decoupled de
 Adagrad      ``g += wd p``; ``s += g^2``; ``p -= lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)``
 ===========  ================================================================================
 
-``t`` is the parameter's own step count, ``state[key]["step"]`` (a 0-d int64 array), so a
+``t`` is the parameter's own step count, ``state[key]["step"]`` (an int64 scalar), so a
 parameter whose state was reset after a change of shape starts its bias correction afresh,
 as in PyTorch.
 
@@ -80,8 +80,8 @@ class Optimizer:
         The learning rate of the next step (a schedule may change it between epochs).
     state : dict[str, dict[str, ndarray]]
         Per-parameter state, keyed like the parameters: ``state[key][name]``. Every entry
-        is shaped like its parameter, except ``"step"``, a 0-d int64 array counting the
-        steps that parameter has taken.
+        is shaped like its parameter, except ``"step"``, an int64 scalar counting the steps
+        that parameter has taken.
     iterations : int
         Number of ``step`` calls so far.
     schedule : Schedule or None
@@ -106,12 +106,12 @@ class Optimizer:
         them in place of the old (``Sequential.assign``).
         """
         self.iterations += 1
-        new = None
+        new, state = None, self.state
         for key, p, g in params:
-            st = self.state.get(key)
+            st = state.get(key)
             if st is None:
-                st = self.state[key] = {"step": np.zeros((), dtype=np.int64)}
-            st["step"] += 1
+                st = state[key] = {"step": np.int64(0)}
+            st["step"] += 1  # a NumPy scalar: saved with its dtype, 10x cheaper than a 0-d array
             q = self._update(key, p, g, st)
             if q is not p:
                 new = new or {}
@@ -189,7 +189,8 @@ class SGD(Optimizer):
             )
 
     def _update(self, key, p, g, state):
-        g = _decay(g, p, self.weight_decay)
+        if self.weight_decay:
+            g = g + p * self.weight_decay
         if self.momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
