@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["array_namespace", "is_numpy", "to_numpy", "device_of"]
+__all__ = ["array_namespace", "convert", "describe", "device_of", "dtype_of", "is_foreign",
+           "is_numpy", "same_place", "to_numpy"]  # fmt: skip
 
 _BY_TYPE: dict[type, Any] = {np.ndarray: np}  # a cache of facts about types, not a choice
 
@@ -85,3 +86,61 @@ def to_numpy(x: Any) -> np.ndarray:
     if hasattr(x, "__dlpack__"):  # array_api_strict and JAX: the standard's exchange protocol
         return np.from_dlpack(x)
     return np.asarray(x)
+
+
+def is_foreign(x: Any) -> bool:
+    """Whether ``x`` is an array of a library other than NumPy (PyTorch, CuPy, JAX ...)."""
+    if isinstance(x, np.ndarray) or type(x) in (list, tuple):
+        return False
+    if type(x) in _BY_TYPE:
+        return True
+    import array_api_compat
+
+    return array_api_compat.is_array_api_obj(x) and not isinstance(x, np.generic)
+
+
+def same_place(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are arrays of the same library on the same device."""
+    return array_namespace(a) is array_namespace(b) and device_of(a) == device_of(b)
+
+
+def describe(x: Any) -> str:
+    """``"numpy"`` or e.g. ``"torch on cuda:0"``: where an array lives, for error messages."""
+    if isinstance(x, np.ndarray):
+        return "numpy"
+    return f"{type(x).__module__.split('.')[0]} on {device_of(x)}"
+
+
+def convert(x: Any, like: Any) -> Any:
+    """``x`` (an array of any library) as an array of ``like``'s library and device, with
+    ``x``'s dtype; NumPy in between when the two libraries differ."""
+    if isinstance(like, np.ndarray):
+        return to_numpy(x)
+    if same_place(x, like) if is_foreign(x) else False:
+        return x
+    xp = array_namespace(like)
+    return xp.asarray(to_numpy(x), device=device_of(like))
+
+
+def dtype_of(xp: Any, dtype: Any) -> Any:
+    """The dtype of namespace ``xp`` named like the NumPy ``dtype`` (float32, float64)."""
+    return getattr(xp, np.dtype(dtype).name)
+
+
+def check_same_place(x: Any, like: Any, name: str, what: str, fix: str) -> None:
+    """Refuse ``x`` (TypeError naming both places and ``fix``) unless it lives where ``like``
+    does (the same library and device)."""
+    if not same_place(x, like):
+        raise TypeError(
+            f"{name} is a {describe(x)} array but {what} are {describe(like)} arrays; {fix}"
+        )
+
+
+def model_arrays(model: Any) -> Any:
+    """An array of the library and device where ``model``'s weights live (NumPy until the
+    model is moved, or while it has none)."""
+    for layer in model.layers:
+        for arr in layer.params().values():
+            if arr is not None:
+                return arr
+    return np.empty(0)

@@ -30,8 +30,6 @@ from layerwise._validation import resolve
 __all__ = ["Activation", "get", "names"]
 __all__ += "Identity Sigmoid Tanh ReLU LeakyReLU ELU Softplus GELU Softmax".split()
 
-Array = Any  # an array of any Array API library, shape (n_samples, units)
-
 
 class Activation:
     """Base class: ``forward(Z) -> A`` and ``backward(dA, Z, A) -> dZ``.
@@ -52,18 +50,18 @@ class Activation:
     name: str = ""
     nonnegative: bool = False
 
-    def forward(self, Z: Array) -> Array:
+    def forward(self, Z: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, dA: Array, Z: Array, A: Array) -> Array:
+    def backward(self, dA: Any, Z: Any, A: Any) -> Any:
         """Return ``dZ = dA * f'(Z)``, shape ``(n_samples, units)``."""
         return dA * self.derivative(Z)
 
-    def derivative(self, Z: Array) -> Array:
+    def derivative(self, Z: Any) -> Any:
         """The elementwise ``f'(Z)``: the backward rule applied to a gradient of ones."""
         return self.backward(array_namespace(Z).ones_like(Z), Z, self.forward(Z))
 
-    def __call__(self, Z: Array) -> Array:
+    def __call__(self, Z: Any) -> Any:
         return self.forward(Z)
 
     def __repr__(self) -> str:

@@ -28,10 +28,8 @@ from layerwise.activations import Activation
 
 __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
 
-Array = Any  # an array of any Array API library, shape (n_samples, units)
 
-
-def _clip_probs(A: Array) -> Array:
+def _clip_probs(A: Any) -> Any:
     # log(0) = -inf: keep probabilities one machine epsilon inside (0, 1), the finest
     # margin the dtype can represent near 1, so a saturated output gives a large finite loss
     xp = array_namespace(A)
@@ -59,21 +57,21 @@ class Loss:
     fused_scale: float = 1.0  # dZ = fused_scale * (A - Y) / (the count the mean divides by)
     classification: bool = False
 
-    def value(self, A: Array, Y: Array) -> float:
+    def value(self, A: Any, Y: Any) -> float:
         """Loss of outputs ``A`` (n_samples, units) against targets ``Y`` (same shape)."""
         raise NotImplementedError
 
-    def gradient(self, A: Array, Y: Array) -> Array:
+    def gradient(self, A: Any, Y: Any) -> Any:
         """``dL/dA``, shape (n_samples, units), the 1/n of the mean included."""
         raise NotImplementedError
 
-    def fused_gradient(self, A: Array, Y: Array) -> Array:
+    def fused_gradient(self, A: Any, Y: Any) -> Any:
         """``dL/dZ`` for the fused output activation, shape (n_samples, units)."""
         dZ = A - Y
         dZ *= self.fused_scale / self.count(A)
         return dZ
 
-    def count(self, A: Array) -> int:
+    def count(self, A: Any) -> int:
         """What the mean divides by: every element of ``A`` (``cce``: every sample)."""
         return A.shape[0] * A.shape[1]
 

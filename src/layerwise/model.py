@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from layerwise import _array_api as _aa
 from layerwise import losses as _losses
 from layerwise import regularization  # noqa: F401 (registers Dropout, BatchNorm for from_config)
 from layerwise import surgery as _surgery
@@ -30,7 +31,7 @@ from layerwise._validation import (
     check_X,
 )
 from layerwise.layers import Dense, Layer, get_layer_class
-from layerwise.state import TrainingState, restore, snapshot
+from layerwise.state import TrainingState, move, restore, snapshot
 
 __all__ = ["Sequential"]
 
@@ -206,14 +207,27 @@ class Sequential:
         return self
 
     # ------------------------------------------------------------------ the three steps
-    def check_input(self, X: Any, name: str = "X", *, build: bool = True) -> np.ndarray:
+    def check_input(
+        self, X: Any, name: str = "X", *, build: bool = True, place: bool = True
+    ) -> Any:
         """Validate X (2-D, numeric, finite, right width) and return it as an array of the
-        model's dtype; an unbuilt model is built for its width unless ``build=False``."""
+        model's dtype; an unbuilt model is built for its width unless ``build=False``. X of
+        another library or device than the model's weights is refused (TypeError) unless
+        ``place=False`` (``fit`` moves an untrained model to its data)."""
         self._require_layers()
         X = check_X(X, self.dtype, name=name, n_features=self.input_dim)
         if build and not self.built:
             self.build(X.shape[1])
+        if place and self.built:
+            fix = f"move the model with model.to({name}) first (or convert {name})"
+            _aa.check_same_place(X, _aa.model_arrays(self), name, "the weights", fix)
         return X
+
+    def to(self, like: Any) -> Sequential:
+        """Move the weights, buffers and optimizer state to the array library and device of
+        ``like`` (an array, or ``"numpy"``): :func:`layerwise.state.move`. ``fit`` does it
+        itself for an untrained model, so that the arrays follow the data."""
+        return move(self, like)
 
     def forward(
         self, X: Any, training: bool = False, *, check_input: bool = True
@@ -254,10 +268,12 @@ class Sequential:
         _targets.check_output(loss.name, out.activation.name, out.units)
         return loss
 
-    def prepare_targets(self, y: Any, loss: _losses.Loss, n_samples: int) -> np.ndarray:
-        """Validate y against the output layer; return it as (n_samples, output_dim)."""
-        y_arr = _targets.with_rows(y, n_samples)
-        return loss.prepare_targets(y_arr, self.output_dim, self.dtype)
+    def prepare_targets(self, y: Any, loss: _losses.Loss, n_samples: int, like: Any = None) -> Any:
+        """Validate y against the output layer; return it as (n_samples, output_dim), an array
+        of the library and device of ``like`` (NumPy by default)."""
+        y_arr = _targets.with_rows(_aa.to_numpy(y) if _aa.is_foreign(y) else y, n_samples)
+        Y = loss.prepare_targets(y_arr, self.output_dim, self.dtype)
+        return Y if like is None or isinstance(like, np.ndarray) else _aa.convert(Y, like)
 
     def backward(
         self, caches: list[Any], y: Any, loss: str | _losses.Loss, *, check_input: bool = True
@@ -284,7 +300,7 @@ class Sequential:
         if check_input:
             loss = self.output_loss(loss)
             self._check_caches(caches)
-            y = self.prepare_targets(y, loss, caches[-1].A.shape[0])
+            y = self.prepare_targets(y, loss, caches[-1].A.shape[0], like=caches[-1].A)
         last = len(self.layers) - 1
         output = self.layers[last]
         grads: list[Any] = [None] * (last + 1)
@@ -378,7 +394,8 @@ class Sequential:
         X = self.check_input(X)
         rows = batch_size or X.shape[0]  # None: all of X as one batch
         parts = [
-            self.forward(X[s : s + rows], check_input=False)[0] for s in range(0, X.shape[0], rows)
+            self.forward(X[s : s + rows, :], check_input=False)[0]
+            for s in range(0, X.shape[0], rows)
         ]
         return parts[0] if len(parts) == 1 else array_namespace(X).concat(parts)
 
@@ -388,7 +405,7 @@ class Sequential:
         loss = self.output_loss(loss)
         X = self.check_input(X, build=False)
         check_same_length(X, y)
-        Y = self.prepare_targets(y, loss, len(X))
+        Y = self.prepare_targets(y, loss, X.shape[0], like=X)
         self.check_input(X)  # builds an unbuilt model, once every argument is known good
         return loss.value(self.forward(X, check_input=False)[0], Y) + self.penalty()
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TrainingState", "snapshot", "restore"]
+__all__ = ["TrainingState", "snapshot", "restore", "move"]
 
 
 @dataclass
@@ -81,3 +81,36 @@ def restore(model: Any, saved: dict[str, np.ndarray]) -> bool:
     for k, arr in current.items():
         np.copyto(arr, saved[k])
     return True
+
+
+def move(model: Any, like: Any) -> Any:
+    """Move every array of ``model`` (weights, buffers, the optimizer's state) to the array
+    library and device of ``like``: an array of PyTorch, CuPy, JAX ..., or ``"numpy"``.
+
+    ``fit`` does this itself for a model that has not been trained yet, so that the arrays
+    follow the data: ``model.fit(torch_X, y)`` trains with PyTorch on ``torch_X``'s device.
+    Returns the model.
+
+    Raises
+    ------
+    TypeError
+        ``like`` is neither an array nor ``"numpy"``.
+    """
+    from layerwise import _array_api as aa
+
+    if isinstance(like, str):
+        if like != "numpy":
+            raise ValueError(f"like must be an array or 'numpy', got {like!r}")
+        like = np.empty(0)
+    elif not isinstance(like, np.ndarray) and not aa.is_foreign(like):
+        raise TypeError(f"like must be an array or 'numpy', got {type(like).__name__}")
+    for layer in model.layers:
+        for name, arr in {**layer.params(), **layer.buffers()}.items():
+            if arr is not None:
+                setattr(layer, name, aa.convert(arr, like))
+    opt = model.state.optimizer
+    for slots in opt.state.values() if opt is not None else ():
+        for name, value in slots.items():
+            if name != "step":  # the step counts stay NumPy scalars
+                slots[name] = aa.convert(value, like)
+    return model

@@ -26,7 +26,13 @@ import numpy as np
 from layerwise import metrics as _metrics
 from layerwise import optimizers as _optimizers
 from layerwise import schedules as _schedules
-from layerwise._array_api import array_namespace, device_of
+from layerwise._array_api import (
+    array_namespace,
+    check_same_place,
+    device_of,
+    model_arrays,
+    same_place,
+)
 from layerwise._files import atomic_write
 from layerwise._threads import ThreadChooser, check_threads
 from layerwise._validation import (
@@ -263,19 +269,21 @@ def _split_validation(model, loss, X, Y, validation_data, validation_split):
         if not isinstance(validation_data, Sequence) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
         Xv = check_X(validation_data[0], model.dtype, name="X_val", n_features=X.shape[1])
+        check_same_place(Xv, X, "X_val", "X's", "give both in one library, on one device")
         check_same_length(Xv, validation_data[1], names=("X_val", "y_val"))
-        return X, Y, Xv, model.prepare_targets(validation_data[1], loss, len(Xv))
+        return X, Y, Xv, model.prepare_targets(validation_data[1], loss, Xv.shape[0], like=Xv)
     if validation_split:
         if not isinstance(validation_split, float | int) or not 0 < validation_split < 1:
             raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
-        n_val = int(round(len(X) * validation_split))
-        if n_val < 1 or n_val >= len(X):
+        n_val = int(round(X.shape[0] * validation_split))
+        if n_val < 1 or n_val >= X.shape[0]:
             raise ValueError(
-                f"validation_split={validation_split} leaves {n_val} of {len(X)} samples for "
+                f"validation_split={validation_split} leaves {n_val} of {X.shape[0]} samples for "
                 "validation; give more data or another split"
             )
         # as Keras: the last samples, taken before any shuffling
-        return X[:-n_val], Y[:-n_val], X[-n_val:], Y[-n_val:]
+        cut = X.shape[0] - n_val
+        return X[:cut, :], Y[:cut, :], X[cut:, :], Y[cut:, :]
     return X, Y, None, None
 
 
@@ -452,14 +460,13 @@ def _begin_epoch(model, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
     logs: dict[str, Any] = {"lr": run.opt.lr}
     for cb in run.callbacks:
         cb.on_epoch_begin(epoch, logs)
-    guard.follow(layers_may_change=bool(run.callbacks))
     guard.begin_epoch()
     return logs
 
 
 def _end_epoch(model, run: _Run, history: History, epoch, logs, total, sums, guard) -> None:
     """Record the epoch, run the validation pass, advance the schedule, call the callbacks."""
-    n = len(run.X)
+    n = run.X.shape[0]
     model.state.epochs_trained = epoch
     history.epoch.append(epoch)
     history.loss.append(total / n)
@@ -521,8 +528,9 @@ class _Run:
     ) -> _Run:  # fmt: skip
         """Validate every argument of ``fit``; the model is not touched."""
         loss_obj = model.output_loss(loss)
-        X = model.check_input(X, build=False)
-        Y = model.prepare_targets(y, loss_obj, len(X))
+        untrained = model.optimizer is None and model.epochs_trained == 0
+        X = model.check_input(X, build=False, place=not untrained)  # the model follows X
+        Y = model.prepare_targets(y, loss_obj, X.shape[0], like=X)
         epochs = check_positive(epochs, "epochs", integer=True)
         if initial_epoch is not None:
             initial_epoch = check_range(initial_epoch, "initial_epoch", 0, epochs, integer=True)
@@ -552,6 +560,8 @@ class _Run:
         """Apply the run's settings to the model (the first change), return its History."""
         if not model.built:
             model.build(self.X.shape[1])
+        if not same_place(self.X, model_arrays(model)):
+            model.to(self.X)  # an untrained model: its arrays follow the data
         if self.initial_epoch is not None:
             model.epochs_trained = self.initial_epoch
         opt = model.optimizer = self.opt
@@ -566,7 +576,7 @@ class _Run:
             "loss": self.loss.name, "optimizer": opt.get_config(), "lr": opt.lr,
             "schedule": opt.schedule.get_config() if opt.schedule is not None else None,
             "clipnorm": self.clipnorm, "epochs": self.epochs, "batch_size": self.batch_size,
-            "shuffle": self.shuffle, "n_samples": len(self.X), "seed": model.seed,
+            "shuffle": self.shuffle, "n_samples": self.X.shape[0], "seed": model.seed,
             "threads": self.chooser.describe() if self.chooser else None,
         })  # fmt: skip
         _start_callbacks(model, self.callbacks, history, resume=self.initial_epoch is not None)
@@ -596,7 +606,7 @@ class _Run:
             if self.chooser:
                 self.chooser.before_batch()
             if order is None:
-                yield X[start : start + bs], Y[start : start + bs]
+                yield X[start : start + bs, :], Y[start : start + bs, :]
             else:
                 idx = order[start : start + bs]
                 yield xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0)
@@ -654,59 +664,42 @@ class _Progress:
 
 
 class _Guard:
-    """The divergence guard: the parameters and the optimizer's state at the start of the
-    last two epochs, into arrays reused from epoch to epoch. A non-finite loss puts the
-    last finite ones back (weights and optimizer together) and raises DivergenceError."""
+    """The divergence guard: copies of the parameters and of the optimizer's state at the
+    start of the last two epochs. A non-finite loss puts the last finite ones back (weights
+    and optimizer together) and raises DivergenceError."""
 
     def __init__(self, model) -> None:
         self.model = model
-        self._watch()
-
-    def _watch(self) -> None:
-        opt = self.model.state.optimizer
-        self.params = [getattr(l, p) for l in self.model.layers for p in l.param_names]
-        self.opt_id, self.n_keys = id(opt), len(opt.state)
-        self.keys = {k: list(v) for k, v in opt.state.items()}
-        self.arrays = self.params + [
-            a for slots in opt.state.values() for a in slots.values() if isinstance(a, np.ndarray)
-        ]
-        # one copy now; the second ring slot (the epoch start before) is made at the next
-        # epoch, until then "the one before" is this one
-        self.snaps = [[a.copy() for a in self.arrays], None]
-        self.iterations = [opt.iterations, opt.iterations]
-        self.fresh = True
-
-    def follow(self, *, layers_may_change: bool = True) -> None:
-        """Re-take the snapshots if the optimizer's first steps or surgery (only callbacks
-        can do it during fit: ``layers_may_change``) changed the arrays."""
-        opt = self.model.state.optimizer
-        if id(opt) != self.opt_id or len(opt.state) != self.n_keys:
-            self._watch()
-        elif layers_may_change:
-            live = [getattr(l, p) for l in self.model.layers for p in l.param_names]
-            if len(live) != len(self.params) or any(a is not b for a, b in zip(live, self.params)):
-                self._watch()
+        self.snaps: list[tuple[list, dict, int]] = []  # the newest first, two at most
 
     def begin_epoch(self) -> None:
-        if self.fresh:  # the snapshot was just taken: it is this epoch's start
-            self.fresh = False
-            return
-        if self.snaps[1] is None:
-            self.snaps[1] = [np.empty_like(a) for a in self.arrays]
-        self.snaps.reverse()  # the newest is snaps[0]
-        for dst, src in zip(self.snaps[0], self.arrays):
-            dst[...] = src
-        self.iterations = [self.model.state.optimizer.iterations, self.iterations[0]]
+        """Take this epoch's snapshot (the arrays as they are now, whatever surgery or the
+        optimizer's first steps made of them)."""
+        opt = self.model.state.optimizer
+        params = [
+            (layer, name, _copy(getattr(layer, name)))
+            for layer in self.model.layers
+            for name in layer.param_names
+        ]
+        state = {k: {n: _copy(v) for n, v in slots.items()} for k, slots in opt.state.items()}
+        self.snaps = [(params, state, opt.iterations), *self.snaps[:1]]
+
+    def follow(self) -> None:
+        """After callbacks that may have changed the network (surgery): if its parameters
+        changed shape, the snapshots start again from it."""
+        now = [getattr(l, p).shape for l in self.model.layers for p in l.param_names]
+        if not self.snaps or now != [arr.shape for _, _, arr in self.snaps[0][0]]:
+            self.snaps = []
+            self.begin_epoch()
 
     def diverged(self, epoch: int, history: History, lr: float, *, older: bool) -> None:
         """Restore the newest snapshot (``older``: the one before) and raise."""
-        k = 1 if older and self.snaps[1] is not None else 0
-        opt, keys = self.model.optimizer, self.keys
-        for key in [key for key in opt.state if key not in keys]:
-            del opt.state[key]  # state that the first steps created: gone again
-        for dst, src in zip(self.arrays, self.snaps[k]):
-            np.copyto(dst, src)
-        opt.iterations = self.iterations[k]
+        params, state, iterations = self.snaps[1 if older and len(self.snaps) > 1 else 0]
+        for layer, name, arr in params:
+            setattr(layer, name, _copy(arr))
+        opt = self.model.optimizer
+        opt.state = {k: {n: _copy(v) for n, v in slots.items()} for k, slots in state.items()}
+        opt.iterations = iterations
         raise DivergenceError(
             f"training diverged at epoch {epoch}: the loss became NaN or infinite. The model "
             f"keeps its last finite weights. Try a smaller learning rate (lr={lr:g} now), "
@@ -714,6 +707,13 @@ class _Guard:
             epoch=epoch,
             history=history,
         )
+
+
+def _copy(value: Any) -> Any:
+    """A copy of an array of any library (a NumPy scalar as it is: it cannot change)."""
+    if isinstance(value, np.generic | int | float):
+        return value
+    return array_namespace(value).asarray(value, copy=True)
 
 
 def _resolve_optimizer(model, optimizer, lr) -> tuple[_optimizers.Optimizer, float | None]:
@@ -812,11 +812,14 @@ def train_on_batch(
         The batch's loss (penalty included) before the update.
     """
     loss_obj = model.output_loss(loss)
-    X = model.check_input(X, build=False)
-    Y = model.prepare_targets(y, loss_obj, len(X))
+    untrained = model.optimizer is None and model.epochs_trained == 0
+    X = model.check_input(X, build=False, place=not untrained)
+    Y = model.prepare_targets(y, loss_obj, X.shape[0], like=X)
     clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
     opt, new_lr = _resolve_optimizer(model, optimizer, lr)
-    model.check_input(X)  # every argument is good: build an unbuilt model
+    model.check_input(X, place=False)  # every argument is good: build an unbuilt model
+    if not same_place(X, model_arrays(model)):
+        model.to(X)
     if new_lr is not None:
         opt.lr = new_lr
         if opt.schedule is not None:
