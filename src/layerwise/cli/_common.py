@@ -386,7 +386,7 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    skip = {"func", "command", "debug", "data_option", "data_required"}
+    skip = {"func", "command", "debug", "data_option", "data_required", "argv", "deferral"}
     return {
         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in skip
     }
