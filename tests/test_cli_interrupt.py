@@ -176,3 +176,33 @@ def test_resume_command_quotes_and_replaces_options():
     assert line == "layerwise train 'my data.csv' --epochs 5 --out 'new dir' --resume n"
     assert shlex.split(line)[1:] == ["train", "my data.csv", "--epochs", "5", "--out", "new dir",
                                      "--resume", "n"]  # fmt: skip
+
+
+def test_sweep_keeps_finished_runs_marks_the_folder_and_resumes(tmp_path):
+    pytest.importorskip("threadpoolctl")
+    out = tmp_path / "sw"
+    argv = ["sweep", "moons", "--hidden", "4", "8", "--lr", "0.1", "0.05", "--epochs", "3000",
+            "--seeds", "2", "--jobs", "2", "--out", "sw", "--quiet"]  # fmt: skip
+    proc = start(argv, tmp_path)
+    results = out / "results.csv"
+    end = time.monotonic() + WAIT
+    while not (results.exists() and len(results.read_text().splitlines()) >= 2):
+        assert proc.poll() is None and time.monotonic() < end, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 130, stderr
+    marker = json.loads((out / "interrupted.json").read_text())
+    finished = len(history_rows(results))
+    assert marker["signal"] == "SIGINT" and marker["runs_finished"] == finished >= 1
+    assert marker["resume"] == f"layerwise {shlex.join(argv)} --resume"
+    assert f"resume with: {marker['resume']}" in stdout
+    assert (out / "curves.png").exists()
+
+    proc = start(command(marker["resume"]), tmp_path)
+    stdout, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == 0, stderr
+    assert not (out / "interrupted.json").exists()
+    rows = history_rows(results)
+    assert len({r["run_id"] for r in rows}) == 8 and all(r["status"] == "ok" for r in rows)
+    assert f"8 runs ({8 - finished} run now, 0 failed)" in stdout
