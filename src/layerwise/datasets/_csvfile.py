@@ -79,7 +79,8 @@ def _rows(where: str, delimiter: str) -> Iterator[tuple[list[str], Iterator, Cal
                 yield line
 
         stream = lines()
-        first = next(stream, "")
+        with _csv_errors(where, None):  # a file that is not UTF-8 fails on its first line
+            first = next(stream, "")
         if delimiter == "," and "," not in first:
             # a header with no comma but semicolons (a spreadsheet in a decimal-comma
             # locale writes them) or tabs: that is the file's delimiter
