@@ -348,10 +348,11 @@ def test_from_torch_of_a_huge_meta_device_linear_is_a_clear_error():
 
 def test_from_torch_refuses_a_module_beyond_memory(monkeypatch):
     torch = pytest.importorskip("torch")
-    from layerwise import _validation
+    from layerwise import _memory
 
     module = torch.nn.Sequential(torch.nn.Linear(100, 100))
-    monkeypatch.setattr(_validation, "available_memory", lambda: 1000)  # a tiny machine
+    tiny = [_memory.Limit("a tiny machine", 1000)]
+    monkeypatch.setattr(_memory, "limits", lambda: tiny)
     with pytest.raises(ValueError, match="from_torch of a module of 10,100 parameters needs"):
         lw.export.from_torch(module)
 

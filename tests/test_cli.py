@@ -715,3 +715,20 @@ def test_a_saved_estimator_is_refused_in_one_line(tmp_path):
     for argv in (["info", path], ["info", path, "--json"], ["predict", path, csv_path],
                  ["gradcheck", "moons", "--model", path]):  # fmt: skip
         _one_line_error(run(*argv), "clf.npz holds a saved MLPClassifier", "layerwise train")
+
+
+def test_hidden_widths_with_spaces_or_commas_and_did_you_mean(tmp_path, capsys):
+    from layerwise.cli import main
+
+    for spelling in (["16", "8"], ["16,8"]):
+        out = tmp_path / "-".join(spelling)
+        argv = ["train", "moons", "--hidden", *spelling, "--epochs", "1", "--quiet"]
+        assert main([*argv, "--out", str(out)]) == 0
+        assert [layer.units for layer in lw.load(out / "model.npz").layers] == [16, 8, 1]
+    capsys.readouterr()
+    assert main(["train", "moonz"]) == 2
+    assert "unknown data set 'moonz'; did you mean 'moons'?" in capsys.readouterr().err
+    assert main(["train", "moons", "--epohcs", "3"]) == 2
+    assert "did you mean --epohcs -> --epochs?" in capsys.readouterr().err
+    assert main(["train", "moons", "--hidden", "none", "4"]) == 2
+    assert "'none' (no hidden layer) goes alone" in capsys.readouterr().err

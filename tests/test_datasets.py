@@ -640,3 +640,14 @@ def test_load_refuses_sizes_beyond_memory():
 def test_one_hot_refuses_sizes_beyond_memory():
     with pytest.raises(ValueError, match=r"one_hot of 1,000 labels x 1,000,000,000,000 classes"):
         ds.one_hot(np.zeros(1000, dtype=int), n_classes=10**12)
+
+
+def test_a_semicolon_or_tab_separated_csv_is_recognised(tmp_path):
+    for sep in (";", "\t"):
+        path = tmp_path / "semi.csv"
+        path.write_text(sep.join(["a", "b", "label"]) + "\n" + "".join(
+            sep.join([str(i), str(2 * i), "xy"[i % 2]]) + "\n" for i in range(6)))  # fmt: skip
+        X, y, info = ds.load_csv(path, return_info=True)
+        np.testing.assert_array_equal(X, [[i, 2 * i] for i in range(6)])
+        assert info.feature_names == ["a", "b"] and info.classes == ["x", "y"]
+        assert ds.csv_header(path) == ["a", "b", "label"]

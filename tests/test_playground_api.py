@@ -475,7 +475,7 @@ def test_two_sessions_do_not_see_each_other(client):
     post(client, "control", {"action": "pause"}, sid=SID)
     b = snap(client, OTHER)
     assert b["data"]["dataset"] == "circles" and b["epoch"] == 0 and b["mode"] == "paused"
-    assert [l["units"] for l in b["layers"]] == [6, 4, 1] and b["settings"]["lr"] == 0.1
+    assert [l["units"] for l in b["layers"]] == [6, 4, 1] and b["settings"]["lr"] == 0.03
     assert b["edits"] == [] and len(b["history"]["epoch"]) == 1
 
 

@@ -232,37 +232,24 @@ def resolve(
 
 
 def available_memory() -> int:
-    """Bytes of memory available to this process now (Linux: MemAvailable; else physical)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        import os
+    """Bytes of memory this process may still allocate: the smallest of the host's available
+    memory, RLIMIT_AS/RLIMIT_DATA and the cgroup limit (:mod:`layerwise._memory`)."""
+    from layerwise import _memory
 
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 1 << 34  # 16 GiB when the system will not say
+    return _memory.available_memory()
 
 
 def check_allocation(n_elements: Any, dtype: Any, what: str, *, fraction: float = 0.5) -> None:
     """Refuse, before allocating, an array of ``n_elements`` of ``dtype`` that would take
-    more than ``fraction`` of the memory available now.
+    more than ``fraction`` of the memory this process may still use.
 
-    Raises ValueError naming ``what``, the size asked for and the limit, instead of letting
-    NumPy raise MemoryError (or the kernel's OOM killer end the process) later.
+    Raises ValueError naming ``what``, the size asked for and the limit that applied
+    (:func:`layerwise._memory.check_allocation`), instead of letting NumPy raise MemoryError
+    (or the kernel's OOM killer end the process) later.
     """
-    nbytes = int(n_elements) * np.dtype(dtype).itemsize
-    limit = int(available_memory() * fraction)
-    if nbytes > limit:
-        raise ValueError(
-            f"{what} needs {_human(nbytes)} ({int(n_elements):,} values of "
-            f"{np.dtype(dtype).name}), more than the {_human(limit)} this machine can give "
-            "it now; choose smaller sizes"
-        )
+    from layerwise import _memory
+
+    _memory.check_allocation(n_elements, dtype, what, fraction=fraction)
 
 
 def _human(nbytes: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from layerwise.cli._common import (
     _positive,
 )
 from layerwise.cli._demo import _cmd_demo
+from layerwise.cli._interrupt import Deferral, exit_status, signal_name
 from layerwise.cli._tools import _cmd_export, _cmd_gradcheck, _cmd_info, _cmd_predict
 from layerwise.cli._train import (
     _add_compare_arguments,
@@ -43,6 +45,9 @@ from layerwise.cli._train import (
 from layerwise.cli._train import _fit_kwargs as _fit_kwargs
 
 __all__ = ["main", "build_parser", "PLUGINS"]
+
+#: The commands whose first Ctrl-C or SIGTERM saves the run so far (layerwise.cli._interrupt).
+_TRAINING_COMMANDS = ("train", "compare", "sweep")
 
 #: Subcommands provided by other modules (name -> module), registered when importable.
 PLUGINS: dict[str, str] = {"sweep": "layerwise.sweep", "playground": "layerwise.playground"}
@@ -219,7 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return 2
     prog = f"layerwise {args.command}"
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args.command in _TRAINING_COMMANDS:
+            # the first Ctrl-C (or SIGTERM) finishes the batch and saves the run so far
+            with Deferral(prog) as args.deferral:
+                return int(args.func(args) or 0)
         return int(args.func(args) or 0)
     except lw.DivergenceError as exc:
         if args.debug:
@@ -235,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # before training began, or a second Ctrl-C
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"{prog}: interrupted ({signal_name(signum)}); nothing more saved", file=sys.stderr)
+        return exit_status(signum)

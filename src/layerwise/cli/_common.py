@@ -29,7 +29,30 @@ class CLIError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, not usage + message
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        hint = self._did_you_mean(message)
+        self.exit(2, f"{self.prog}: error: {message}{hint} (see {self.prog} --help)\n")
+
+    def _options(self) -> list[str]:
+        """Every option string of this parser and of its subcommands' parsers."""
+        names = list(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    names += list(sub._option_string_actions)
+        return names
+
+    def _did_you_mean(self, message: str) -> str:
+        """``; did you mean --epochs?`` for a misspelt option of ``unrecognized arguments``."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        import difflib
+
+        hints = []
+        for word in message.split(":", 1)[1].split():
+            if word.startswith("--"):
+                close = difflib.get_close_matches(word.split("=")[0], self._options(), n=1)
+                hints += [f"{word} -> {close[0]}"] if close else []
+        return f"; did you mean {', '.join(hints)}?" if hints else ""
 
 
 # ---------------------------------------------------------------------------- arg types
@@ -46,6 +69,15 @@ def _hidden(text: str) -> list[int]:
             f"--hidden must be comma-separated positive integers such as 16,8, got {text!r}"
         )
     return widths
+
+
+class _Widths(argparse.Action):
+    """``--hidden 16 8`` and ``--hidden 16,8`` (and ``16,8 4``) give one layout [16, 8(, 4)]."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) > 1 and any(not v for v in values):
+            parser.error("--hidden: 'none' (no hidden layer) goes alone")
+        setattr(namespace, self.dest, [w for v in values for w in v])
 
 
 def _positive(kind: type, name: str):
@@ -82,9 +114,13 @@ def _data_arg(text: str) -> str:
         return text
     if text.lower().endswith(".csv") or os.sep in text:
         raise argparse.ArgumentTypeError(f"{text}: no such file")
+    import difflib
+
+    close = difflib.get_close_matches(text.lower(), lw.datasets.names(), n=1)
     raise argparse.ArgumentTypeError(
-        f"unknown data set {text!r}; give one of {', '.join(lw.datasets.names())} "
-        "or the path of a CSV file"
+        f"unknown data set {text!r}"
+        + (f"; did you mean {close[0]!r}?" if close else "")
+        + f" Give one of {', '.join(lw.datasets.names())} or the path of a CSV file"
     )
 
 
@@ -284,9 +320,11 @@ def _add_model_arguments(p: argparse.ArgumentParser, *, several: bool = False) -
         p.add_argument(
             "--hidden",
             type=_hidden,
+            nargs="+",
+            action=_Widths,
             default=DEFAULTS["hidden"],
             metavar="W[,W...]",
-            help=f"hidden layer widths, comma-separated (default {default}; "
+            help=f"hidden layer widths, '16,8' or '16 8' (default {default}; "
             "'none' or 0: no hidden layer)",
         )
     p.add_argument(
@@ -386,7 +424,7 @@ def _write_json(path: Path, obj: Any) -> None:
 
 
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    skip = {"func", "command", "debug", "data_option", "data_required"}
+    skip = {"func", "command", "debug", "data_option", "data_required", "argv", "deferral"}
     return {
         k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in skip
     }

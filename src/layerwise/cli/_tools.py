@@ -161,6 +161,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.history:
         raise CLIError("--history goes with --json (the full history, epoch by epoch)")
     lines = [model.summary(), f"epochs trained: {model.epochs_trained}"]
+    stopped = (getattr(model, "metadata", None) or {}).get("interrupted")
+    if isinstance(stopped, dict):
+        lines.append(
+            f"INTERRUPTED by {stopped.get('signal', '?')} after {stopped.get('epochs_trained')} "
+            f"of {stopped.get('epochs_asked')} epochs; resume with: {stopped.get('resume', '?')}"
+        )
     if model.optimizer is not None:
         lines.append(f"optimizer: {model.optimizer!r} after {model.optimizer.iterations} steps")
     scaler = getattr(model, "scaler", None)

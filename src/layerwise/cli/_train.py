@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -253,20 +254,67 @@ def _resume(args: argparse.Namespace, n_features: int, kwargs: dict[str, Any]) -
     return model
 
 
+def _fit_interruptibly(args, model, X, y, kwargs) -> tuple[lw.History, int | None]:
+    """``model.fit(X, y, **kwargs)``; on a deferred Ctrl-C/SIGTERM, the History of the epochs
+    completed and the signal's number (the model holds the last batch's weights)."""
+    deferral = getattr(args, "deferral", None)
+    if deferral is None:  # called without main(): no signal handling of its own
+        return model.fit(X, y, **kwargs), None
+    kwargs = {**kwargs, "callbacks": [*kwargs.get("callbacks", ()), deferral.callback()]}
+    try:
+        with deferral.training():
+            return model.fit(X, y, **kwargs), None
+    except KeyboardInterrupt as exc:
+        stopped = deferral.stopped(exc)
+        if stopped is None:
+            raise  # a second signal: out at once
+        signum, history = stopped
+        return history, signum
+
+
+def _joined(before: lw.History | None, after: lw.History) -> lw.History:
+    """The history of a resumed run: the epochs saved in its checkpoint, then the new ones."""
+    if before is None or not len(before) or (after.epoch and before.epoch[-1] >= after.epoch[0]):
+        return after
+    a, b = before.to_dict(), after.to_dict()
+    joined = {k: a[k] + b[k] for k in ("epoch", "loss", "val_loss", "lr", "events")}
+    joined["metrics"] = {m: a["metrics"].get(m, []) + b["metrics"][m] for m in b["metrics"]}
+    return lw.History.from_dict({**joined, "params": b["params"]})
+
+
+def _interruption(args, signum: int, model: lw.Sequential, folder: Path) -> dict[str, Any]:
+    """What the run's files say about an interrupted run: signal, epoch, the resume command."""
+    from layerwise.cli._interrupt import resume_command, signal_name
+
+    command = resume_command(
+        args.argv, drop=("--out", "--resume"),
+        add=("--out", str(folder), "--resume", str(folder / "model.npz")),
+    )  # fmt: skip
+    return {
+        "signal": signal_name(signum),
+        "epochs_trained": model.epochs_trained,
+        "epochs_asked": args.epochs,
+        "resume": command,
+    }
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     data = _split_and_scale(_load_data(args), args.test_size, args.seed)
     _resolve_output(args, data["task"])
     out_dim = _output_dim(args, data)
     kwargs = _fit_kwargs(args)
+    earlier = None
     if getattr(args, "resume", None):
         model = _resume(args, data["X"].shape[1], kwargs)
+        earlier = getattr(model, "history", None)
     else:
         model = _build_model(args, data["X"].shape[1], out_dim, n_rows=len(data["y_train"]))
     model.scaler = data["scaler"]  # so that checkpoints hold it too
     y_train = _targets(data["y_train"], args, out_dim)
     if data["X_test"] is not None:
         kwargs["validation_data"] = (data["X_test"], _targets(data["y_test"], args, out_dim))
-    history = model.fit(data["X_train"], y_train, **kwargs)
+    history, signum = _fit_interruptibly(args, model, data["X_train"], y_train, kwargs)
+    history = _joined(earlier, history)
 
     folder = _run_folder(args.out, Path(args.data).stem)
     config = {
@@ -275,14 +323,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "final": _final(history),
         "layerwise": lw.__version__,
     }
+    if signum is not None:
+        config["interrupted"] = _interruption(args, signum, model, folder)
     written = [folder / "model.npz", folder / "config.json", folder / "history.csv"]
     lw.save(model, written[0], scaler=data["scaler"], history=history, metadata=config)
     _write_json(written[1], config)
     history.to_csv(written[2])
-    written += _train_plots(model, history, data, folder, args)
+    if len(history):
+        written += _train_plots(model, history, data, folder, args, config.get("interrupted"))
     f = _final(history)
+    done = "trained" if signum is None else "interrupted"
     print(
-        f"trained {Path(args.data).name}: {len(history)} epochs, loss {_fmt(f['loss'])}"
+        f"{done} {Path(args.data).name}: {len(history)} epochs, loss {_fmt(f['loss'])}"
         f" (validation {_fmt(f['val_loss'])})"
         + (
             f", accuracy {_fmt(f['accuracy'])} (validation {_fmt(f['val_accuracy'])})"
@@ -293,14 +345,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(f"run folder: {folder}")
     for path in written:
         print(f"  {path}")
-    return 0
+    if signum is None:
+        return 0
+    return _report_interruption(args, config["interrupted"], signum)
 
 
-def _train_plots(model, history, data, folder: Path, args) -> list[Path]:
+def _report_interruption(args, info: dict[str, Any], signum: int) -> int:
+    from layerwise.cli._interrupt import exit_status
+
+    print(
+        f"layerwise {args.command}: interrupted by {info['signal']} after "
+        f"{info['epochs_trained']} of {info['epochs_asked']} epochs; the run so far is saved "
+        "above (marked interrupted in config.json and 'layerwise info')",
+        file=sys.stderr,
+    )
+    print(f"resume with: {info['resume']}")
+    return exit_status(signum)
+
+
+def _train_plots(model, history, data, folder: Path, args, interrupted=None) -> list[Path]:
     title = (
         f"{Path(args.data).name}: hidden {_hidden_text(args.hidden)} {args.activation}, "
         f"{args.loss}, lr={args.lr:g}"
     )
+    if interrupted:
+        title += f" (interrupted at epoch {interrupted['epochs_trained']})"
     paths = [folder / "loss.png", folder / "architecture.png"]
     lw.plot.loss_panels(history, path=paths[0], title=f"Loss per epoch\n{title}")
     lw.plot.architecture(model, path=paths[1])
@@ -328,6 +397,12 @@ def _add_compare_arguments(p: argparse.ArgumentParser) -> None:
     )
     _add_epochs_argument(p)
     _add_run_arguments(p, out_help="folder (default runs/compare-<data>-<time>)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the comparison in --out (one stopped by Ctrl-C): finished runs are "
+        "kept, the interrupted one continues from its run_<i>.npz, the others run",
+    )
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -341,7 +416,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     validation = None
     if data["X_test"] is not None:
         validation = (data["X_test"], _targets(data["y_test"], args, out_dim))
+    if args.resume and args.out is None:
+        raise CLIError("--resume continues the comparison in --out; give --out")
+    folder = _run_folder(args.out, f"compare-{Path(args.data).stem}")
     runs: dict[Any, lw.History] = {}
+    signum, k = None, 0
     for hidden in layouts:
         args.hidden = hidden
         # one set of initial weights per layout: every learning rate starts from the same point
@@ -354,28 +433,37 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 label = f"hidden {_hidden_text(hidden)}"
             else:
                 label = f"hidden {_hidden_text(hidden)}, lr={lr:g}"
-            kwargs = {**_fit_kwargs(args), "validation_data": validation}
-            runs[label] = base.copy().fit(data["X_train"], y_train, **kwargs)
+            where = folder / f"run_{k}.npz"
+            runs[label], signum = _compare_run(args, base, where, label, data, y_train, validation)
+            k += 1
+            if signum is not None:
+                break
+        if signum is not None:
+            break
     args.hidden, args.lr = layouts, rates
 
-    folder = _run_folder(args.out, f"compare-{Path(args.data).stem}")
     name = Path(args.data).name
+    drawn = {k: h for k, h in runs.items() if len(h)}  # a run stopped in its first epoch: none
+    note = (
+        "" if signum is None else f" (interrupted, {len(runs)} of {len(layouts) * len(rates)} runs)"
+    )
     if len(layouts) == 1:
         title = (
             f"{name}: hidden {_hidden_text(layouts[0])} {args.activation}, {args.loss}, "
-            "same initial weights"
+            "same initial weights" + note
         )
         fig_path = folder / "lr_comparison.png"
-        lw.plot.learning_rate_comparison(runs, path=fig_path, title=title)
+        lw.plot.learning_rate_comparison(drawn, path=fig_path, title=title)
     else:
         fig_path = folder / "comparison.png"
         lw.plot.loss_panels(
-            {str(k): h for k, h in runs.items()},
+            {str(k): h for k, h in drawn.items()},
             val=False,
             path=fig_path,
             title=f"{name}: {args.activation}, {args.loss}, "
             + (f"lr={rates[0]:g}, " if len(rates) == 1 else "")
-            + f"seed {args.seed}",
+            + f"seed {args.seed}"
+            + note,
         )
     rows = [("run", "train loss", "val loss", "train acc", "val acc")]
     for label, h in runs.items():
@@ -391,20 +479,73 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             )
         )
     table = _markdown(rows)
+    stopped = None
+    if signum is not None:
+        from layerwise.cli._interrupt import resume_command, signal_name
+
+        stopped = {
+            "signal": signal_name(signum),
+            "run": len(runs) - 1,
+            "label": str(list(runs)[-1]),
+            "epochs_trained": len(list(runs.values())[-1]),
+            "epochs_asked": args.epochs,
+            "runs_asked": len(layouts) * len(rates),
+            "resume": resume_command(
+                args.argv, drop=("--out",), drop_flags=("--resume",),
+                add=("--out", str(folder), "--resume"),
+            ),
+        }  # fmt: skip
     written = [fig_path, folder / "summary.md"]
     with atomic_write(written[1]) as fh:
         fh.write(f"# compare on {name}, {args.epochs} epochs\n\n{table}\n")
+        if stopped:
+            fh.write(
+                f"\nINTERRUPTED by {stopped['signal']}: run {stopped['run']} "
+                f"({stopped['label']}) stopped after {stopped['epochs_trained']} epochs, "
+                f"{stopped['runs_asked'] - len(runs)} run(s) not started; resume with\n"
+                f"`{stopped['resume']}`\n"
+            )
     for i, (label, h) in enumerate(runs.items()):
         written.append(folder / f"history_{i}.csv")
         h.params["label"] = str(label)
         h.to_csv(written[-1])
-    _write_json(
-        folder / "config.json",
-        {"settings": _settings(args), **data["about"], "runs": [str(k) for k in runs]},
-    )
+    config = {"settings": _settings(args), **data["about"], "runs": [str(k) for k in runs]}
+    if stopped:
+        config["interrupted"] = stopped
+    _write_json(folder / "config.json", config)
     written.append(folder / "config.json")
+    written += [folder / f"run_{i}.npz" for i in range(len(runs))]
     print(table)
     print(f"run folder: {folder}")
     for path in written:
         print(f"  {path}")
-    return 0
+    if stopped is None:
+        return 0
+    return _report_interruption(args, stopped, signum)
+
+
+def _compare_run(args, base, where: Path, label, data, y_train, validation):
+    """One run of ``compare`` from a copy of ``base`` (or, with --resume, from its file
+    ``where``), saved to ``where``; returns its History and the signal that stopped it."""
+    kwargs = {**_fit_kwargs(args), "validation_data": validation}
+    model, earlier = base.copy(), None
+    if args.resume and where.is_file():
+        saved = _load_network(where)
+        if (saved.metadata or {}).get("label") != str(label):
+            raise CLIError(
+                f"--resume: {where} holds the run {saved.metadata.get('label')!r}, not "
+                f"{str(label)!r}; give the same --hidden and --lr as the interrupted command"
+            )
+        if saved.epochs_trained >= args.epochs:
+            return saved.history, None
+        model, earlier = saved, saved.history
+        for key in ("optimizer", "lr", "schedule"):
+            kwargs.pop(key, None)  # the saved optimizer and schedule continue
+        kwargs["initial_epoch"] = saved.epochs_trained
+    history, signum = _fit_interruptibly(args, model, data["X_train"], y_train, kwargs)
+    history = _joined(earlier, history)
+    meta = {"label": str(label), "settings": _settings(args)}
+    if signum is not None:
+        meta["interrupted"] = {"epochs_trained": model.epochs_trained}
+    lw.save(model, where, scaler=data["scaler"], history=history, metadata=meta)
+    return history, signum

@@ -78,7 +78,19 @@ def _rows(where: str, delimiter: str) -> Iterator[tuple[list[str], Iterator, Cal
                 read[0] += len(line)
                 yield line
 
-        reader = csv.reader(lines(), delimiter=delimiter)
+        stream = lines()
+        with _csv_errors(where, None):  # a file that is not UTF-8 fails on its first line
+            first = next(stream, "")
+        if delimiter == "," and "," not in first:
+            # a header with no comma but semicolons (a spreadsheet in a decimal-comma
+            # locale writes them) or tabs: that is the file's delimiter
+            delimiter = next((d for d in ";\t|" if d in first), delimiter)
+
+        def chained() -> Iterator[str]:
+            yield first
+            yield from stream
+
+        reader = csv.reader(chained(), delimiter=delimiter)
         with _csv_errors(where, reader):
             header = [h.strip() for h in next(reader, [])]
 

@@ -3,40 +3,57 @@
 The copies start from the same weights, fresh ones (``"from": "fresh"``) or the main
 network's current ones (``"from": "current"``); the main network is left alone and, when the
 comparison ends or is stopped, resumes as it was (training again if it was training). Each
-run is judged as it goes: ``diverged`` (non-finite loss), ``oscillating`` (the loss goes up
-and down without getting better), ``not improving``, or ``improving``.
+run is judged as it goes: ``diverged`` (non-finite loss), ``unstable`` (the loss jumped up by
+more than a fifth from one epoch to the next, even if it got better overall), ``oscillating``
+(the loss goes up and down without getting better), ``not improving``, or ``improving``.
+
+``session`` below is a :class:`~layerwise.playground.session.Session`; this module does not
+import it (the session imports this one).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 import layerwise as lw
 from layerwise.playground import validate as v
 
-if TYPE_CHECKING:
-    from layerwise.playground.session import Session
-
-__all__ = ["start", "tick", "judge"]
+__all__ = ["start", "tick", "judge", "spikes"]
 
 MIN_EPOCHS = 10  # too early to judge a run before this
 RISES = 0.25  # share of epochs whose loss rose, beyond which a run that does not improve oscillates
+SPIKE = 0.2  # a rise of more than this fraction from one epoch to the next makes a run unstable
+FLOOR = 0.01  # ... when it is also more than this fraction of the starting loss (not noise at 1e-6)
+
+
+def spikes(losses: list[float]) -> int:
+    """How many times the loss rose by more than ``SPIKE`` of its previous value (and by
+    more than ``FLOOR`` of the starting loss) from one point to the next."""
+    y = np.asarray(losses, dtype=np.float64)
+    if len(y) < 2:
+        return 0
+    rise = np.diff(y)
+    return int(np.sum((rise > SPIKE * y[:-1]) & (rise > FLOOR * y[0])))
 
 
 def judge(losses: list[float], diverged_at: int | None) -> str | None:
-    """``"diverged"``, ``"oscillating"``, ``"not improving"``, ``"improving"`` or ``None``.
+    """``"diverged"``, ``"unstable"``, ``"oscillating"``, ``"not improving"``,
+    ``"improving"`` or ``None`` (too early to say).
 
-    ``losses`` holds the training loss at the start and after every epoch. A run improves
-    when the best loss of its last fifth is 1% below where it started; a run that does not,
-    and whose loss rose in more than a quarter of its epochs, oscillates.
+    ``losses`` holds the training loss at the start and after every epoch. A run with a
+    spike (:func:`spikes`) is unstable, whether or not it got better overall; otherwise it
+    improves when the best loss of its last fifth is 1% below where it started, and a run
+    that does not, and whose loss rose in more than a quarter of its epochs, oscillates.
     """
     if diverged_at is not None:
         return "diverged"
     if len(losses) <= MIN_EPOCHS:
         return None
     y = np.asarray(losses, dtype=np.float64)
+    if spikes(losses):
+        return "unstable"
     tail = y[-max(2, len(y) // 5) :]
     if tail.min() < 0.99 * y[0]:
         return "improving"
@@ -44,7 +61,7 @@ def judge(losses: list[float], diverged_at: int | None) -> str | None:
     return "oscillating" if rises > RISES else "not improving"
 
 
-def start(session: Session, body: Any) -> dict[str, Any]:
+def start(session: Any, body: Any) -> dict[str, Any]:
     """``{"lr_a", "lr_b", "epochs", "from": "fresh"|"current", "action": "start"|"stop"}``."""
     body = v.check_fields(body, ("lr_a", "lr_b", "epochs", "action", "from"))
     action = v.choice(body, "action", ["start", "stop"], default="start")
@@ -86,13 +103,13 @@ def start(session: Session, body: Any) -> dict[str, Any]:
         return {"mode": session.mode}
 
 
-def finish(session: Session) -> None:
+def finish(session: Any) -> None:
     """End the comparison (lock held): the main network resumes as it was."""
     session.mode = session.compare["resume"] if session.compare else "paused"
     session._wake.set()
 
 
-def tick(session: Session, epochs: int) -> None:
+def tick(session: Any, epochs: int) -> None:
     """Train each run up to ``epochs`` more epochs (lock held)."""
     c = session.compare
     if c is None:

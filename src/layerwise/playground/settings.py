@@ -7,6 +7,7 @@ changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from typing import Any
 
@@ -82,23 +83,64 @@ class Settings:
         }
 
     def _restart(self, what: str) -> None:
-        """New data or inputs: new weights and history, the same hidden layers; say so."""
-        self.mode = "paused"
+        """New data or inputs: new weights and history, the same hidden layers. Training
+        goes on if it was on (a comparison in progress ends, and the main network resumes
+        as it was before it), or stays paused; the message says which."""
+        if self.mode == "comparing":
+            self.mode = self.compare["resume"] if self.compare else "paused"
         self.compare = None
         self._make_data()
         widths, acts = self._architecture()
         self._reset_model(widths, acts)
         shape = " x ".join(map(str, widths)) or "no hidden layer"
-        self._say(
-            "info", f"{what}: training restarts from new weights; the network ({shape}) is kept."
+        going = (
+            "training goes on from epoch 0"
+            if self.mode == "training"
+            else "paused as before (press play to train)"
         )
+        self._say("info", f"{what}: new weights, the network ({shape}) kept; {going}.")
+        self._wake.set()
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self):
+        """A change the library refuses halfway (a size beyond the memory this process may
+        use) leaves the session exactly as it was, and its reason becomes the message."""
+        saved = dict(self.__dict__)
+        try:
+            yield
+        except ValueError as exc:
+            # no moment without an attribute: the training thread reads ``closed`` unlocked
+            for key in set(self.__dict__) - set(saved):
+                del self.__dict__[key]
+            self.__dict__.update(saved)
+            if isinstance(exc, PlaygroundError):
+                raise
+            raise PlaygroundError(str(exc)) from None
+
+    @staticmethod
+    def _data_change(old: dict[str, Any], new: dict[str, Any], regenerate: bool) -> str:
+        """What a change of data is, in the page's words: ``Data set spirals, noise 0.2``."""
+        words = {
+            "dataset": lambda x: f"data set {x}",
+            "noise": lambda x: f"noise {x:g}",
+            "test_ratio": lambda x: f"test split {x:.0%}",
+            "n_samples": lambda x: f"{x} points",
+            "seed": lambda x: f"data seed {x}",
+        }
+        parts = [words[k](new[k]) for k in words if new[k] != old.get(k) and k != "seed"]
+        if regenerate:
+            parts.append("a new draw of the points")
+        elif new["seed"] != old.get("seed"):
+            parts.append(words["seed"](new["seed"]))
+        text = ", ".join(parts) or "the same data drawn again"
+        return text[0].upper() + text[1:]
 
     def set_data(self, body: Any) -> dict[str, Any]:
         """Data set, noise, test ratio, number of samples, ``regenerate`` (new draw),
         ``add_point`` ([x1, x2, label]: one more training point, training goes on).
 
-        A new data set restarts training (new weights, history cleared) and keeps the
-        hidden layers.
+        A change of data starts again from new weights (history cleared), keeps the
+        hidden layers, and goes on training if the session was training.
         """
         fields = ("dataset", "noise", "test_ratio", "n_samples", "seed", "regenerate", "add_point")
         body = v.check_fields(body, fields)
@@ -107,12 +149,13 @@ class Settings:
         new = self._check_data(body)
         if v.flag(body, "regenerate"):
             new["seed"] += 1
-        with self.lock:
+        with self.lock, self._all_or_nothing():
+            what = self._data_change(self.data_cfg, new, v.flag(body, "regenerate"))
             if new["dataset"] != self.data_cfg["dataset"]:
                 self.added = []
             self.data_cfg = new
-            self._restart("New data")
-            return {"data": dict(self.data_cfg)}
+            self._restart(what)
+            return {"data": dict(self.data_cfg), "mode": self.mode}
 
     def _add_point(self, body: dict[str, Any]) -> dict[str, Any]:
         if set(body) != {"add_point"}:
@@ -169,7 +212,7 @@ class Settings:
         body = v.check_fields(body, ("optimizer", "lr", "batch_size", "l1", "l2", "features"))
         new = self._check_settings(body)
         feats = v.names(body, "features", FEATURES, default=self.features)
-        with self.lock:
+        with self.lock, self._all_or_nothing():
             self.settings = new
             self._apply_l2(self.model)
             if feats != self.features:
@@ -205,7 +248,7 @@ class Settings:
             )
         acts = [v.choice({"activations": a}, "activations", hidden_activations()) for a in acts]
         seed = v.integer(body, "seed", 0, 2**31 - 1, default=self.init_seed)
-        with self.lock:
+        with self.lock, self._all_or_nothing():
             self.mode, self.compare, self.added = "paused", None, []
             self.data_cfg, self.settings, self.features = cfg, settings, feats
             self.init_seed = seed
@@ -221,7 +264,7 @@ class Settings:
         if not isinstance(text, str) or not text.strip():
             raise PlaygroundError("csv must be the text of a CSV file with a header row")
         X, y = export.read_csv(text, max_rows=LIMITS["max_samples"])
-        with self.lock:
+        with self.lock, self._all_or_nothing():
             self.custom = (X, y)
             self.added = []
             self.data_cfg = dict(self.data_cfg, dataset="csv", n_samples=len(X))

@@ -1,25 +1,23 @@
 """The snapshot: everything the page draws about one session, as JSON-able data.
 
 Called with the session's lock held (see ``Session.snapshot``), so it sees a state between
-two training ticks.
+two training ticks. ``session`` below is a :class:`~layerwise.playground.session.Session`;
+this module does not import it (the session imports this one).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 import layerwise as lw
 from layerwise.playground import compare, pictures, settings
 
-if TYPE_CHECKING:
-    from layerwise.playground.session import Session
-
 __all__ = ["points", "snapshot"]
 
 
-def points(session: Session) -> dict[str, Any]:
+def points(session: Any) -> dict[str, Any]:
     """The data set's points (sent when ``data_version`` changes, not every snapshot)."""
     return {
         "data_version": session.data_version,
@@ -44,7 +42,7 @@ def _accuracy(model: lw.Sequential, X: np.ndarray, y: np.ndarray, task: str) -> 
     return float(np.mean(labels == y))
 
 
-def snapshot(session: Session) -> dict[str, Any]:
+def snapshot(session: Any) -> dict[str, Any]:
     """Everything the page draws, as JSON-able data (losses of the whole run are
     thinned to a few hundred points, always keeping the points beside each edit)."""
     f = pictures.finite
@@ -114,7 +112,7 @@ def snapshot(session: Session) -> dict[str, Any]:
     return snap
 
 
-def _compare_snapshot(session: Session) -> dict[str, Any] | None:
+def _compare_snapshot(session: Any) -> dict[str, Any] | None:
     c = session.compare
     if c is None:
         return None

@@ -150,8 +150,11 @@ def run_cli(args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"layerwise sweep: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: keep what is finished, say so
+        return _interrupted(args, exc)
 
     out = Path(args.out)
+    (out / "interrupted.json").unlink(missing_ok=True)  # a resumed sweep that finished
     varying = result.grid_keys or ["hidden"]
     ranked = result.by_config()
     header = ["#", *varying, f"{result.metric} mean", "std", "ok", "failed"]
@@ -178,6 +181,42 @@ def run_cli(args: argparse.Namespace) -> int:
     for p in _pictures(result, out):
         print(f"picture:   {p}")
     return 0
+
+
+def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
+    """A sweep stopped by a signal: every finished run is already in results.csv (written
+    run by run); mark the folder, draw the finished runs, print the resume command."""
+    import json
+    import signal
+
+    from layerwise._files import atomic_write
+    from layerwise.cli._interrupt import exit_status, resume_command, signal_name
+    from layerwise.sweep._result import SweepResult
+
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    out = Path(args.out)
+    command = resume_command(getattr(args, "argv", []), drop_flags=("--resume",), add=("--resume",))
+    try:
+        result = SweepResult.load(out, metric=args.metric)
+    except (OSError, ValueError, KeyError):
+        result = None
+    done = 0 if result is None else sum(r["status"] == "ok" for r in result.table)
+    info = {"signal": signal_name(signum), "runs_finished": done, "resume": command}
+    if out.is_dir():
+        with atomic_write(out / "interrupted.json") as fh:
+            json.dump(info, fh, indent=2)
+            fh.write("\n")
+    print(
+        f"layerwise sweep: interrupted by {info['signal']}: {done} finished run(s) kept in "
+        f"{out / 'results.csv'} (marked in {out / 'interrupted.json'}); runs in progress "
+        "run again on resume",
+        file=sys.stderr,
+    )
+    if result is not None and done:
+        for p in _pictures(result, out):
+            print(f"picture:   {p}")
+    print(f"resume with: {command}")
+    return exit_status(signum)
 
 
 def _pictures(result: Any, out: Path) -> list[Path]:

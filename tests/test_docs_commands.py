@@ -1,0 +1,107 @@
+"""Every ``layerwise ...`` command line of docs/*.md and README.md runs as written.
+
+The lines are taken from the fenced code blocks of each page (``$ layerwise ...`` in a
+console block, ``layerwise ...`` at the start of a line elsewhere, a trailing ``\\``
+continuing it), in the page's order, in a fresh folder holding a copy of ``examples/`` as
+a fresh clone has it; a line may use what an earlier line of the same page wrote. A line
+whose next line in the block shows ``layerwise <command>: error:`` must fail with exit
+status 2 and that message; every other line must succeed. ``layerwise playground`` starts
+a server: it must print its address, then it is stopped.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+FENCE = re.compile(r"^```(\w*)\s*$")
+
+
+def commands(page: Path) -> list[tuple[int, str, str | None]]:
+    """``(line number, command, expected error or None)`` of each command line of ``page``."""
+    found: list[tuple[int, str, str | None]] = []
+    lang, lines = None, page.read_text().splitlines()
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        fence = FENCE.match(line.strip())
+        if fence:
+            lang = None if lang is not None else fence.group(1)
+            k += 1
+            continue
+        text = line.strip()
+        start = k + 1
+        if lang is not None and lang == "console":
+            text = text[2:] if text.startswith("$ ") else ""
+        if lang is not None and text.startswith("layerwise "):
+            while text.endswith("\\"):
+                k += 1
+                text = text[:-1].rstrip() + " " + lines[k].strip()
+            following = lines[k + 1].strip() if k + 1 < len(lines) else ""
+            word = text.split()[1]
+            expected = following if following.startswith(f"layerwise {word}: error:") else None
+            found.append((start, text, expected))
+        k += 1
+    return found
+
+
+def test_the_extraction_finds_the_commands_of_the_cli_page():
+    found = commands(ROOT / "docs" / "cli.md")
+    texts = [c for _, c, _ in found]
+    assert "layerwise demo" in texts[0]
+    assert any(c.startswith("layerwise predict runs/csvrun/model.npz") for c in texts)
+    assert len(found) >= 20
+    sweep = [c for _, c, _ in commands(ROOT / "docs" / "sweeps.md")]
+    assert sweep[0].endswith("--seeds 3 --epochs 200 --out runs/sweep")  # joined at the \\
+    files = commands(ROOT / "docs" / "files.md")
+    assert [e for _, _, e in files if e] != []  # the shown error is expected
+
+
+def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "layerwise.cli", *argv], cwd=cwd, capture_output=True,
+        text=True, timeout=600,
+    )  # fmt: skip
+
+
+def _playground(argv: list[str], cwd: Path) -> None:
+    pytest.importorskip("uvicorn")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "layerwise.cli", *argv, "--port", "0"], cwd=cwd,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline()
+        assert "http://127.0.0.1:" in line, line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_command_of_the_page_runs_as_written(page, tmp_path):
+    found = commands(page)
+    if not found:
+        pytest.skip(f"{page.name} has no layerwise command line")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    for number, text, expected in found:
+        argv = shlex.split(text, comments=True)[1:]
+        if argv[0] == "playground":
+            _playground(argv, tmp_path)
+            continue
+        out = _run(argv, tmp_path)
+        where = f"{page.name}:{number}: {text}\n{out.stdout[-2000:]}{out.stderr[-2000:]}"
+        if expected is None:
+            assert out.returncode == 0, where
+        else:
+            assert out.returncode == 2 and out.stderr.strip() == expected, where
