@@ -62,7 +62,7 @@ INTERRUPT = textwrap.dedent(
     import json, os, signal, sys, numpy as np, layerwise as lw
     send = json.loads(sys.argv[1])  # {batch number over the run: signal to send there}
     if "term" in sys.argv[2:]:
-        signal.signal(signal.SIGTERM, lambda *a: None)  # a program that handles SIGTERM
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM as Ctrl-C
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 3)); y = (X[:, 0] > 0) * 1.0
     model = lw.mlp(3, [5], 1, activation="tanh", output_activation="sigmoid", seed=1,
@@ -113,8 +113,8 @@ def test_a_second_signal_interrupts_at_once():
     assert got == {"at_once": True, "batches": 3}
 
 
-def test_sigterm_without_a_handler_of_the_program_is_left_alone():
-    # fit only holds SIGTERM for a program that handles it; otherwise the default (exit)
+def test_sigterm_is_left_alone_unless_the_program_asks_for_it():
+    # fit holds SIGTERM only where the program made it a KeyboardInterrupt; else: exit
     out = subprocess.run([sys.executable, "-c", INTERRUPT, json.dumps({"2": ["SIGTERM"]})],
                          capture_output=True, text=True, timeout=60)  # fmt: skip
     assert out.returncode == -signal.SIGTERM

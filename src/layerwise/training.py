@@ -110,7 +110,7 @@ class DivergenceError(FloatingPointError):
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT), or SIGTERM where the program handles it, stopped ``fit`` at the end
+    """Ctrl-C (SIGINT), or SIGTERM where the program asks for it, stopped ``fit`` at the end
     of a batch: the model holds the weights of that last completed batch and a consistent
     ``model.state``, so ``fit`` called again continues from there.
 
@@ -130,9 +130,11 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 
 class _Interrupts:
-    """Inside ``fit``: SIGINT (if Python's default handler has it) and SIGTERM (if the program
-    installed a Python handler for it) are held until the running batch ends, so that an
-    interrupt never leaves a half-applied update. A second signal interrupts at once."""
+    """Inside ``fit``, a signal whose handler is Python's ``default_int_handler`` (SIGINT's
+    unless the program changed it; SIGTERM's where the program asks for the same, with
+    ``signal.signal(SIGTERM, signal.default_int_handler)``) is held until the running batch
+    ends, so that an interrupt never leaves a half-applied update. A second one interrupts
+    at once. Handlers of the program's own are left alone."""
 
     def __init__(self) -> None:
         self.signum: int | None = None
@@ -142,10 +144,8 @@ class _Interrupts:
         if threading.current_thread() is not threading.main_thread():
             return self  # only the main thread receives signals
         for sig in (signal.SIGINT, signal.SIGTERM):
-            old = signal.getsignal(sig)
-            ours = old is signal.default_int_handler if sig == signal.SIGINT else callable(old)
-            if ours:
-                self._saved[sig] = old
+            if signal.getsignal(sig) is signal.default_int_handler:
+                self._saved[sig] = signal.default_int_handler
                 signal.signal(sig, self._hold)
         return self
 
