@@ -1,6 +1,7 @@
-"""The normal distribution function Phi(z), vectorised in NumPy.
+"""The normal distribution function Phi(z), vectorised in any Array API library.
 
-NumPy has no ``erf``; the exact GELU needs ``Phi(z) = (1 + erf(z / sqrt 2)) / 2``. This is
+NumPy (and the Array API standard) have no ``erf``; the exact GELU needs
+``Phi(z) = (1 + erf(z / sqrt 2)) / 2``. This is
 Cephes' ``ndtr`` (S. L. Moshier), which keeps full double precision in both tails by
 switching to ``erfc`` for ``|x| >= 1`` instead of computing ``1 - erf(x)`` (which would
 cancel to zero for ``z < -6`` or so).
@@ -8,7 +9,11 @@ cancel to zero for ``z < -6`` or so).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from layerwise._array_api import array_namespace
 
 # erf(x) = x * T(x^2) / U(x^2) for |x| < 1
 _T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,
@@ -31,23 +36,24 @@ _S = (1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.204895398080966
 _SQRT1_2 = 0.7071067811865475244
 
 
-def _poly(x: np.ndarray, coefs: tuple[float, ...]) -> np.ndarray:
-    out = np.full_like(x, coefs[0])
+def _poly(x: Any, coefs: tuple[float, ...]) -> Any:
+    out = array_namespace(x).full_like(x, coefs[0])
     for c in coefs[1:]:
         out *= x
         out += c
     return out
 
 
-def _erfc_pos(x: np.ndarray) -> np.ndarray:
+def _erfc_pos(x: Any) -> Any:
     """erfc(x) for x >= 1, in float64."""
+    xp = array_namespace(x)
     # erfc(x) underflows to 0 from x ~ 27.3; clamping keeps the polynomials (degree 8)
     # from overflowing to inf/inf = NaN for huge or infinite x
-    x = np.minimum(x, 40.0)
+    x = xp.minimum(x, 40.0)
     big = x >= 8.0
-    num = np.where(big, _poly(x, _R), _poly(x, _P))
-    den = np.where(big, _poly(x, _S), _poly(x, _Q))
-    return np.exp(-x * x) * num / den
+    num = xp.where(big, _poly(x, _R), _poly(x, _P))
+    den = xp.where(big, _poly(x, _S), _poly(x, _Q))
+    return xp.exp(-x * x) * num / den
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -63,24 +69,26 @@ def erf(x: np.ndarray) -> np.ndarray:
     return np.where(small, inner, outer).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
-def ndtr(z: np.ndarray) -> np.ndarray:
+def ndtr(z: Any) -> Any:
     """Standard normal distribution function ``Phi(z)``, elementwise, in z's float dtype.
 
     Parameters
     ----------
-    z : ndarray of float, any shape
+    z : array of float (any Array API library), any shape
 
     Returns
     -------
-    ndarray, same shape and dtype as ``z``
+    array, same shape, dtype and library as ``z`` (computed in float64)
     """
-    z = np.asarray(z)
-    x = z.astype(np.float64, copy=False) * _SQRT1_2
-    ax = np.abs(x)
+    if isinstance(z, list | tuple | float | int):
+        z = np.asarray(z, dtype=np.float64)
+    xp = array_namespace(z)
+    x = xp.astype(z, xp.float64) * _SQRT1_2
+    ax = xp.abs(x)
     small = ax < 1.0
-    xs = np.where(small, x, 0.0)
+    xs = xp.where(small, x, 0.0)
     zz = xs * xs
     mid = 0.5 + 0.5 * xs * _poly(zz, _T) / _poly(zz, _U)
-    tail = 0.5 * _erfc_pos(np.maximum(ax, 1.0))  # Phi(-|z|), exact in the far tail
-    out = np.where(small, mid, np.where(x > 0, 1.0 - tail, tail))
-    return out.astype(z.dtype if z.dtype.kind == "f" else np.float64, copy=False)
+    tail = 0.5 * _erfc_pos(xp.maximum(ax, 1.0))  # Phi(-|z|), exact in the far tail
+    out = xp.where(small, mid, xp.where(x > 0, 1.0 - tail, tail))
+    return xp.astype(out, z.dtype if xp.isdtype(z.dtype, "real floating") else xp.float64)

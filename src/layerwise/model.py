@@ -394,7 +394,7 @@ class Sequential:
         X = self.check_input(X)
         rows = batch_size or X.shape[0]  # None: all of X as one batch
         parts = [
-            self.forward(X[s : s + rows, :], check_input=False)[0]
+            self.forward(X[s : min(s + rows, X.shape[0]), :], check_input=False)[0]
             for s in range(0, X.shape[0], rows)
         ]
         return parts[0] if len(parts) == 1 else array_namespace(X).concat(parts)

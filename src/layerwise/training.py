@@ -603,12 +603,13 @@ class _Run:
         if self.shuffle and bs < n:
             order = xp.asarray(rng.permutation(n), device=device_of(X))
         for start in range(0, n, bs):
+            stop = min(start + bs, n)  # the standard leaves a stop past the end undefined
             if self.chooser:
                 self.chooser.before_batch()
             if order is None:
-                yield X[start : start + bs, :], Y[start : start + bs, :]
+                yield X[start:stop, :], Y[start:stop, :]
             else:
-                idx = order[start : start + bs]
+                idx = order[start:stop]
                 yield xp.take(X, idx, axis=0), xp.take(Y, idx, axis=0)
 
 
