@@ -217,3 +217,21 @@ def test_the_docs_page_runs_as_written(capsys):
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         exec(compile(block, "docs/arrays.md", "exec"), {})
     assert capsys.readouterr().out.startswith("Tensor Tensor ")
+
+
+@pytest.mark.parametrize("lib", FOREIGN)
+def test_export_reads_any_library_as_numpy(lib, tmp_path):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    conv = LIBRARIES[lib]
+    X, y, _ = _data()
+    model, _, P = _fit(lib)
+    with torch.no_grad():
+        got = lw.export.to_torch(model)(torch.asarray(X)).numpy()
+    np.testing.assert_allclose(got, to_numpy(P), rtol=1e-12, atol=1e-14)
+    lw.export.to_onnx(model, tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    out = session.run(None, {session.get_inputs()[0].name: X})[0]
+    np.testing.assert_allclose(out, to_numpy(P), rtol=1e-12, atol=1e-14)
+    assert array_namespace(model.layers[0].W) is array_namespace(conv(np.zeros(1)))  # untouched

@@ -30,10 +30,12 @@ from typing import Any
 
 import numpy as np
 
+from layerwise._array_api import model_arrays
 from layerwise._files import atomic_write
 from layerwise.layers import Dense
 from layerwise.model import Sequential
 from layerwise.regularization import BatchNorm, Dropout
+from layerwise.state import move
 
 __all__ = ["to_onnx"]
 
@@ -41,7 +43,8 @@ _MIN_OPSET = 13  # Softmax over one axis (not a flattened 2-D view) from opset 1
 
 
 def _as_model(model: Any) -> Sequential:
-    """A Sequential, or the ``model_`` of a fitted layerwise estimator."""
+    """A Sequential, or the ``model_`` of a fitted layerwise estimator; a copy on NumPy when
+    its arrays live in another library (export reads weights as NumPy)."""
     inner = getattr(model, "model_", None)
     if isinstance(inner, Sequential):
         model = inner
@@ -55,6 +58,8 @@ def _as_model(model: Any) -> Sequential:
             "the model is not built (its weights do not exist yet); give it input_dim or run "
             "it on data once before exporting"
         )
+    if not isinstance(model_arrays(model), np.ndarray):  # PyTorch, CuPy, JAX: read as NumPy
+        model = move(model.copy(), "numpy")
     return model
 
 
