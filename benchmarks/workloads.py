@@ -117,6 +117,21 @@ def _torch_runner(net, X, Y, *, output, optimizer, lr, epochs, batch_size, threa
     return run
 
 
+def _layerwise_on_torch(model, X, Y, *, fit_kw, threads):
+    """layerwise's own fit on PyTorch CPU tensors: the cost of the namespace layer, beside
+    layerwise on NumPy and PyTorch's nn + optim (torch at ``threads`` intra-op threads)."""
+    import torch
+
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    model.to(Xt)
+
+    def run():
+        torch.set_num_threads(threads)
+        model.fit(Xt, Yt, **fit_kw)
+
+    return run
+
+
 def _sklearn_estimator(Ws, bs, X, Y, *, hidden, output, optimizer, lr, batch_size, epochs):
     """A scikit-learn MLP with our initial weights: partial_fit once (to build it), then
     coefs_/intercepts_ overwritten. Returns (estimator, run)."""
@@ -224,6 +239,11 @@ def training_workload(
         )  # fmt: skip
 
     w.runners["numpy loop"] = ref_fn(ref_W, ref_b, ref_state, epochs_per_run)
+    w.runners["layerwise on torch"] = _layerwise_on_torch(
+        model.copy(), X, Y, fit_kw=dict(loss=loss, optimizer=optimizer, lr=lr,
+        epochs=epochs_per_run, batch_size=batch_size, verbose=False),
+        threads=1 if n_weights < 10_000 else 2,
+    )  # fmt: skip
     for t in torch_threads:
         net = _torch_model(Ws, bs, hidden, dtype)
         w.runners[f"torch {t}t"] = _torch_runner(
