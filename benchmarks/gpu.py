@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-import layerwise as lw  # noqa: E402
 from benchmarks.workloads import classification_data  # noqa: E402
+
+import layerwise as lw  # noqa: E402
 
 WORKLOADS = {
     "MNIST-shaped": dict(sizes=(784, 256, 128, 10), n=9984, batch=128),
