@@ -1,6 +1,6 @@
 """Before/after A/B of ``fit`` in ONE process, alternating every round.
 
-``before`` is layerwise at a commit (default ``0fcea72``, the start of the one-path change),
+``before`` is layerwise at a commit (default ``573151a``, the start of the plain core, issue 22),
 extracted with ``git archive`` into a temporary folder and imported as ``layerwise_before``;
 ``after`` is this tree's layerwise. Same data, initial weights and settings as
 ``benchmarks/workloads.py``. Prints a markdown table of medians. Usage::
@@ -91,13 +91,36 @@ def measure(w, A, B, cpu1: bool) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def calls_per_epoch(w, lw) -> float:
+    """Python and C function calls per epoch of ``fit`` (sys.setprofile counts both)."""
+    s = w["sizes"]
+    X, y = data(w["n"], s[0], s[-1], w["dtype"])
+    model = lw.mlp(s[0], list(s[1:-1]), s[-1], activation=w["act"], output_activation=w["out"],
+                   seed=0, dtype=w["dtype"])  # fmt: skip
+    kw = dict(loss=w["loss"], optimizer=w["opt"], lr=w["lr"], batch_size=w["bs"], verbose=False)
+    model.fit(X, y, epochs=1, **kw)  # first calls: imports, optimizer state
+    epochs = 20 if w["bs"] is None else 1
+    count = [0]
+
+    def profile(frame, event, arg):
+        if event in ("call", "c_call"):
+            count[0] += 1
+
+    sys.setprofile(profile)
+    try:
+        model.fit(X, y, epochs=epochs, **kw)
+    finally:
+        sys.setprofile(None)
+    return count[0] / epochs
+
+
 def fmt(t: float) -> str:
     return f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--commit", default="0fcea72", help="the 'before' commit")
+    ap.add_argument("--commit", default="573151a", help="the 'before' commit")
     ap.add_argument("--cpu1", action="store_true", help="CPU time at one BLAS thread")
     ap.add_argument("--quick", action="store_true", help="3 rounds each (a smoke run)")
     ap.add_argument("--only", default="", help="workloads whose name contains this")
@@ -110,16 +133,21 @@ def main() -> int:
 
         import layerwise as A
 
-        print("| workload | before | after | after / before | after, threads=2 |")
-        print("|---|---|---|---|---|")
+        print(
+            "| workload | calls/epoch before | after | time/epoch before | after | "
+            "after / before | after, threads=2 |"
+        )
+        print("|---|---|---|---|---|---|---|")  # fmt: skip
         with threadpool_limits(1) if args.cpu1 else threadpool_limits(None):
             for w in [w for w in WORKLOADS if args.only in w["name"]]:
                 if args.quick or args.rounds:
                     w["rounds"] = args.rounds or 3
                 med = measure(w, A, B, args.cpu1)
                 t2 = fmt(med["after, threads=2"]) if "after, threads=2" in med else "-"
-                print(f"| {w['name']} | {fmt(med['before'])} | {fmt(med['after'])} | "
-                      f"{med['after'] / med['before']:.3f}× | {t2} |", flush=True)  # fmt: skip
+                cb, ca = calls_per_epoch(w, B), calls_per_epoch(w, A)
+                print(f"| {w['name']} | {cb:.0f} | {ca:.0f} | {fmt(med['before'])} | "
+                      f"{fmt(med['after'])} | {med['after'] / med['before']:.3f}× | {t2} |",
+                      flush=True)  # fmt: skip
     return 0
 
 

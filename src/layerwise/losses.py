@@ -30,18 +30,19 @@ __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]
 
 
 def _clip_probs(A: Any) -> Any:
-    # log(0) = -inf: keep probabilities one machine epsilon inside (0, 1), the finest
-    # margin the dtype can represent near 1, so a saturated output gives a large finite loss
+    # log(0) = -inf: keep probabilities one eps (the finest margin near 1) inside (0, 1)
     xp = array_namespace(A)
-    eps = xp.finfo(A.dtype).eps
+    key = (xp, A.dtype)  # library first: two libraries' dtypes must not be compared
+    eps = _EPS.get(key) or _EPS.setdefault(key, float(xp.finfo(A.dtype).eps))
     return xp.minimum(xp.maximum(A, eps), 1.0 - eps)
 
 
-class Loss:
-    """Base class for losses on prepared targets ``Y`` shaped like the output ``A``.
+_EPS: dict = {}  # (library, dtype) -> eps, a fact cached: finfo() costs a call a batch
 
-    Subclasses implement ``value`` and ``gradient``; the three built-in losses also have
-    a fused gradient with their canonical output activation.
+
+class Loss:
+    """Base class for losses on prepared targets ``Y`` shaped like the output ``A``:
+    subclasses implement ``value`` and ``gradient`` (and may fuse with an activation).
 
     Attributes
     ----------
@@ -79,9 +80,8 @@ class Loss:
         return activation.name == self.fused_activation
 
     def prepare_targets(self, y, units: int, dtype) -> Any:
-        """Validate ``y`` and return it as a float array of shape (n_samples, units); see
-        :func:`layerwise.targets.prepare` (``y`` of shape (n_samples,) is accepted for a
-        1-unit output and, for ``cce``, as integer class labels)."""
+        """Validate ``y``; return it as a float array (n_samples, units): see
+        :func:`layerwise.targets.prepare` (``cce`` takes integer labels too)."""
         return targets.prepare(self.name, y, units, dtype)
 
     def __repr__(self) -> str:

@@ -677,12 +677,10 @@ class _Guard:
         """Take this epoch's snapshot (the arrays as they are now, whatever surgery or the
         optimizer's first steps made of them)."""
         opt = self.model.state.optimizer
-        params = [
-            (layer, name, _copy(getattr(layer, name)))
-            for layer in self.model.layers
-            for name in layer.param_names
-        ]
-        state = {k: {n: _copy(v) for n, v in slots.items()} for k, slots in opt.state.items()}
+        params = [(l, p, getattr(l, p)) for l in self.model.layers for p in l.param_names]
+        xp = array_namespace(params[0][2]) if params else None
+        params = [(layer, name, xp.asarray(a, copy=True)) for layer, name, a in params]
+        state = {k: _copy_slots(slots) for k, slots in opt.state.items()}
         self.snaps = [(params, state, opt.iterations), *self.snaps[:1]]
 
     def follow(self) -> None:
@@ -697,9 +695,9 @@ class _Guard:
         """Restore the newest snapshot (``older``: the one before) and raise."""
         params, state, iterations = self.snaps[1 if older and len(self.snaps) > 1 else 0]
         for layer, name, arr in params:
-            setattr(layer, name, _copy(arr))
+            setattr(layer, name, array_namespace(arr).asarray(arr, copy=True))
         opt = self.model.optimizer
-        opt.state = {k: {n: _copy(v) for n, v in slots.items()} for k, slots in state.items()}
+        opt.state = {k: _copy_slots(slots) for k, slots in state.items()}
         opt.iterations = iterations
         raise DivergenceError(
             f"training diverged at epoch {epoch}: the loss became NaN or infinite. The model "
@@ -710,11 +708,12 @@ class _Guard:
         )
 
 
-def _copy(value: Any) -> Any:
-    """A copy of an array of any library (a NumPy scalar as it is: it cannot change)."""
-    if isinstance(value, np.generic | int | float):
-        return value
-    return array_namespace(value).asarray(value, copy=True)
+def _copy_slots(slots: dict[str, Any]) -> dict[str, Any]:
+    """A copy of one parameter's optimizer state: arrays copied, the step count (a NumPy
+    scalar, which cannot change) as it is."""
+    return {
+        n: v if n == "step" else array_namespace(v).asarray(v, copy=True) for n, v in slots.items()
+    }
 
 
 def _resolve_optimizer(model, optimizer, lr) -> tuple[_optimizers.Optimizer, float | None]:

@@ -441,30 +441,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         if signum is not None:
             break
     args.hidden, args.lr = layouts, rates
-
     name = Path(args.data).name
-    drawn = {k: h for k, h in runs.items() if len(h)}  # a run stopped in its first epoch: none
-    note = (
-        "" if signum is None else f" (interrupted, {len(runs)} of {len(layouts) * len(rates)} runs)"
-    )
-    if len(layouts) == 1:
-        title = (
-            f"{name}: hidden {_hidden_text(layouts[0])} {args.activation}, {args.loss}, "
-            "same initial weights" + note
-        )
-        fig_path = folder / "lr_comparison.png"
-        lw.plot.learning_rate_comparison(drawn, path=fig_path, title=title)
-    else:
-        fig_path = folder / "comparison.png"
-        lw.plot.loss_panels(
-            {str(k): h for k, h in drawn.items()},
-            val=False,
-            path=fig_path,
-            title=f"{name}: {args.activation}, {args.loss}, "
-            + (f"lr={rates[0]:g}, " if len(rates) == 1 else "")
-            + f"seed {args.seed}"
-            + note,
-        )
+    fig_path = _compare_picture(args, folder, runs, layouts, rates, signum)
     rows = [("run", "train loss", "val loss", "train acc", "val acc")]
     for label, h in runs.items():
         f = _final(h)
@@ -522,6 +500,34 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if stopped is None:
         return 0
     return _report_interruption(args, stopped, signum)
+
+
+def _compare_picture(args, folder: Path, runs, layouts, rates, signum) -> Path:
+    """Draw the comparison (one panel of rates, or a panel per layout); return its path."""
+    name = Path(args.data).name
+    drawn = {k: h for k, h in runs.items() if len(h)}  # a run stopped in its first epoch: none
+    note = (
+        "" if signum is None else f" (interrupted, {len(runs)} of {len(layouts) * len(rates)} runs)"
+    )
+    if len(layouts) == 1:
+        title = (
+            f"{name}: hidden {_hidden_text(layouts[0])} {args.activation}, {args.loss}, "
+            "same initial weights" + note
+        )
+        fig_path = folder / "lr_comparison.png"
+        lw.plot.learning_rate_comparison(drawn, path=fig_path, title=title)
+        return fig_path
+    fig_path = folder / "comparison.png"
+    lw.plot.loss_panels(
+        {str(k): h for k, h in drawn.items()},
+        val=False,
+        path=fig_path,
+        title=f"{name}: {args.activation}, {args.loss}, "
+        + (f"lr={rates[0]:g}, " if len(rates) == 1 else "")
+        + f"seed {args.seed}"
+        + note,
+    )
+    return fig_path
 
 
 def _compare_run(args, base, where: Path, label, data, y_train, validation):
