@@ -409,6 +409,15 @@ class Sequential:
         """An independent deep copy (weights, optimizer state and random state included)."""
         return copy.deepcopy(self)
 
+    # pickle (and so skops, joblib, MLflow) handles a class with __slots__ and no __dict__
+    # only through these two: the state is the dict of the declared fields
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__ if hasattr(self, name)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
     def n_params(self) -> int:
         return sum(layer.n_params() for layer in self.layers if layer.built)
 

@@ -99,6 +99,11 @@ class Optimizer:
     def __post_init__(self) -> None:
         check_declared(self)
 
+    # the work arrays are not state (and their tuple keys are not JSON, which skops needs):
+    # a pickled, copied or skops-saved optimizer starts without them
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_scratch_arrays": {}}
+
     def step(self, params: Iterable[ParamGrad]) -> None:
         """Update every ``param`` in place from its ``grad`` (one step of the rule)."""
         self.iterations += 1
