@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from layerwise._mlflow import MLflowLogger
 from layerwise._validation import check_same_length
 from layerwise._widen import check_init
 from layerwise.layers import Dense
@@ -36,6 +37,7 @@ __all__ = [
     "CSVLogger",
     "ReduceLROnPlateau",
     "LivePlot",
+    "MLflowLogger",
 ]
 
 
