@@ -148,15 +148,19 @@ def locate(obj: Any, bad: Callable[[Any], bool]) -> str:
     none of its parts does): ``"step 'columntransformer > num > simpleimputer'
     (SimpleImputer)"``."""
     path, node, seen = [], obj, {id(obj)}
+    found = (path[:], node)  # the innermost estimator so far (not a helper inside one)
     while True:
         for label, child in children(node):
             if id(child) not in seen and _safely(bad, child):
                 seen.add(id(child))
                 path.append(label)
                 node = child
+                if hasattr(node, "get_params"):
+                    found = (path[:], node)
                 break
         else:
             break
+    path, node = found
     if not path:
         return f"the {type(obj).__name__} itself"
     return f"step {' > '.join(path)!r} ({type(node).__name__})"
