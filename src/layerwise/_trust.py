@@ -8,8 +8,9 @@ that a file can bring along:
 - layerwise's own classes (networks, layers, optimizers, schedules, estimators);
 - scikit-learn's own classes and functions (``SimpleImputer``, ``f_classif``, its Cython
   trees and distance metrics), defined in scikit-learn itself, outside its test modules;
-- NumPy's dtypes, ufuncs and reductions (``numpy.dtype``, ``numpy.mean``), and the two SciPy
-  names that scikit-learn's ``SplineTransformer`` holds (``BSpline`` and its array helper).
+- NumPy's dtypes, ufuncs and reductions (``numpy.dtype``, ``numpy.mean``), SciPy's sparse
+  matrices, and the two SciPy names that scikit-learn's ``SplineTransformer`` holds
+  (``BSpline`` and its array helper).
 
 A name is trusted only when it resolves to an object defined under exactly that name (so a
 scikit-learn module that imports something from elsewhere does not lend it its trust).
@@ -57,13 +58,21 @@ def by_construction(name: str) -> bool:
         return True
     module, _, attr = name.rpartition(".")
     root = module.split(".")[0]
-    if root not in ("numpy", "sklearn", "layerwise") or _NOT_LIBRARY_CODE & set(module.split(".")):
+    if root not in ("numpy", "scipy", "sklearn", "layerwise"):
+        return False
+    if _NOT_LIBRARY_CODE & set(module.split(".")):
+        return False
+    if root == "scipy" and not module.startswith("scipy.sparse."):
         return False
     if root == "layerwise" and not module.startswith(_LAYERWISE):
         return False
     obj = _resolve(module, attr)
     if obj is None:
         return False
+    if root == "scipy":  # the sparse matrices (SparseRandomProjection's components_)
+        from scipy import sparse
+
+        return isinstance(obj, type) and issubclass(obj, sparse.spmatrix | sparse.sparray)
     if root == "numpy":
         return (
             (isinstance(obj, type) and issubclass(obj, np.dtype))
