@@ -311,7 +311,8 @@ def _seq_file(tmp_path):
      ("sklearn.utils._testing.assert_allclose", False),
      ("sklearn.utils.fixes.sp_version", False), ("layerwise.model.Sequential", True),
      ("layerwise.cli.main", False),
-     ("scipy.sparse._csr.csr_matrix", True), ("scipy.linalg.solve", False), ("builtins.eval", False), ("os.system", False),
+     ("scipy.sparse._csr.csr_matrix", True), ("scipy.linalg.solve", False),
+     ("builtins.eval", False), ("os.system", False),
      ("__main__.Doubler", False), ("sklearn", False)],
 )  # fmt: skip
 def test_the_types_trusted_by_construction(name, trusted):
