@@ -13,7 +13,9 @@ import layerwise
 
 SRC = Path(layerwise.__file__).parent
 CORE = ["activations", "losses", "layers", "model", "optimizers"]
-CORE_BUDGET = 1600  # lines, the five modules together (2,109 before issue 12)
+# lines, the five modules together (2,109 before issue 12; +10 in issue 24: __getstate__ and
+# __setstate__ of Sequential and Optimizer, without which skops cannot save a model)
+CORE_BUDGET = 1610
 FUNCTION_BUDGET = 100  # lines, any function or method in the package
 FIT_BUDGET = 80  # lines of training.fit's code (its signature and docstring not counted)
 

@@ -409,9 +409,7 @@ class Sequential:
         """An independent deep copy (weights, optimizer state and random state included)."""
         return copy.deepcopy(self)
 
-    # pickle (and so skops, joblib, MLflow) handles a class with __slots__ and no __dict__
-    # only through these two: the state is the dict of the declared fields
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:  # for skops (and pickle): slots, no __dict__
         return {name: getattr(self, name) for name in self.__slots__ if hasattr(self, name)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

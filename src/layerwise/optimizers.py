@@ -99,9 +99,7 @@ class Optimizer:
     def __post_init__(self) -> None:
         check_declared(self)
 
-    # the work arrays are not state (and their tuple keys are not JSON, which skops needs):
-    # a pickled, copied or skops-saved optimizer starts without them
-    def __getstate__(self) -> dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:  # scratch is not state (nor JSON-keyed: skops)
         return {**self.__dict__, "_scratch_arrays": {}}
 
     def step(self, params: Iterable[ParamGrad]) -> None:
