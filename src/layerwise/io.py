@@ -66,6 +66,11 @@ def save(
 ) -> None:
     """Write ``model`` (weights, architecture, training state) to one ``.npz`` file.
 
+    A fitted scikit-learn object (a layerwise estimator, a Pipeline, a ColumnTransformer, a
+    search or any scikit-learn estimator holding them) is written whole in skops' safe
+    format (see :mod:`layerwise.io_sklearn`); one that could not be loaded back is refused
+    here, with the step that holds the problem named.
+
     Parameters
     ----------
     model : Sequential
@@ -83,11 +88,6 @@ def save(
     metadata : dict, optional
         JSON-able settings to keep (training config, data set name ...). Default:
         ``model.metadata`` if set.
-
-    A fitted scikit-learn object (a layerwise estimator, a Pipeline, a ColumnTransformer, a
-    search or any scikit-learn estimator holding them) is written whole in skops' safe
-    format (see :mod:`layerwise.io_sklearn`); one that could not be loaded back is refused
-    here, with the step that holds the problem named.
 
     Raises
     ------
@@ -122,7 +122,11 @@ def save(
         raise TypeError(f"history must be a History or None, got {type(history).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+    _write(model, path, scaler, history, metadata)
 
+
+def _write(model: Sequential, path: Any, scaler: Any, history: Any, metadata: Any) -> None:
+    """The file of a checked Sequential: its arrays and its JSON description."""
     arrays: dict[str, np.ndarray] = {}
     for layer in model.layers:
         for group, values in (("params", layer.params()), ("buffers", layer.buffers())):
