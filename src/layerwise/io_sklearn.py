@@ -17,7 +17,7 @@ or read.
 
 >>> import layerwise as lw, numpy as np, os, tempfile
 >>> X, y = np.random.default_rng(0).normal(size=(40, 3)), np.arange(40) % 2
->>> clf = lw.MLPClassifier((4,), solver="lbfgs", max_iter=50, random_state=0).fit(X, y)
+>>> clf = lw.MLPClassifier((4,), solver="lbfgs", max_iter=2000, random_state=0).fit(X, y)
 >>> path = os.path.join(tempfile.mkdtemp(), "clf.npz")
 >>> lw.save(clf, path, metadata={"data": "noise"})
 >>> again = lw.load(path)
@@ -83,7 +83,7 @@ def trusted_types(obj: Any) -> list[str]:
     ``skops.io.load(..., trusted=...)`` or MLflow's ``skops_trusted_types=``.
 
     >>> import layerwise as lw, numpy as np
-    >>> clf = lw.MLPRegressor((3,), solver="lbfgs", max_iter=5).fit(np.eye(4), np.arange(4.0))
+    >>> clf = lw.MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs").fit(np.eye(4), np.ones(4))
     >>> "layerwise.estimators._mlp.MLPRegressor" in lw.io.trusted_types(clf)
     True
     """
