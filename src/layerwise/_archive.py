@@ -258,6 +258,36 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
+def _encode(obj: Any) -> Any:
+    """``json.dumps`` default: NumPy scalars as Python numbers, arrays tagged with dtype
+    (which :func:`decode` reads back), paths as strings."""
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": obj.tolist(), "dtype": obj.dtype.str}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON-serialisable")
+
+
+def to_json(obj: Any, what: str) -> str:
+    """The JSON description of a file (``what`` names it in the TypeError if it is not
+    JSON-able, or nested deeper than a loader reads)."""
+    # checked first: json.dumps would recurse into a 5000-deep list until RecursionError,
+    # and load refuses descriptions deeper than this anyway
+    if nesting_depth(obj) > MAX_DEPTH:
+        raise TypeError(
+            f"{what} must be JSON-serialisable and nested at most {MAX_DEPTH - 3} "
+            "levels deep; flatten the metadata"
+        )
+    try:
+        return json.dumps(obj, default=_encode, allow_nan=True)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise TypeError(
+            f"{what} must be JSON-serialisable (numbers, strings, lists, dicts): {exc}"
+        ) from None
+
+
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 200 else text[:200] + "..."

@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from layerwise._mlflow import MLflowLogger
 from layerwise._validation import check_same_length
 from layerwise._widen import check_init
 from layerwise.layers import Dense
 from layerwise.schedules import ReduceLROnPlateau as _Plateau
-from layerwise.schedules import improved, resolve_mode
+from layerwise.schedules import improved, monitor_mode, resolve_mode
 from layerwise.surgery import preserving_activation
 from layerwise.training import Callback  # the base class lives with the loop that calls it
 
@@ -36,6 +37,7 @@ __all__ = [
     "CSVLogger",
     "ReduceLROnPlateau",
     "LivePlot",
+    "MLflowLogger",
 ]
 
 
@@ -91,9 +93,10 @@ class GrowOnPlateau(Callback):
         At most this many Dense hidden layers (None: no limit); once reached, and every
         hidden layer has ``max_units``, nothing grows any more.
     monitor : str, default "val_loss"
-        A key of the epoch logs (``"loss"`` when there is no validation data).
+        A key of the epoch logs (``"loss"`` when there is no validation data). Losses
+        improve downwards, accuracies and scores upwards (``lw.schedules.monitor_mode``).
     min_delta : float, default 0.0
-        Smallest decrease that counts as an improvement.
+        Smallest change in that direction that counts as an improvement.
     noise : float, default 0.1
         Noise of each widening with ``init="copy"``, relative to the std of the widened
         layer's weights. Exact copies would learn in lockstep with their source and add
@@ -145,8 +148,7 @@ class GrowOnPlateau(Callback):
         self.max_units = _positive_int(max_units, "max_units", allow_none=True)
         self.max_layers = _positive_int(max_layers, "max_layers", allow_none=True)
         self.add_layer = bool(add_layer)
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a log name such as 'val_loss', got {monitor!r}")
+        self.mode = monitor_mode(monitor)  # a loss falls, an accuracy rises
         self.monitor = monitor
         for name, value in (("min_delta", min_delta), ("noise", noise)):
             if (
@@ -156,7 +158,8 @@ class GrowOnPlateau(Callback):
             ):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         self.min_delta, self.noise = float(min_delta), float(noise)
-        self.best, self.wait = math.inf, 0
+        self.best: float | None = None
+        self.wait = 0
 
     def _hidden(self) -> list[int]:
         layers = self.model.layers
@@ -176,11 +179,11 @@ class GrowOnPlateau(Callback):
             model.prepare_targets(self.data[1], model.output_loss(self.loss), len(X))
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        self.best, self.wait = math.inf, 0
+        self.best, self.wait = None, 0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         value = _monitored(logs, self.monitor, "GrowOnPlateau")
-        if improved(value, self.best, delta=self.min_delta):
+        if improved(value, self.best, mode=self.mode, delta=self.min_delta):
             self.best, self.wait = value, 0
             return
         self.wait += 1
@@ -258,7 +261,8 @@ class EarlyStopping(_Monitor):
     restore_best_weights : bool, default False
         Keras' default; True is usually what you want.
     mode : {"auto", "min", "max"}, default "auto"
-        "auto": "max" for accuracy and r2, else "min".
+        "auto": ``lw.schedules.monitor_mode(monitor)``, "max" for scores and accuracies,
+        "min" for losses and errors.
 
     Attributes
     ----------

@@ -30,10 +30,8 @@ never leaves a half-written model and an existing file survives a failed overwri
 
 from __future__ import annotations
 
-import json
 import os
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,40 +45,14 @@ from layerwise.layers import Dense, get_layer_class
 from layerwise.model import Sequential
 from layerwise.training import History
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "save", "load", "read_header"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "save", "load", "read_header", "trusted_types"]
+
+trusted_types = io_sklearn.trusted_types
 
 FORMAT = "layerwise-model"
 FORMAT_VERSION = 1
 _META = _archive.META
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
-
-
-# ---------------------------------------------------------------------------------- JSON
-def _encode(obj: Any) -> Any:
-    """``json.dumps`` default: NumPy scalars as Python numbers, arrays tagged with dtype."""
-    if isinstance(obj, np.ndarray):
-        return {"__ndarray__": obj.tolist(), "dtype": obj.dtype.str}
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, Path):
-        return os.fspath(obj)
-    raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON-serialisable")
-
-
-def _to_json(obj: Any, what: str) -> str:
-    # checked first: json.dumps would recurse into a 5000-deep list until RecursionError,
-    # and load refuses descriptions deeper than this anyway
-    if _archive.nesting_depth(obj) > _archive.MAX_DEPTH:
-        raise TypeError(
-            f"{what} must be JSON-serialisable and nested at most {_archive.MAX_DEPTH - 3} "
-            "levels deep; flatten the metadata"
-        )
-    try:
-        return json.dumps(obj, default=_encode, allow_nan=True)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise TypeError(
-            f"{what} must be JSON-serialisable (numbers, strings, lists, dicts): {exc}"
-        ) from None
 
 
 # ---------------------------------------------------------------------------------- save
@@ -93,6 +65,11 @@ def save(
     metadata: dict[str, Any] | None = None,
 ) -> None:
     """Write ``model`` (weights, architecture, training state) to one ``.npz`` file.
+
+    A fitted scikit-learn object (a layerwise estimator, a Pipeline, a ColumnTransformer, a
+    search or any scikit-learn estimator holding them) is written whole in skops' safe
+    format (see :mod:`layerwise.io_sklearn`); one that could not be loaded back is refused
+    here, with the step that holds the problem named.
 
     Parameters
     ----------
@@ -115,16 +92,21 @@ def save(
     Raises
     ------
     TypeError
-        ``model`` is not a Sequential, or metadata/history is not JSON-able.
+        ``model`` is neither a Sequential nor a scikit-learn estimator, or metadata/history
+        is not JSON-able.
     ValueError
         ``scaler`` was fitted on another number of features than the model takes.
     FileNotFoundError, PermissionError, IsADirectoryError
         The folder of ``path`` is missing or not writable, or ``path`` is a folder.
     """
-    if io_sklearn.is_sklearn_object(model):  # a layerwise estimator or a Pipeline
+    if io_sklearn.is_sklearn_object(model):  # an estimator, Pipeline, search, wrapper ...
         return io_sklearn.save(model, path, scaler=scaler, history=history, metadata=metadata)
     if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a layerwise Sequential, got {type(model).__name__}")
+        raise TypeError(
+            "model must be a layerwise Sequential, or a fitted scikit-learn estimator (a "
+            "layerwise estimator, a Pipeline, ColumnTransformer, GridSearchCV, any "
+            f"scikit-learn estimator holding them); got {type(model).__name__}"
+        )
     scaler = scaler if scaler is not None else getattr(model, "scaler", None)
     history = history if history is not None else getattr(model, "history", None)
     metadata = metadata if metadata is not None else getattr(model, "metadata", None)
@@ -140,7 +122,11 @@ def save(
         raise TypeError(f"history must be a History or None, got {type(history).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+    _write(model, path, scaler, history, metadata)
 
+
+def _write(model: Sequential, path: Any, scaler: Any, history: Any, metadata: Any) -> None:
+    """The file of a checked Sequential: its arrays and its JSON description."""
     arrays: dict[str, np.ndarray] = {}
     for layer in model.layers:
         for group, values in (("params", layer.params()), ("buffers", layer.buffers())):
@@ -177,7 +163,7 @@ def save(
         "history": history.to_dict() if history is not None else None,
         "metadata": metadata,
     }
-    text = _to_json(header, "the model's configuration, history and metadata")
+    text = _archive.to_json(header, "the model's configuration, history and metadata")
     arrays[_META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path, "wb") as f:
         np.savez(f, **arrays)
@@ -269,6 +255,10 @@ def _check_format(header: Any, where: str) -> None:
 def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON description of a saved model (config, history, metadata), without weights.
 
+    A file of a scikit-learn object has its own description (``format``
+    ``"layerwise-sklearn"``: the estimator's class, its steps, the libraries' versions, the
+    metadata); see :func:`layerwise.io_sklearn.read_header`.
+
     Parameters
     ----------
     path : str or path-like
@@ -286,10 +276,13 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     ValueError
         The file is not a regular file, truncated, corrupted or not a layerwise model.
     """
+    if io_sklearn.is_sklearn_file(path):
+        _archive.check_archive(os.fspath(path))
+        return io_sklearn.read_header(path)
     return _read(path, weights=False)[1]
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
+def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
     """Read a model written by :func:`save`.
 
     The file is checked whole before anything is allocated (see :func:`_read`): a crafted,
@@ -299,10 +292,15 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     Parameters
     ----------
     path : str or path-like
+    trusted : list of str or of classes, optional
+        For a file of a scikit-learn object only: the types beyond those trusted by
+        construction (layerwise's, scikit-learn's own, NumPy's dtypes) that it may hold,
+        such as your own transformer (``["mypackage.MyTransformer"]``), as
+        ``skops.io.load`` takes them. The error for an untrusted type lists them.
 
     Returns
     -------
-    Sequential
+    Sequential, or the scikit-learn object saved
         Predicts exactly as the saved model did and continues training identically
         (optimizer state, epoch count and random state restored). Also sets
         ``model.scaler`` (StandardScaler or None), ``model.history`` (History or None)
@@ -318,9 +316,11 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         larger than the memory available, or weights, optimizer state or scaler that
         disagree with its architecture. The message names the file.
     """
-    if io_sklearn.is_sklearn_file(path):  # lw.save(estimator) or lw.save(pipeline)
+    if io_sklearn.is_sklearn_file(path):  # lw.save(estimator), lw.save(pipeline) ...
         _archive.check_archive(os.fspath(path))  # sizes and headers, before np.load reads
-        return io_sklearn.load(path)
+        return io_sklearn.load(path, trusted=trusted)
+    if trusted is not None:
+        io_sklearn.check_trusted(trusted)  # wrong types are refused whatever the file
     where, header, arrays = _read(path)
     try:
         return _rebuild(header, arrays, where)

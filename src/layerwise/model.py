@@ -68,16 +68,7 @@ class Sequential:
     """
 
     # every attribute a model has: nothing can attach an undeclared one
-    __slots__ = (
-        "dtype",
-        "input_dim",
-        "seed",
-        "layers",
-        "state",
-        "scaler",
-        "metadata",
-        "_name_counter",
-    )
+    __slots__ = tuple("dtype input_dim seed layers state scaler metadata _name_counter".split())
 
     def __init__(
         self,
@@ -423,6 +414,13 @@ class Sequential:
     def copy(self) -> Sequential:
         """An independent deep copy (weights, optimizer state and random state included)."""
         return copy.deepcopy(self)
+
+    def __getstate__(self) -> dict[str, Any]:  # for skops (and pickle): slots, no __dict__
+        return {name: getattr(self, name) for name in self.__slots__ if hasattr(self, name)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def n_params(self) -> int:
         return sum(layer.n_params() for layer in self.layers if layer.built)

@@ -45,6 +45,7 @@ __all__ = [
     "from_config",
     "from_spec",
     "names",
+    "monitor_mode",
 ]
 
 
@@ -207,9 +208,11 @@ class ReduceLROnPlateau(Schedule):
     Parameters
     ----------
     monitor : str, default "val_loss"
-        A key of the epoch's logs: "loss", "val_loss", "val_accuracy", ...
+        A key of the epoch's logs: "loss", "val_loss", "val_accuracy", ...; for the
+        estimators' ``schedule=``, "loss" or (with ``early_stopping=True``) "val_score".
     mode : {"auto", "min", "max"}, default "auto"
-        "auto" is "max" for accuracy and r2, else "min".
+        "auto": :func:`monitor_mode`, "max" for scores and accuracies (``"val_score"``,
+        ``"val_accuracy"``, ``"r2"``), "min" for losses and errors.
     factor : float, default 0.1
     patience : int, default 10
     threshold : float, default 1e-4
@@ -336,13 +339,47 @@ def improved(
     return value > threshold if strict else not value < threshold
 
 
+#: Monitored values where higher is better ("val_" prefixes stripped): the metrics fit
+#: reports (accuracy, r2), the estimators' validation score, and the usual names of scores.
+HIGHER_IS_BETTER = ("accuracy", "binary_accuracy", "r2", "score", "auc", "f1", "precision",
+                    "recall")  # fmt: skip
+#: ... and where lower is better: every loss, and the errors.
+LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "error")
+
+
+def monitor_mode(monitor: str) -> str:
+    """``"max"`` or ``"min"``: the direction in which ``monitor`` improves. The one rule of
+    every ``mode="auto"`` (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, GrowOnPlateau).
+
+    Scores and accuracies improve upwards, losses and errors downwards, with or without the
+    ``val_`` prefix: ``"val_score"``, ``"accuracy"``, ``"val_r2"``, ``"roc_auc"``,
+    ``"f1_score"`` are ``"max"``; ``"loss"``, ``"val_loss"``, ``"mae"``,
+    ``"mean_squared_error"`` are ``"min"``. Any other name is refused (ValueError): give the
+    mode yourself.
+
+    >>> monitor_mode("val_score"), monitor_mode("val_accuracy"), monitor_mode("val_loss")
+    ('max', 'max', 'min')
+    """
+    if not isinstance(monitor, str):
+        raise TypeError(f"monitor must be a log name such as 'val_loss', got {monitor!r}")
+    name = monitor.lower().removeprefix("val_")
+    last = name.rpartition("_")[2]
+    if name in HIGHER_IS_BETTER or last in ("score", "accuracy", "auc", "r2"):
+        return "max"
+    if name in LOWER_IS_BETTER or last in ("loss", "error", "mae", "mse", "rmse"):
+        return "min"
+    raise ValueError(
+        f"mode='auto' cannot tell whether {monitor!r} improves upwards or downwards (it knows "
+        "scores and accuracies, which rise, and losses and errors, which fall); give "
+        "mode='max' or mode='min'"
+    )
+
+
 def resolve_mode(mode: str, monitor: str) -> str:
-    """Resolve ``mode`` to "min" or "max" ("auto": "max" for accuracy and r2, else "min")."""
+    """Resolve ``mode`` to "min" or "max" (``"auto"``: :func:`monitor_mode`)."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    if mode != "auto":
-        return mode
-    return "max" if monitor.split("val_")[-1] in ("accuracy", "r2") else "min"
+    return monitor_mode(monitor) if mode == "auto" else mode
 
 
 _REGISTRY: dict[str, type[Schedule]] = {

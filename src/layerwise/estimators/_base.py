@@ -245,6 +245,15 @@ class BaseMLP(BaseEstimator):
                 f"({', '.join(STOCHASTIC)}), not solver={self.solver!r}: L-BFGS has no "
                 "learning rate; give schedule=None or a stochastic solver"
             )
+        monitor = getattr(self.schedule, "monitor", None)  # ReduceLROnPlateau's
+        logged = ("loss", "val_score") if self.early_stopping else ("loss",)
+        if monitor is not None and monitor not in logged:
+            raise ValueError(
+                f"schedule={self.schedule!r} monitors {monitor!r}, but each epoch of this "
+                f"estimator reports only {' and '.join(map(repr, logged))} (the training "
+                "loss; the validation score with early_stopping=True); monitor one of those"
+                + ("" if self.early_stopping else ", or set early_stopping=True")
+            )
         if self.learning_rate != "constant":
             raise ValueError(
                 f"schedule={self.schedule!r} sets the learning rate itself, so "
