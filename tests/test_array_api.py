@@ -235,3 +235,25 @@ def test_export_reads_any_library_as_numpy(lib, tmp_path):
     out = session.run(None, {session.get_inputs()[0].name: X})[0]
     np.testing.assert_allclose(out, to_numpy(P), rtol=1e-12, atol=1e-14)
     assert array_namespace(model.layers[0].W) is array_namespace(conv(np.zeros(1)))  # untouched
+
+
+@pytest.mark.parametrize("lib", FOREIGN)
+def test_save_writes_the_numpy_file_and_load_like_puts_it_back(lib, tmp_path):
+    conv = LIBRARIES[lib]
+    X, y, _ = _data()
+    model, _, P = _fit(lib)
+    lw.save(model, tmp_path / "m.npz")
+    assert array_namespace(model.layers[0].W) is array_namespace(conv(np.zeros(1)))  # untouched
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as f:  # a plain NumPy file
+        assert all(f[k].dtype.kind in "biuf" for k in f.files)
+    plain = lw.load(tmp_path / "m.npz")  # the same weights, computed by NumPy: rounding apart
+    np.testing.assert_allclose(plain.predict(X), to_numpy(P), rtol=1e-12)
+    back = lw.load(tmp_path / "m.npz", like=conv(np.zeros(1)))
+    assert array_namespace(back.predict(conv(X))) is array_namespace(P)
+    np.testing.assert_array_equal(to_numpy(back.predict(conv(X))), to_numpy(P))
+    # and it continues training exactly as the saved one does
+    for m in (model, back):
+        m.fit(conv(X), conv(y), loss="bce", epochs=2, batch_size=16, verbose=False)
+    np.testing.assert_array_equal(to_numpy(back.layers[0].W), to_numpy(model.layers[0].W))
+    with pytest.raises(TypeError, match="like must be an array"):
+        lw.load(tmp_path / "m.npz", like="torch")

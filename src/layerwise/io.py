@@ -38,11 +38,13 @@ import numpy as np
 
 from layerwise import _archive, _loadcheck, io_sklearn
 from layerwise import optimizers as _optimizers
+from layerwise._array_api import is_foreign, model_arrays
 from layerwise._files import atomic_write
 from layerwise._validation import all_finite
 from layerwise.datasets import StandardScaler
 from layerwise.layers import Dense, get_layer_class
 from layerwise.model import Sequential
+from layerwise.state import move
 from layerwise.training import History
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "save", "load", "read_header", "trusted_types"]
@@ -122,6 +124,8 @@ def save(
         raise TypeError(f"history must be a History or None, got {type(history).__name__}")
     if metadata is not None and not isinstance(metadata, dict):
         raise TypeError(f"metadata must be a dict or None, got {type(metadata).__name__}")
+    if not isinstance(model_arrays(model), np.ndarray):  # PyTorch, CuPy, JAX: the file is NumPy
+        model = move(model.copy(), "numpy")
     _write(model, path, scaler, history, metadata)
 
 
@@ -282,7 +286,7 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     return _read(path, weights=False)[1]
 
 
-def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
+def load(path: str | os.PathLike[str], *, trusted: Any = None, like: Any = None) -> Any:
     """Read a model written by :func:`save`.
 
     The file is checked whole before anything is allocated (see :func:`_read`): a crafted,
@@ -297,6 +301,9 @@ def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
         construction (layerwise's, scikit-learn's own, NumPy's dtypes) that it may hold,
         such as your own transformer (``["mypackage.MyTransformer"]``), as
         ``skops.io.load`` takes them. The error for an untrusted type lists them.
+    like : array, optional
+        For a Sequential: put the loaded model on this array's library and device (a
+        PyTorch, CuPy or JAX array; :meth:`Sequential.to`). Default: NumPy.
 
     Returns
     -------
@@ -316,16 +323,21 @@ def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
         larger than the memory available, or weights, optimizer state or scaler that
         disagree with its architecture. The message names the file.
     """
+    if like is not None and not is_foreign(like) and not isinstance(like, np.ndarray):
+        raise TypeError(f"like must be an array (NumPy, PyTorch, CuPy, JAX ...), got {like!r}")
     if io_sklearn.is_sklearn_file(path):  # lw.save(estimator), lw.save(pipeline) ...
+        if like is not None:
+            raise ValueError("like= places a Sequential; a scikit-learn object's file has none")
         _archive.check_archive(os.fspath(path))  # sizes and headers, before np.load reads
         return io_sklearn.load(path, trusted=trusted)
     if trusted is not None:
         io_sklearn.check_trusted(trusted)  # wrong types are refused whatever the file
     where, header, arrays = _read(path)
     try:
-        return _rebuild(header, arrays, where)
+        model = _rebuild(header, arrays, where)
     except (KeyError, TypeError, IndexError, AttributeError, ValueError, OverflowError) as exc:
         raise _invalid(exc, where) from None
+    return model if like is None else model.to(like)
 
 
 def _rebuild(header: dict[str, Any], arrays: dict[str, np.ndarray], where: str) -> Sequential:
