@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from layerwise._units import check_units, hidden_dense, next_dense, record, set_units
+from layerwise.state import through_numpy
 
 
 def _data_X(model: Any, data: Any, op: str) -> np.ndarray:
@@ -46,6 +47,7 @@ def refit(A: np.ndarray, keep: np.ndarray, W: np.ndarray, b: np.ndarray):
     return new[:-1], new[-1]
 
 
+@through_numpy
 def prune(model: Any, i: int, units: int, *, data: Any) -> float:
     """Keep the ``units`` most useful neurons of Dense hidden layer ``i``; refit the next
     Dense layer by least squares so that its pre-activation changes as little as possible.

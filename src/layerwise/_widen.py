@@ -20,6 +20,7 @@ from layerwise._units import (
     unit_arrays,
 )
 from layerwise._validation import check_allocation, check_range, check_same_length
+from layerwise.state import through_numpy
 
 INITS = ("copy", "gradmax", "random", "zeros")
 
@@ -261,6 +262,7 @@ def _check_widen(model, i, units, noise, split, init, data, loss) -> tuple[int, 
     return j, split, init
 
 
+@through_numpy
 def widen(
     model: Any,
     i: int,

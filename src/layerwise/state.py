@@ -26,12 +26,13 @@ properties that read and write these fields.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["TrainingState", "snapshot", "restore", "move"]
+__all__ = ["TrainingState", "snapshot", "restore", "move", "through_numpy"]
 
 
 @dataclass
@@ -114,3 +115,29 @@ def move(model: Any, like: Any) -> Any:
             if name != "step":  # the step counts stay NumPy scalars
                 slots[name] = aa.convert(value, like)
     return model
+
+
+def through_numpy(edit: Any) -> Any:
+    """For surgery, which is NumPy code (least squares and SVD are not in the Array API
+    standard): ``edit(model, ...)`` on a model of another library moves it to NumPy for
+    the edit and back to its library and device, its optimizer's state included;
+    ``data=(X, y)`` is read as NumPy too."""
+
+    @functools.wraps(edit)
+    def run(model: Any, *args: Any, **kwargs: Any) -> Any:
+        from layerwise import _array_api as aa
+
+        like = aa.model_arrays(model)
+        if isinstance(like, np.ndarray):
+            return edit(model, *args, **kwargs)
+        if kwargs.get("data") is not None:
+            kwargs["data"] = tuple(
+                aa.to_numpy(d) if aa.is_foreign(d) else d for d in kwargs["data"]
+            )
+        move(model, "numpy")
+        try:
+            return edit(model, *args, **kwargs)
+        finally:
+            move(model, like)
+
+    return run

@@ -41,13 +41,11 @@ True
 from __future__ import annotations
 
 import copy
-import functools
 from typing import Any
 
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._array_api import is_foreign, model_arrays, to_numpy
 from layerwise._prune import prune, refit
 from layerwise._units import (
     check_units,
@@ -61,32 +59,7 @@ from layerwise._units import (
 from layerwise._validation import check_index
 from layerwise._widen import gradmax_matrix, gradmax_rows, widen
 from layerwise.layers import Dense, Layer
-from layerwise.state import move
-
-
-def _through_numpy(edit: Any) -> Any:
-    """Surgery is NumPy code (least squares and SVD are not in the Array API standard): a
-    model on another library goes to NumPy for the edit and back to its library and device,
-    its optimizer's state included; ``data=(X, y)`` is read as NumPy too."""
-
-    @functools.wraps(edit)
-    def run(model: Any, *args: Any, **kwargs: Any) -> Any:
-        like = model_arrays(model)
-        if isinstance(like, np.ndarray):
-            return edit(model, *args, **kwargs)
-        if kwargs.get("data") is not None:
-            kwargs["data"] = tuple(to_numpy(d) if is_foreign(d) else d for d in kwargs["data"])
-        move(model, "numpy")
-        try:
-            return edit(model, *args, **kwargs)
-        finally:
-            move(model, like)
-
-    return run
-
-
-widen = _through_numpy(widen)
-prune = _through_numpy(prune)
+from layerwise.state import through_numpy
 
 __all__ = ["widen", "deepen", "resize", "prune", "refit", "gradmax_matrix", "freeze", "unfreeze"]
 __all__ += ["gradmax_rows"]
@@ -98,7 +71,7 @@ __all__ += ["output_activation", "preserving_activation"]
 _IDENTITY_ON_NONNEGATIVE = (_activations.ReLU, _activations.LeakyReLU, _activations.ELU)
 
 
-@_through_numpy
+@through_numpy
 def resize(model: Any, i: int, units: int) -> np.ndarray:
     """Shrink or grow Dense hidden layer ``i`` to ``units`` neurons, keeping the overlap.
 
@@ -181,7 +154,7 @@ def preserving_activation(model: Any, i: int) -> str:
     return "relu" if prev.nonnegative else "identity"
 
 
-@_through_numpy
+@through_numpy
 def deepen(model: Any, i: int, *, activation: Any = None) -> Dense:
     """Insert after hidden layer ``i`` a Dense layer of the same width with ``W = I`` and
     ``b = 0``, keeping the function (Net2DeeperNet).
@@ -273,7 +246,7 @@ def _check_layer(model: Any, layer: Any) -> Layer:
     return layer
 
 
-@_through_numpy
+@through_numpy
 def insert(model: Any, i: int, layer: Layer) -> None:
     """Insert ``layer`` at position ``i`` (0 = first), repairing the next layer's input.
 
@@ -296,7 +269,7 @@ def insert(model: Any, i: int, layer: Layer) -> None:
     record(model, f"insert {layer.describe() or type(layer).__name__} layer at {i}")
 
 
-@_through_numpy
+@through_numpy
 def remove(model: Any, i: int) -> Layer:
     """Remove and return layer ``i``; the next layer's input width is repaired.
 
