@@ -305,3 +305,69 @@ def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
     decades = range(int(np.ceil(np.log10(low))), int(np.floor(np.log10(high))) + 1)
     labelled = {round(np.log10(loc), 6) for loc, _ in labels}
     assert all(d in labelled for d in decades), (sorted(labelled), list(decades))
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+@pytest.mark.parametrize(
+    ("units", "output", "names"),
+    [(1, "sigmoid", ["cat", "dog"]), (3, "softmax", ["setosa", "versicolor", "virginica"])],
+)
+def test_decision_boundary_names_axes_and_classes(units, output, names, tmp_path):
+    X, y = lw.datasets.load("blobs" if units == 3 else "moons", n_samples=60, seed=0)
+    model = lw.mlp(2, [4], units, output_activation=output, seed=0)
+    path = tmp_path / "named.png"
+    fig = lw.plot.decision_boundary(
+        model,
+        X,
+        y,
+        resolution=20,
+        feature_names=("width", "length"),
+        class_names=names,
+        path=path,
+    )
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("width", "length")
+    assert _legend_texts(fig) == names
+    if output == "sigmoid":
+        assert fig.axes[1].get_ylabel() == "P(dog)"
+    _png(path, (480, 550))
+
+
+def test_decision_boundary_names_text_labels_and_named_values():
+    X, y = lw.datasets.load("moons", n_samples=40, seed=0)
+    sigmoid = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
+    fig = lw.plot.decision_boundary(sigmoid, X, np.where(y > 0, "yes", "no"), resolution=10)
+    assert _legend_texts(fig) == ["no", "yes"] and fig.axes[1].get_ylabel() == "P(yes)"
+    # an identity output on labels: a legend only when the classes are named
+    identity = lw.mlp(2, [4], 1, seed=0)
+    assert lw.plot.decision_boundary(identity, X, y, resolution=10).axes[0].get_legend() is None
+    fig = lw.plot.decision_boundary(identity, X, y, resolution=10, class_names=["a", "b"])
+    assert _legend_texts(fig) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"feature_names": "ab"}, TypeError, "feature_names must be a sequence of 2 strings"),
+        ({"feature_names": ["a", 1]}, TypeError, r"feature_names must be strings, got \['a', 1\]"),
+        ({"feature_names": ["a"]}, ValueError, "must name the 2 features of X, got 1"),
+        ({"class_names": 3}, TypeError, "class_names must be a sequence of strings, got int"),
+        ({"class_names": ["a", None]}, TypeError, "class_names must be strings"),
+        ({"class_names": ["a", "b", "c"]}, ValueError, "must give 2 names, one per class of this"),
+    ],
+)
+def test_decision_boundary_refuses_bad_names(kwargs, error, match):
+    X, y = lw.datasets.load("moons", n_samples=20, seed=0)
+    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+    before = plt.get_fignums()
+    with pytest.raises(error, match=match):
+        lw.plot.decision_boundary(model, X, y, resolution=5, **kwargs)
+    assert plt.get_fignums() == before  # refused before drawing anything
+    identity = lw.mlp(2, [3], 1, seed=0)
+    with pytest.raises(ValueError, match="gives 1 names but y has labels from 0 to 1"):
+        lw.plot.decision_boundary(identity, X, y, resolution=5, class_names=["a"])
+    with pytest.raises(ValueError, match="y is continuous"):
+        lw.plot.decision_boundary(identity, X, y + 0.5, resolution=5, class_names=["a", "b"])
