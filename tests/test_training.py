@@ -334,3 +334,19 @@ def test_progress_bar_drops_metrics_before_the_losses_and_shows_all_when_wide(mo
     assert all(len(f) <= 50 for f in frames)
     assert "| 00:" in frames[-1] and f"loss={history.loss[-1]:.4g}" in frames[-1]
     assert "acc=" not in frames[-1]  # a narrow line keeps the loss and the bar first
+
+
+def test_divergence_guard_starts_again_when_surgery_renames_layers():
+    # a parameter-free layer inserted first renumbers the layers after it (dense_0 ->
+    # dense_1) without changing a shape; the guard's copy of the optimizer state must not
+    # keep the old keys, or a divergence would put back state that belongs to no parameter
+    from layerwise.training import _Guard
+
+    X, y = lw.datasets.load("moons", n_samples=40, seed=0)
+    model = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
+    model.fit(X, y, loss="bce", optimizer="adam", epochs=2, verbose=False)
+    guard = _Guard(model)
+    guard.begin_epoch()
+    model.insert(0, lw.Dropout(0.1))
+    guard.follow()
+    assert set(guard.snaps[0][1]) == set(model.optimizer.state) == set(model.parameters())

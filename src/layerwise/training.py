@@ -723,9 +723,14 @@ class _Guard:
 
     def follow(self) -> None:
         """After callbacks that may have changed the network (surgery): if its parameters
-        changed shape, the snapshots start again from it."""
+        changed shape or name, the snapshots start again from it."""
         now = [getattr(l, p).shape for l in self.model.layers for p in l.param_names]
-        if not self.snaps or now != [arr.shape for _, _, arr in self.snaps[0][0]]:
+        keys = {f"{l.name}/{p}" for l in self.model.layers for p in l.param_names}
+        if (
+            not self.snaps
+            or now != [arr.shape for _, _, arr in self.snaps[0][0]]
+            or not set(self.snaps[0][1]) <= keys  # layers renamed (renumbered after surgery)
+        ):
             self.snaps = []
             self.begin_epoch()
 
