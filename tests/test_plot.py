@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -118,7 +119,7 @@ def test_loss_curves_mark_events():
     assert sorted(line.get_xdata()[0] for line in vlines) == [3, 6]
     texts = [t.get_text().strip() for t in ax.texts]
     assert "deepen after layer 0" in texts
-    assert any(t.startswith("widen layer 0") and len(t) <= 28 for t in texts)
+    assert "widen layer 0 (dense_0) 4 -> 6 un…" in texts  # 34 characters at most
 
 
 def test_learning_rate_comparison_two_panels(tmp_path):
@@ -249,7 +250,9 @@ def _renderer(fig):
 
 def _event_labels_overlap(ax) -> list[tuple[str, str]]:
     renderer = _renderer(ax.figure)
-    boxes = [(t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts]
+    boxes = [
+        (t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts if t.get_visible()
+    ]
     return [
         (a, b)
         for i, (a, box_a) in enumerate(boxes)
@@ -371,3 +374,89 @@ def test_decision_boundary_refuses_bad_names(kwargs, error, match):
         lw.plot.decision_boundary(identity, X, y, resolution=5, class_names=["a"])
     with pytest.raises(ValueError, match="y is continuous"):
         lw.plot.decision_boundary(identity, X, y + 0.5, resolution=5, class_names=["a", "b"])
+
+
+def _event_texts(ax) -> list:
+    return [t for t in ax.texts if t.get_rotation() == 90]
+
+
+def _labels_cross_other_lines(ax) -> list[str]:
+    """Visible growth labels whose box is crossed by another change's dashed line."""
+    renderer = _renderer(ax.figure)
+    xs = [
+        ax.transData.transform((line.get_xdata()[0], 1.0))[0]
+        for line in ax.get_lines()
+        if line.get_linestyle() == "--" and line.get_color() == "0.45"
+    ]
+    crossed = []
+    for t in _event_texts(ax):
+        if t.get_visible():
+            box, own = (
+                t.get_window_extent(renderer),
+                ax.transData.transform((t.get_position()[0], 1))[0],
+            )
+            if any(box.x0 < x < box.x1 for x in xs if abs(x - own) > 1):
+                crossed.append(t.get_text())
+    return crossed
+
+
+@pytest.mark.parametrize("logy", [False, True])
+def test_growth_labels_of_tutorial_3_are_whole_and_clear_of_each_other(logy, tmp_path):
+    # GrowOnPlateau's four widenings at epochs 223, 256, 271, 286 of 500 (tutorial 3): the
+    # labels used to run over the neighbouring lines, cut at 28 characters
+    h = _history(epochs=500, val=False)
+    h.events = [
+        {"epoch": e, "change": f"widen layer 0: {a} -> {a + 6} units"}
+        for e, a in ((223, 3), (256, 9), (271, 15), (286, 21))
+    ]
+    h.events.append({"epoch": 286, "change": "deepen layer 0: + relu layer"})
+    path = tmp_path / "grow.png"
+    ax = lw.plot.loss_curves(h, logy=logy, path=path).axes[0]
+    texts = _event_texts(ax)
+    assert [t.get_text() for t in texts][-1] == (
+        "widen layer 0: 21 -> 27 units\ndeepen layer 0: + relu layer"
+    )  # two changes at one epoch: one line each, nothing cut
+    assert _event_labels_overlap(ax) == []
+    assert _labels_cross_other_lines(ax) == []
+    assert all(t.get_visible() for t in texts)
+    _png(path, (450, 700))
+
+
+def test_growth_labels_with_no_room_are_hidden_and_counted():
+    h = _history(epochs=300)
+    h.events = [{"epoch": 100 + e, "change": f"widen layer 0 to {8 + e} units"} for e in range(40)]
+    fig, ax = plt.subplots(figsize=(4, 3))
+    lw.plot.loss_curves(h, ax=ax)
+    renderer = _renderer(fig)
+    texts = _event_texts(ax)
+    shown = [t for t in texts if t.get_visible()]
+    assert 0 < len(shown) < 40
+    assert _event_labels_overlap(ax) == []  # lines this close: a label may cross one
+    from matplotlib.text import Text
+
+    notes = [t.get_text() for t in fig.findobj(Text) if "not labelled" in t.get_text()]
+    assert notes == [f"{40 - len(shown)} more changes not labelled"]
+    frame = ax.get_window_extent(renderer)
+    for t in shown:
+        box = t.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(0.017, 0.8), (0.3, 0.6), (0.3, 0.305), (0.099, 0.101), (0.04, 3.0)]
+)
+def test_log_axis_over_a_small_range_labels_at_least_two_ticks(low, high, tmp_path):
+    # a loss from 0.8 down to 0.017 spans one decade mark (0.1): only "10^-1" was labelled
+    h = _history(epochs=50, val=False)
+    h.loss = list(np.geomspace(high, low, 50))
+    path = tmp_path / "log.png"
+    ax = lw.plot.loss_curves(h, logy=True, path=path).axes[0]
+    _renderer(ax.figure)
+    labels = _tick_labels(ax, "major") + _tick_labels(ax, "minor")
+    assert len({t.get_text() for _, t in labels}) >= 2, [t.get_text() for _, t in labels]
+    for loc, t in labels:  # each the value of its tick: 0.05, or 10^{-1} for a decade
+        text = t.get_text()
+        power = re.fullmatch(r"\$\\mathdefault\{10\^\{(-?\d+)\}\}\$", text)
+        value = 10.0 ** int(power.group(1)) if power else float(text)
+        assert np.isclose(value, loc, rtol=5e-3), (text, loc)
+    _png(path, (450, 700))
