@@ -417,8 +417,9 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
 
     for quiet in (False, True):
         master, slave = os.openpty()
-        # a terminal has a size; tqdm draws nothing on a 0-column one
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        # a terminal has a size (tqdm draws nothing on a 0-column one): 80 columns, where
+        # tqdm's own postfix used to cut val_loss and leave no room for the bar
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
         args = [
             sys.executable,
             "-m",
@@ -453,10 +454,14 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
         if quiet:
             assert err == ""
         else:
-            assert "30/30" in err and "loss=" in err
-            # the bar ends showing the last epoch's loss, as recorded in the history
-            last = lw.load(tmp_path / "rFalse" / "model.npz").history.loss[-1]
-            assert f"loss={last:.4g}" in err
+            frames = [f for f in err.replace("\r", "\n").split("\n") if f.strip()]
+            assert all(len(f) < 80 for f in frames), frames  # the last column left free
+            assert frames[-1].startswith("30/30 |" + "█" * 10)  # the bar, full
+            # the bar ends showing the last epoch's losses, as recorded in the history
+            history = lw.load(tmp_path / "rFalse" / "model.npz").history
+            assert (
+                f"loss={history.loss[-1]:.4g} val_loss={history.val_loss[-1]:.4g}" in (frames[-1])
+            )
 
 
 # ------------------------------------------------------------------------------ plugins
@@ -732,3 +737,55 @@ def test_hidden_widths_with_spaces_or_commas_and_did_you_mean(tmp_path, capsys):
     assert "did you mean --epohcs -> --epochs?" in capsys.readouterr().err
     assert main(["train", "moons", "--hidden", "none", "4"]) == 2
     assert "'none' (no hidden layer) goes alone" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ pictures' names
+def _boundary_figures(monkeypatch) -> list:
+    """Keep every decision-boundary Figure the CLI draws (pyplot closes the written ones, but
+    their axes and texts stay readable)."""
+    drawn, draw = [], lw.plot.decision_boundary
+
+    def keep(*args, **kwargs):
+        drawn.append(draw(*args, **kwargs))
+        return drawn[-1]
+
+    monkeypatch.setattr(lw.plot, "decision_boundary", keep)
+    return drawn
+
+
+def _legend(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_csv_pictures_use_the_files_column_and_class_names(tmp_path, monkeypatch, capsys):
+    data = Path(__file__).parents[1] / "examples" / "data" / "data.csv"
+    drawn = _boundary_figures(monkeypatch)
+    out = tmp_path / "run"
+    assert cli.main(["train", str(data), "--epochs", "3", "--quiet", "--out", str(out)]) == 0
+    (fig,) = drawn
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("petal_width", "petal_length")
+    assert _legend(fig) == ["blue", "orange"]
+    assert fig.axes[1].get_ylabel() == "P(orange)"  # the colour bar of a sigmoid output
+    from matplotlib.text import Text
+
+    texts = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert "feature 0" not in texts and "class 0" not in texts and "class 1" not in texts
+    _png(out / "decision_boundary.png", (480, 550))
+
+    # numeric labels and a softmax output: each class named after its column and value
+    rows = ["x,y,kind"] + [f"{i % 5},{(i * 7) % 11},{i % 3}" for i in range(60)]
+    (tmp_path / "n.csv").write_text("\n".join(rows) + "\n")
+    args = ["train", str(tmp_path / "n.csv"), "--loss", "cce", "--epochs", "2", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "run2")]) == 0
+    ax = drawn[1].axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "y")
+    assert _legend(drawn[1]) == ["kind=0", "kind=1", "kind=2"]
+
+
+def test_builtin_data_pictures_keep_the_generic_names(tmp_path, monkeypatch, capsys):
+    drawn = _boundary_figures(monkeypatch)
+    args = ["train", "blobs", "--epochs", "2", "--quiet", "--out", str(tmp_path / "run")]
+    assert cli.main(args) == 0
+    assert drawn[0].axes[0].get_xlabel() == "feature 0"
+    assert _legend(drawn[0]) == ["class 0", "class 1", "class 2"]

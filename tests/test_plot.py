@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -118,7 +119,7 @@ def test_loss_curves_mark_events():
     assert sorted(line.get_xdata()[0] for line in vlines) == [3, 6]
     texts = [t.get_text().strip() for t in ax.texts]
     assert "deepen after layer 0" in texts
-    assert any(t.startswith("widen layer 0") and len(t) <= 28 for t in texts)
+    assert "widen layer 0 (dense_0) 4 -> 6 un…" in texts  # 34 characters at most
 
 
 def test_learning_rate_comparison_two_panels(tmp_path):
@@ -249,7 +250,9 @@ def _renderer(fig):
 
 def _event_labels_overlap(ax) -> list[tuple[str, str]]:
     renderer = _renderer(ax.figure)
-    boxes = [(t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts]
+    boxes = [
+        (t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts if t.get_visible()
+    ]
     return [
         (a, b)
         for i, (a, box_a) in enumerate(boxes)
@@ -305,3 +308,155 @@ def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
     decades = range(int(np.ceil(np.log10(low))), int(np.floor(np.log10(high))) + 1)
     labelled = {round(np.log10(loc), 6) for loc, _ in labels}
     assert all(d in labelled for d in decades), (sorted(labelled), list(decades))
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+@pytest.mark.parametrize(
+    ("units", "output", "names"),
+    [(1, "sigmoid", ["cat", "dog"]), (3, "softmax", ["setosa", "versicolor", "virginica"])],
+)
+def test_decision_boundary_names_axes_and_classes(units, output, names, tmp_path):
+    X, y = lw.datasets.load("blobs" if units == 3 else "moons", n_samples=60, seed=0)
+    model = lw.mlp(2, [4], units, output_activation=output, seed=0)
+    path = tmp_path / "named.png"
+    fig = lw.plot.decision_boundary(
+        model,
+        X,
+        y,
+        resolution=20,
+        feature_names=("width", "length"),
+        class_names=names,
+        path=path,
+    )
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("width", "length")
+    assert _legend_texts(fig) == names
+    if output == "sigmoid":
+        assert fig.axes[1].get_ylabel() == "P(dog)"
+    _png(path, (480, 550))
+
+
+def test_decision_boundary_names_text_labels_and_named_values():
+    X, y = lw.datasets.load("moons", n_samples=40, seed=0)
+    sigmoid = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
+    fig = lw.plot.decision_boundary(sigmoid, X, np.where(y > 0, "yes", "no"), resolution=10)
+    assert _legend_texts(fig) == ["no", "yes"] and fig.axes[1].get_ylabel() == "P(yes)"
+    # an identity output on labels: a legend only when the classes are named
+    identity = lw.mlp(2, [4], 1, seed=0)
+    assert lw.plot.decision_boundary(identity, X, y, resolution=10).axes[0].get_legend() is None
+    fig = lw.plot.decision_boundary(identity, X, y, resolution=10, class_names=["a", "b"])
+    assert _legend_texts(fig) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"feature_names": "ab"}, TypeError, "feature_names must be a sequence of 2 strings"),
+        ({"feature_names": ["a", 1]}, TypeError, r"feature_names must be strings, got \['a', 1\]"),
+        ({"feature_names": ["a"]}, ValueError, "must name the 2 features of X, got 1"),
+        ({"class_names": 3}, TypeError, "class_names must be a sequence of strings, got int"),
+        ({"class_names": ["a", None]}, TypeError, "class_names must be strings"),
+        ({"class_names": ["a", "b", "c"]}, ValueError, "must give 2 names, one per class of this"),
+    ],
+)
+def test_decision_boundary_refuses_bad_names(kwargs, error, match):
+    X, y = lw.datasets.load("moons", n_samples=20, seed=0)
+    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
+    before = plt.get_fignums()
+    with pytest.raises(error, match=match):
+        lw.plot.decision_boundary(model, X, y, resolution=5, **kwargs)
+    assert plt.get_fignums() == before  # refused before drawing anything
+    identity = lw.mlp(2, [3], 1, seed=0)
+    with pytest.raises(ValueError, match="gives 1 names but y has labels from 0 to 1"):
+        lw.plot.decision_boundary(identity, X, y, resolution=5, class_names=["a"])
+    with pytest.raises(ValueError, match="y is continuous"):
+        lw.plot.decision_boundary(identity, X, y + 0.5, resolution=5, class_names=["a", "b"])
+
+
+def _event_texts(ax) -> list:
+    return [t for t in ax.texts if t.get_rotation() == 90]
+
+
+def _labels_cross_other_lines(ax) -> list[str]:
+    """Visible growth labels whose box is crossed by another change's dashed line."""
+    renderer = _renderer(ax.figure)
+    xs = [
+        ax.transData.transform((line.get_xdata()[0], 1.0))[0]
+        for line in ax.get_lines()
+        if line.get_linestyle() == "--" and line.get_color() == "0.45"
+    ]
+    crossed = []
+    for t in _event_texts(ax):
+        if t.get_visible():
+            box, own = (
+                t.get_window_extent(renderer),
+                ax.transData.transform((t.get_position()[0], 1))[0],
+            )
+            if any(box.x0 < x < box.x1 for x in xs if abs(x - own) > 1):
+                crossed.append(t.get_text())
+    return crossed
+
+
+@pytest.mark.parametrize("logy", [False, True])
+def test_growth_labels_of_tutorial_3_are_whole_and_clear_of_each_other(logy, tmp_path):
+    # GrowOnPlateau's four widenings at epochs 223, 256, 271, 286 of 500 (tutorial 3): the
+    # labels used to run over the neighbouring lines, cut at 28 characters
+    h = _history(epochs=500, val=False)
+    h.events = [
+        {"epoch": e, "change": f"widen layer 0: {a} -> {a + 6} units"}
+        for e, a in ((223, 3), (256, 9), (271, 15), (286, 21))
+    ]
+    h.events.append({"epoch": 286, "change": "deepen layer 0: + relu layer"})
+    path = tmp_path / "grow.png"
+    ax = lw.plot.loss_curves(h, logy=logy, path=path).axes[0]
+    texts = _event_texts(ax)
+    assert [t.get_text() for t in texts][-1] == (
+        "widen layer 0: 21 -> 27 units\ndeepen layer 0: + relu layer"
+    )  # two changes at one epoch: one line each, nothing cut
+    assert _event_labels_overlap(ax) == []
+    assert _labels_cross_other_lines(ax) == []
+    assert all(t.get_visible() for t in texts)
+    _png(path, (450, 700))
+
+
+def test_growth_labels_with_no_room_are_hidden_and_counted():
+    h = _history(epochs=300)
+    h.events = [{"epoch": 100 + e, "change": f"widen layer 0 to {8 + e} units"} for e in range(40)]
+    fig, ax = plt.subplots(figsize=(4, 3))
+    lw.plot.loss_curves(h, ax=ax)
+    renderer = _renderer(fig)
+    texts = _event_texts(ax)
+    shown = [t for t in texts if t.get_visible()]
+    assert 0 < len(shown) < 40
+    assert _event_labels_overlap(ax) == []  # lines this close: a label may cross one
+    from matplotlib.text import Text
+
+    notes = [t.get_text() for t in fig.findobj(Text) if "not labelled" in t.get_text()]
+    assert notes == [f"{40 - len(shown)} more changes not labelled"]
+    frame = ax.get_window_extent(renderer)
+    for t in shown:
+        box = t.get_window_extent(renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(0.017, 0.8), (0.3, 0.6), (0.3, 0.305), (0.099, 0.101), (0.04, 3.0)]
+)
+def test_log_axis_over_a_small_range_labels_at_least_two_ticks(low, high, tmp_path):
+    # a loss from 0.8 down to 0.017 spans one decade mark (0.1): only "10^-1" was labelled
+    h = _history(epochs=50, val=False)
+    h.loss = list(np.geomspace(high, low, 50))
+    path = tmp_path / "log.png"
+    ax = lw.plot.loss_curves(h, logy=True, path=path).axes[0]
+    _renderer(ax.figure)
+    labels = _tick_labels(ax, "major") + _tick_labels(ax, "minor")
+    assert len({t.get_text() for _, t in labels}) >= 2, [t.get_text() for _, t in labels]
+    for loc, t in labels:  # each the value of its tick: 0.05, or 10^{-1} for a decade
+        text = t.get_text()
+        power = re.fullmatch(r"\$\\mathdefault\{10\^\{(-?\d+)\}\}\$", text)
+        value = 10.0 ** int(power.group(1)) if power else float(text)
+        assert np.isclose(value, loc, rtol=5e-3), (text, loc)
+    _png(path, (450, 700))

@@ -279,15 +279,20 @@ def test_resize_deepen_insert_remove_keep_state_of_untouched_layers(make):
         for n, a in old[key].items():
             np.testing.assert_array_equal(model.optimizer.state[key][n], a)
     before = copy.deepcopy(model.optimizer.state)
+    layers = list(model.layers)
     model.deepen(0)
     model.insert(3, lw.Dense(3, "relu"))  # between n1 and n2: n2's input 5 -> 3
-    st2 = model.optimizer.state[f"{n2}/W"][v]
+    # names follow the positions (n1 is now dense_2, n2 dense_4); the state follows the layers
+    assert [layer.name for layer in layers] == ["dense_0", "dense_2", "dense_4"]
+    now = {f"{n}/{p}": f"{layer.name}/{p}" for n, layer in zip((n0, n1, n2), layers) for p in "Wb"}
+    st2 = model.optimizer.state[now[f"{n2}/W"]][v]
     np.testing.assert_array_equal(st2, before[f"{n2}/W"][v][:3])
     for key in (f"{n0}/W", f"{n0}/b", f"{n1}/W", f"{n1}/b", f"{n2}/b"):
         for n, a in before[key].items():
-            np.testing.assert_array_equal(model.optimizer.state[key][n], a)
+            np.testing.assert_array_equal(model.optimizer.state[now[key]][n], a)
     removed = model.remove(1)  # the identity layer from deepen; dense_1 sees 7 inputs again
-    assert f"{removed.name}/W" not in model.optimizer.state
+    assert all(removed is not layer for layer in model.layers)
+    assert set(model.optimizer.state) <= set(model.parameters())  # its state left with it
     history = model.fit(X, y, loss="mse", optimizer=model.optimizer, epochs=5, verbose=False)
     assert np.isfinite(history.loss).all()
 
@@ -701,3 +706,69 @@ def test_widen_with_split_keeps_the_function_and_lets_the_copies_learn_apart():
     equal = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=0)
     with pytest.raises(ValueError, match=r"split must be in \[0, 1\)"):
         equal.widen(0, 5, split=1.0)
+
+
+# ------------------------------------------------------------------------------ layer names
+def _names(model) -> list[str]:
+    return [layer.name for layer in model.layers]
+
+
+def _summary_names(model) -> list[str]:
+    rows = model.summary().splitlines()[4:-2]  # between the header's rule and the total's
+    return [row.split()[1] for row in rows]
+
+
+def test_names_follow_the_network_order_after_surgery_and_the_state_follows_them():
+    # the grow demo's summary read dense_0, dense_2, dense_1 after a deepen: names were
+    # handed out in order of creation, not of position
+    X, y = lw.datasets.load("moons", n_samples=60, seed=0)
+    model = lw.mlp(2, [4], 1, activation="relu", output_activation="sigmoid", seed=0)
+    model.fit(X, y, loss="bce", optimizer="adam", lr=0.01, epochs=3, verbose=False)
+    model.widen(0, 6)
+    out_state = copy.deepcopy(model.optimizer.state["dense_1/W"])
+    before = model.predict(X)
+    model.deepen(0)
+    assert _names(model) == _summary_names(model) == ["dense_0", "dense_1", "dense_2"]
+    np.testing.assert_allclose(model.predict(X), before, rtol=1e-5, atol=1e-6)
+    # the output layer's Adam moments moved with it, from dense_1 to dense_2
+    for slot, value in out_state.items():
+        np.testing.assert_array_equal(model.optimizer.state["dense_2/W"][slot], value)
+    assert not any(k.startswith("dense_1/") for k in model.optimizer.state)  # new: no state
+    assert set(model.optimizer.state) <= set(model.parameters())
+    model.fit(X, y, loss="bce", epochs=2, verbose=False)  # and training goes on
+    assert set(model.optimizer.state) == set(model.parameters())
+
+    model.insert(0, lw.Dropout(0.1))
+    assert _names(model) == ["dropout_0", "dense_1", "dense_2", "dense_3"]
+    assert set(model.optimizer.state) <= set(model.parameters())
+    model.remove(0)
+    model.remove(1)
+    assert _names(model) == _summary_names(model) == ["dense_0", "dense_1"]
+    assert set(model.optimizer.state) == set(model.parameters())
+
+
+def test_names_a_user_gave_are_kept():
+    model = lw.mlp(2, [4, 4], 1, seed=0)
+    model.layers[1].name = "bottleneck"
+    model.insert(0, lw.Dense(3))
+    assert _names(model) == ["dense_0", "dense_1", "bottleneck", "dense_3"]
+    # a Dropout the user named like a Dense layer's position: no name is moved onto it
+    model = lw.mlp(2, [4], 1, activation="relu", seed=0).insert(1, lw.Dropout(0.1))
+    model.layers[1].name = "dense_1"
+    model.deepen(0)
+    assert _names(model)[2] == "dense_1" and len(set(_names(model))) == 4
+
+
+def test_the_grow_demo_summary_lists_its_layers_in_order(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("grow_demo", ROOT / "examples" / "grow_demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    pytest.importorskip("matplotlib")
+    demo.main(tmp_path / "grow.png")
+    table = capsys.readouterr().out.split("Sequential (")[1]
+    rows = [line.split() for line in table.splitlines() if line[:1].isdigit()]
+    assert [r[:3] for r in rows] == [
+        ["0", "dense_0", "24"],
+        ["1", "dense_1", "24"],
+        ["2", "dense_2", "1"],
+    ]

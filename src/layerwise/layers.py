@@ -72,8 +72,8 @@ class Layer:
     Attributes
     ----------
     name : str or None
-        Unique within a model; given by the model when the layer is added. Optimizer
-        state and saved files refer to parameters as ``"<name>/<param>"``.
+        Unique within a model: by default type and position, renumbered after surgery.
+        Optimizer state and saved files refer to parameters as ``"<name>/<param>"``.
     trainable : bool
         When False (see ``Sequential.freeze``), updates skip this layer's parameters.
     n_in : int or None

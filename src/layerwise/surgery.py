@@ -209,6 +209,7 @@ def deepen(model: Any, i: int, *, activation: Any = None) -> Dense:
     _name(model, new)
     new.set_weights(np.eye(units, dtype=model.dtype), np.zeros(units, dtype=model.dtype))
     model.layers.insert(i + 1, new)
+    _renumber(model)
     record(model, f"deepen layer {i}: + {act.name} layer")
     return new
 
@@ -233,6 +234,32 @@ def _name(model: Any, layer: Layer) -> None:
     while layer.name is None or layer.name in taken:
         layer.name = f"{type(layer).__name__.lower()}_{model._name_counter}"
         model._name_counter += 1
+
+
+def _renumber(model: Any) -> None:
+    """Give automatically named layers the name of their position (``dense_0``, ``dropout_1``,
+    ``dense_2`` ... from the input, as a new model names them), so that ``summary()``, saved
+    files and optimizer keys read in network order after an insert, deepen or remove. Their
+    optimizer state moves to the new keys; names a user gave (any other name) are kept."""
+    auto = {id(l): f"{type(l).__name__.lower()}_{k}" for k, l in enumerate(model.layers)}
+    for layer in model.layers:
+        stem, _, number = (layer.name or "").rpartition("_")
+        if stem != type(layer).__name__.lower() or not number.isdigit():
+            auto.pop(id(layer))
+    kept = {l.name for l in model.layers if id(l) not in auto}
+    if kept & set(auto.values()):  # a user's name that looks automatic: leave every name
+        return
+    moved = {}
+    for layer in model.layers:
+        if id(layer) in auto and layer.name != auto[id(layer)]:
+            moved[f"{layer.name}/"], layer.name = f"{auto[id(layer)]}/", auto[id(layer)]
+    opt = model.optimizer
+    if moved and opt is not None:
+        renamed = {}
+        for key, slots in opt.state.items():
+            name, _, param = key.rpartition("/")
+            renamed[moved.get(f"{name}/", f"{name}/") + param] = slots
+        opt.state = renamed
 
 
 def _check_layer(model: Any, layer: Any) -> Layer:
@@ -266,6 +293,7 @@ def insert(model: Any, i: int, layer: Layer) -> None:
     model.layers.insert(i, layer)
     if n_in is not None:
         repair(model, i + 1)
+    _renumber(model)
     record(model, f"insert {layer.describe() or type(layer).__name__} layer at {i}")
 
 
@@ -285,6 +313,7 @@ def remove(model: Any, i: int) -> Layer:
     layer = model.layers.pop(i)
     _forget(model, layer)
     repair(model, i)
+    _renumber(model)
     record(model, f"remove layer {i} ({layer.name})")
     return layer
 

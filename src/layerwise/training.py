@@ -13,6 +13,7 @@ import copy
 import csv
 import io
 import math
+import os
 import signal
 import sys
 import threading
@@ -640,14 +641,36 @@ def callback_keys(cbs: list[Callback]) -> list[str]:
 
 
 class _Progress:
-    """The progress bar (tqdm) of a run, redrawn at most five times a second."""
+    """The progress bar (tqdm) of a run, redrawn at most five times a second.
+
+    It fits its line: on a terminal it follows the terminal's width; on another stream, the
+    width tqdm is given (``TQDM_NCOLS``) or else ``COLUMNS``. Numbers have 4 significant
+    digits, and the postfix keeps loss and val_loss first, then as many metrics as leave the
+    bar at least 10 columns; with no known width (a notebook, a log file) everything is shown.
+    """
+
+    _FORMAT = "{n_fmt}/{total_fmt} |{bar}| {elapsed}<{remaining}{postfix}"
+    _SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
 
     def __init__(self, show: bool, total: int) -> None:
         self.bar, self.last_draw = None, 0.0
         if show:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, unit="epoch", leave=True, file=sys.stderr)
+            width: dict[str, Any] = {}
+            if all(c.__module__ != "tqdm.notebook" for c in tqdm.__mro__):  # a widget: no
+                if getattr(sys.stderr, "isatty", lambda: False)():
+                    width["dynamic_ncols"] = True
+                elif os.environ.get("COLUMNS", "").isdigit() and "TQDM_NCOLS" not in os.environ:
+                    width["ncols"] = int(os.environ["COLUMNS"]) or None
+            self.bar = tqdm(
+                total=total,
+                unit="epoch",
+                leave=True,
+                file=sys.stderr,
+                bar_format=self._FORMAT,
+                **width,
+            )
 
     def update(self, logs: dict[str, Any]) -> None:
         if self.bar is None:
@@ -656,8 +679,22 @@ class _Progress:
         now = time.monotonic()
         if now - self.last_draw > 0.2 or self.bar.n == self.bar.total:  # the last one shows
             self.last_draw = now
-            postfix = {k: f"{v:.4g}" for k, v in logs.items() if k != "lr"}
-            self.bar.set_postfix(postfix, refresh=False)
+            self.bar.set_postfix_str(self._postfix(logs), refresh=False)
+
+    def _postfix(self, logs: dict[str, Any]) -> str:
+        order = ["loss", "val_loss", *(k for k in logs if k not in ("loss", "val_loss", "lr"))]
+        items = [f"{self._SHORT.get(k, k)}={logs[k]:.4g}" for k in order if k in logs]
+        state = self.bar.format_dict  # also reads a terminal's width now
+        width = state["ncols"]
+        text = ""
+        for item in items:
+            longer = f"{text} {item}" if text else item
+            # without ncols tqdm draws a 10-column bar: the line's length with the shortest bar
+            line = self.bar.format_meter(**{**state, "ncols": None, "postfix": longer})
+            if width and len(line) > width:
+                break
+            text = longer
+        return text
 
     def close(self) -> None:
         if self.bar is not None:
@@ -685,9 +722,14 @@ class _Guard:
 
     def follow(self) -> None:
         """After callbacks that may have changed the network (surgery): if its parameters
-        changed shape, the snapshots start again from it."""
+        changed shape or name, the snapshots start again from it."""
         now = [getattr(l, p).shape for l in self.model.layers for p in l.param_names]
-        if not self.snaps or now != [arr.shape for _, _, arr in self.snaps[0][0]]:
+        keys = {f"{l.name}/{p}" for l in self.model.layers for p in l.param_names}
+        if (
+            not self.snaps
+            or now != [arr.shape for _, _, arr in self.snaps[0][0]]
+            or not set(self.snaps[0][1]) <= keys  # layers renamed (renumbered after surgery)
+        ):
             self.snaps = []
             self.begin_epoch()
 

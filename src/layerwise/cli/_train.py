@@ -379,9 +379,27 @@ def _train_plots(model, history, data, folder: Path, args, interrupted=None) -> 
     if data["X"].shape[1] == 2 and data["task"] != "regression":
         paths.append(folder / "decision_boundary.png")
         lw.plot.decision_boundary(
-            model, data["X_train_raw"], data["y_train"], path=paths[-1], scaler=data["scaler"]
+            model,
+            data["X_train_raw"],
+            data["y_train"],
+            path=paths[-1],
+            scaler=data["scaler"],
+            **_picture_names(data["about"]),
         )
     return paths
+
+
+def _picture_names(about: dict[str, Any]) -> dict[str, Any]:
+    """A CSV file's own names for the pictures: its feature columns on the axes, its classes
+    in the legend (numbers as ``target=value``); a built-in set keeps the defaults."""
+    if "feature_names" not in about:
+        return {}
+    names: dict[str, Any] = {"feature_names": [str(n) for n in about["feature_names"]]}
+    if about.get("classes") is not None:
+        names["class_names"] = [
+            c if isinstance(c, str) else f"{about['target']}={c}" for c in about["classes"]
+        ]
+    return names
 
 
 # ---------------------------------------------------------------------------- compare

@@ -3,6 +3,8 @@ and the seed's :func:`learning_rate_comparison`."""
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,8 +62,10 @@ def _settings(runs: Sequence[History], skip: Sequence[str] = ()) -> str:
 
 
 def _log_axis(ax: Axes) -> bool:
-    """Log y axis with readable ticks: every decade labelled; within about a decade, the
-    ticks in between labelled as plain numbers (0.6, not 6e-1), at the same size.
+    """Log y axis with readable ticks, at least two of them labelled: every decade when two
+    or more are in view; else plain numbers (0.6, not 6e-1) at the same size as the decades,
+    for every tick within about a decade, for 2, 5 and the decade over more; evenly spaced
+    ticks when the range is too narrow for two of those (a loss that hardly moves).
 
     Returns False, leaving the axis linear, when no curve has a positive value (a loss of
     exactly 0 at every epoch): matplotlib would warn and draw an empty panel.
@@ -75,13 +79,28 @@ def _log_axis(ax: Axes) -> bool:
     # numticks high enough that no decade is skipped, however many the curves span
     ax.yaxis.set_major_locator(ticker.LogLocator(base=10, numticks=100))
     low, high = ax.get_ylim()
-    if low > 0 and high / low < 10:
-        plain = ticker.FuncFormatter(lambda v, _: f"{v:.3g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
-        size = ax.yaxis.get_major_ticks()[0].label1.get_fontsize()
-        ax.tick_params(axis="y", which="minor", labelsize=size)
-    else:
+    decades = [k for k in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+               if low <= 10.0**k <= high]  # fmt: skip
+    if len(decades) >= 2:
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+        return True
+
+    def plain(v: float, _: Any = None) -> str:
+        return f"{v:.3g}"
+
+    def two_and_five(v: float, _: Any = None) -> str:
+        mantissa = v / 10.0 ** math.floor(math.log10(v) + 1e-9)
+        return plain(v) if min(abs(mantissa - 2), abs(mantissa - 5)) < 1e-6 else ""
+
+    minor = plain if high / low < 10 else two_and_five
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(plain))
+    ax.yaxis.set_minor_formatter(ticker.FuncFormatter(minor))
+    size = ax.yaxis.get_major_ticks()[0].label1.get_fontsize()
+    ax.tick_params(axis="y", which="minor", labelsize=size)
+    ticks = [v for v in ax.yaxis.get_minor_locator().tick_values(low, high) if minor(v)]
+    ticks += [10.0**k for k in decades]
+    if sum(low <= v <= high for v in ticks) < 2:
+        ax.yaxis.set_major_locator(ticker.MaxNLocator(nbins=4, min_n_ticks=2))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     return True
 
@@ -98,8 +117,8 @@ def _series(h: History, metric: str, val: bool) -> tuple[list[float], list[float
 def _mark_events(ax: Axes, runs: Sequence[History]) -> None:
     """Vertical dashed lines where the network changed shape, with short labels.
 
-    Labels of changes close together (within 4% of the epoch axis) would overlap: the
-    second of a pair goes to the right of its line, and each further pair lower down.
+    The labels are placed when the figure is drawn (its layout, and so the room between the
+    lines, known then), by the artist of :func:`_event_labels_class`.
     """
     import matplotlib.transforms as mtransforms
 
@@ -109,20 +128,105 @@ def _mark_events(ax: Axes, runs: Sequence[History]) -> None:
             epoch, change = event.get("epoch"), str(event.get("change", ""))
             if isinstance(epoch, int) and change not in seen.setdefault(epoch, []):
                 seen[epoch].append(change)
+    if not seen:
+        return
     trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-    low, high = ax.get_xlim()
-    gap, previous, k = 0.04 * abs(high - low), None, 0
+    texts = []
     for epoch, changes in sorted(seen.items()):
-        k = k + 1 if previous is not None and epoch - previous < gap else 0
-        previous = epoch
         ax.axvline(epoch, color="0.45", linestyle="--", linewidth=0.9, zorder=0)
-        label = "; ".join(changes)
-        label = label if len(label) <= 28 else label[:27] + "…"
-        ha, text = ("left", f"{label} ") if k % 2 else ("right", f" {label}")
-        ax.text(
-            epoch, 0.98 - 0.45 * (k // 2 % 2), text, transform=trans, rotation=90, va="top",
-            ha=ha, fontsize=7, color="0.3",
-        )  # fmt: skip
+        lines = [c if len(c) <= 34 else c[:33] + "…" for c in changes]  # one line per change
+        texts.append(
+            ax.text(
+                epoch,
+                0.98,
+                "\n".join(lines),
+                transform=trans,
+                rotation=90,
+                va="top",
+                ha="right",
+                fontsize=7,
+                color="0.3",
+                zorder=2.5,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7},
+            )
+        )
+    for text in texts:
+        text.set_in_layout(False)  # placed at draw time, inside the axes
+    ax.add_artist(_event_labels_class()(ax, sorted(seen), texts))
+
+
+@functools.cache
+def _event_labels_class() -> type:
+    """The artist that places the growth labels (a class made on first use, as matplotlib is
+    imported only inside the functions that draw)."""
+    from matplotlib.artist import Artist
+    from matplotlib.text import Text
+
+    class EventLabels(Artist):
+        """Places the growth labels just before they are drawn (it is drawn first: its
+        zorder is below everything), where each overlaps neither another label nor another
+        change's line: beside its own line, left then right of it, at the top then lower
+        down. A label with no such place is hidden, and a note in the corner counts them."""
+
+        def __init__(self, ax: Axes, epochs: list[int], texts: list[Any]) -> None:
+            super().__init__()
+            self.set_zorder(-1e9)
+            self.ax, self.epochs, self.texts = ax, epochs, texts
+            self.note = Text(0.01, 0.01, "", fontsize=7, color="0.3", visible=False)
+            self.note.set_figure(ax.figure)
+            self.note.set_transform(ax.transAxes)
+
+        def get_children(self) -> list[Any]:
+            return [self.note]
+
+        def draw(self, renderer: Any) -> None:
+            hidden = _place_event_labels(self.ax, self.epochs, self.texts, renderer)
+            self.note.set_visible(hidden > 0)
+            self.note.set_text(f"{hidden} more change{'s' * (hidden > 1)} not labelled")
+            self.note.draw(renderer)
+
+    return EventLabels
+
+
+def _place_event_labels(ax: Axes, epochs: list[int], texts: list[Any], renderer: Any) -> int:
+    """Put each label in its first free place (see ``EventLabels``); the number hidden."""
+    import matplotlib.transforms as mtransforms
+
+    frame = ax.get_window_extent(renderer)
+    pad = 2.0  # pixels between a label and anything else
+    xs = [float(ax.transData.transform((e, 1.0))[0]) for e in epochs]
+    base = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    shifted = {
+        ha: mtransforms.offset_copy(base, ax.figure, x=dx, units="dots")
+        for ha, dx in (("right", -pad), ("left", pad))
+    }
+    boxes: list[Any] = []
+    hidden, sides = 0, ("right", "left")
+    for x, text in zip(xs, texts, strict=True):
+        text.set_visible(frame.x0 <= x <= frame.x1)
+        if not text.get_visible():
+            continue
+        others = [o for o in xs if abs(o - x) > 1.0 and frame.x0 <= o <= frame.x1]
+        text.set_transform(shifted["right"])
+        text.set_position((text.get_position()[0], 0.98))
+        step = (text.get_window_extent(renderer).height + 4 * pad) / max(frame.height, 1.0)
+        rows = [0.98 - k * step for k in range(int(0.98 // step) + 1)]
+        # first a place no other change's line crosses, else any place free of labels
+        places = [(y, ha, strict) for strict in (True, False) for y in rows for ha in sides]
+        for y, ha, strict in places:
+            text.set_transform(shifted[ha])
+            text.set_position((text.get_position()[0], y))
+            text.set_horizontalalignment(ha)
+            box = text.get_window_extent(renderer).padded(pad)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+            crossed = strict and any(box.x0 < o < box.x1 for o in others)
+            if inside and not crossed and not any(box.overlaps(b) for b in boxes):
+                boxes.append(box)
+                break
+        else:
+            text.set_visible(False)
+            hidden += 1
+    return hidden
 
 
 def loss_curves(
