@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from layerwise import _array_api as _aa
 from layerwise import activations as _activations
 from layerwise._validation import check_allocation
 from layerwise.estimators import _net, _solvers
@@ -262,6 +263,17 @@ class BaseMLP(BaseEstimator):
             )
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        like = dispatched(X)
+        if like is not None:  # scikit-learn's solvers are NumPy: the data goes there
+            X, y, sample_weight, classes = (
+                _aa.to_numpy(a) if _aa.is_foreign(a) else a for a in (X, y, sample_weight, classes)
+            )
+        self._fit_numpy(X, y, sample_weight, incremental, classes)
+        # where predictions go back to (None: NumPy, or dispatch off)
+        self._array_like = None if like is None else _aa.convert(np.empty(0), like)
+        return self
+
+    def _fit_numpy(self, X, y, sample_weight, incremental, classes):
         self._validate_params()
         self._check_schedule()
         sizes = self._hidden_sizes()
@@ -388,4 +400,49 @@ class BaseMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True  # see dispatched(): NumPy inside, X's library outside
         return tags
+
+
+def dispatched(X: Any) -> Any:
+    """``X`` when scikit-learn's array API dispatch is on and ``X`` is an array of another
+    library (PyTorch, CuPy ...), else None.
+
+    With ``sklearn.set_config(array_api_dispatch=True)`` the estimators take such arrays and
+    return arrays of X's library and device, as scikit-learn's array API estimators do. The
+    work inside stays NumPy (scikit-learn's solvers, L-BFGS by SciPy): inputs are converted
+    at the edge and outputs converted back. To train on the device itself, use
+    ``lw.Sequential.fit`` on those arrays.
+    """
+    from sklearn import get_config
+
+    return X if get_config().get("array_api_dispatch") and _aa.is_foreign(X) else None
+
+
+def at_the_edge(method: Any) -> Any:
+    """A prediction method that, under array API dispatch, takes X of the library and
+    device the estimator was fitted on (a ValueError for any other, as scikit-learn's
+    ``check_same_namespace``) and returns its arrays there."""
+    import functools
+
+    @functools.wraps(method)
+    def run(self, X, *args, **kwargs):
+        from sklearn import get_config
+
+        if not get_config().get("array_api_dispatch"):
+            return method(self, X, *args, **kwargs)
+        fitted = self.__dict__.get("_array_like")
+        where = _aa.describe(X) if _aa.is_foreign(X) else "numpy"
+        if where != ("numpy" if fitted is None else _aa.describe(fitted)):
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method.__name__}() must use the same "
+                f"namespace and the same device as those passed to fit(): fit got "
+                f"{'numpy' if fitted is None else _aa.describe(fitted)}, this call {where}"
+            )
+        if fitted is None:
+            return method(self, X, *args, **kwargs)
+        out = method(self, _aa.to_numpy(X), *args, **kwargs)
+        numeric = isinstance(out, np.ndarray) and out.dtype.kind in "biuf"
+        return _aa.convert(out, fitted) if numeric else out
+
+    return run

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from layerwise import tasks
-from layerwise.estimators._base import BaseMLP
+from layerwise.estimators._base import BaseMLP, at_the_edge
 
 _SKLEARN_OUTPUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
 
@@ -156,6 +156,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         # bool keeps float32 training in float32
         return X, self._label_binarizer.transform(y).astype(bool)
 
+    @at_the_edge
     def predict(self, X):
         """Predicted classes, shape (n_samples,) (or (n_samples, n_classes) multi-label)."""
         check_is_fitted(self)
@@ -212,13 +213,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.classes_ = unique_labels(classes)
         return True
 
+    @at_the_edge
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
-        proba = self.predict_proba(X)
+        proba = self._predict_proba(X)
         return np.log(proba, out=proba)
 
+    @at_the_edge
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), in ``classes_`` order."""
+        return self._predict_proba(X)
+
+    def _predict_proba(self, X):
         check_is_fitted(self)
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
@@ -335,6 +341,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             return "exp"
         return _SKLEARN_OUTPUT[tasks.output_for("regression")[0]]
 
+    @at_the_edge
     def predict(self, X):
         """Predictions, shape (n_samples,) for one target, else (n_samples, n_outputs)."""
         check_is_fitted(self)
