@@ -5,9 +5,9 @@
 CuPy where installed) arrays and return that library's arrays on the same device. Every
 check scikit-learn yields for such an estimator (``_yield_array_api_checks``: same
 namespace and device, values equal to the NumPy fit, mixed y/sample_weight namespaces, a
-predict on another namespace refused) runs here for each installed library. scikit-learn
-runs them only with ``SCIPY_ARRAY_API=1`` set before SciPy is imported, so they run in a
-fresh process. Without the setting the estimators behave exactly as before: the rest of the
+predict on another namespace refused) runs in tests/test_estimators.py with the other
+estimator checks, for each installed library; this module checks the behaviour a user sees.
+scikit-learn needs ``SCIPY_ARRAY_API=1`` set before SciPy is imported: a fresh process. Without the setting the estimators behave exactly as before: the rest of the
 suite (scikit-learn's own MLP tests and checks, tests/test_sklearn_suite.py) holds that.
 """
 
@@ -23,46 +23,6 @@ import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("array_api_strict")
-
-CHECKS = textwrap.dedent(
-    """
-    import json, warnings
-    from unittest import SkipTest
-    warnings.simplefilter("ignore")
-    import layerwise as lw
-    from sklearn.utils.estimator_checks import _yield_array_api_checks
-    report = {"passed": [], "skipped": [], "failed": []}
-    for E in (lw.MLPClassifier, lw.MLPRegressor):
-        est = E(max_iter=30, random_state=0, hidden_layer_sizes=(5,))
-        for check in _yield_array_api_checks(est):
-            name = f"{E.__name__} {check.func.__name__} {sorted(check.keywords.items())}"
-            try:
-                check(E.__name__, est)
-                report["passed"].append(name)
-            except SkipTest as e:
-                report["skipped"].append(f"{name}: {e}")
-            except Exception as e:
-                report["failed"].append(f"{name}: {type(e).__name__} {e}"[:500])
-    print(json.dumps(report))
-    """
-)
-
-
-@pytest.mark.slow
-def test_scikit_learns_array_api_checks_pass_for_the_installed_libraries():
-    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
-    out = subprocess.run([sys.executable, "-c", CHECKS], env=env, capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.splitlines()[-1])
-    assert report["failed"] == []
-    passed = " ".join(report["passed"])
-    for lib in ("torch", "array_api_strict"):  # the libraries installed here were checked
-        assert f"'{lib}'" in passed, report["skipped"]
-    # only libraries or devices this machine lacks are skipped (CUDA, CuPy, dpnp ...)
-    for reason in report["skipped"]:
-        assert "not installed" in reason or "not available" in reason or "device" in reason, reason
-
 
 DISPATCH = textwrap.dedent(
     """
