@@ -8,7 +8,8 @@ namespace and device, values equal to the NumPy fit, mixed y/sample_weight names
 predict on another namespace refused) runs in tests/test_estimators.py with the other
 estimator checks, for each installed library; this module checks the behaviour a user sees.
 scikit-learn needs ``SCIPY_ARRAY_API=1`` set before SciPy is imported: a fresh process.
-Without the setting the estimators behave exactly as before: the rest of the suite (scikit-learn's own MLP tests and checks, tests/test_sklearn_suite.py) holds that.
+Without the setting the estimators behave exactly as before: the rest of the suite
+(scikit-learn's own MLP tests and checks, tests/test_sklearn_suite.py) holds that.
 """
 
 from __future__ import annotations
