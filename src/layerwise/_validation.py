@@ -252,13 +252,6 @@ def check_allocation(n_elements: Any, dtype: Any, what: str, *, fraction: float 
     _memory.check_allocation(n_elements, dtype, what, fraction=fraction)
 
 
-def _human(nbytes: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if nbytes < 1024 or unit == "TiB":
-            return f"{nbytes:.0f} {unit}" if unit == "B" else f"{nbytes:.1f} {unit}"
-        nbytes /= 1024
-    return f"{nbytes} B"
-
 
 # ------------------------------------------------------------------ declared hyperparameters
 def hyperparameter(default: Any, check: Any) -> Any:
