@@ -252,7 +252,6 @@ def check_allocation(n_elements: Any, dtype: Any, what: str, *, fraction: float 
     _memory.check_allocation(n_elements, dtype, what, fraction=fraction)
 
 
-
 # ------------------------------------------------------------------ declared hyperparameters
 def hyperparameter(default: Any, check: Any) -> Any:
     """A dataclass field declared once: its default and its check (``check(value, name)``
