@@ -260,6 +260,13 @@ def hyperparameter(default: Any, check: Any) -> Any:
     return dataclasses.field(default=default, metadata={"check": check})
 
 
+def check_unit_pair(v: Any, name: str) -> tuple[float, float]:
+    """A pair of numbers in [0, 1), such as Adam's ``betas``."""
+    if not isinstance(v, tuple | list) or len(v) != 2:
+        raise TypeError(f"{name} must be a pair (beta1, beta2), got {v!r}")
+    return (check_range(v[0], f"{name}[0]", 0.0, 1.0), check_range(v[1], f"{name}[1]", 0.0, 1.0))
+
+
 def real(default: float, low: float = 0.0, high: float = math.inf, **bounds: bool) -> Any:
     """A real hyperparameter in the interval ``check_range`` enforces (default [0, inf))."""
     return hyperparameter(default, lambda v, name: check_range(v, name, low, high, **bounds))

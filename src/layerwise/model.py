@@ -330,12 +330,14 @@ class Sequential:
             if tuple(getattr(g, "shape", ())) != tuple(p.shape):
                 raise ValueError(
                     f"the gradient of {key} has shape {getattr(g, 'shape', None)} but the "
-                    f"parameter has "
-                    f"{p.shape}: the network changed shape since forward; run model.forward "
-                    "and model.backward again"
+                    f"parameter has {p.shape}: the network changed shape since forward; run "
+                    "model.forward and model.backward again"
                 )
-        for _key, p, g in pgs:
-            p -= lr * g
+        for key, p, g in pgs:
+            W = p
+            W -= lr * g  # in place (NumPy, PyTorch, CuPy); JAX rebinds W to a new array
+            if W is not p:
+                self.assign({key: W})
 
     def assign(self, arrays: dict[str, Any]) -> None:
         """Put new parameter arrays in place, by key ``"layer_name/param"`` (what an optimizer

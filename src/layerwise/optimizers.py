@@ -21,9 +21,8 @@ AdamW        Adam, but ``p *= 1 - lr wd`` instead of ``g += wd p`` (decoupled de
 Adagrad      ``g += wd p``; ``s += g^2``; ``p -= lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)``
 ===========  ================================================================================
 
-``t`` is the parameter's own step count, ``state[key]["step"]`` (an int64 scalar), so a
-parameter whose state was reset after a change of shape starts its bias correction afresh,
-as in PyTorch.
+``t`` is the parameter's own step count, ``state[key]["step"]`` (an int64 scalar): a
+parameter whose state was reset after a change of shape starts afresh, as in PyTorch.
 
 >>> import layerwise as lw
 >>> opt = lw.optimizers.get("sgd", lr=0.1)
@@ -46,7 +45,7 @@ from layerwise._array_api import array_namespace
 from layerwise._validation import (
     check_declared,
     check_positive,
-    check_range,
+    check_unit_pair,
     flag,
     hyperparameter,
     real,
@@ -58,21 +57,10 @@ __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "na
 ParamGrad = tuple[str, Any, Any]  # (key, param, grad), arrays of any Array API library
 
 
-def _pair(v: Any, name: str) -> tuple[float, float]:
-    if not isinstance(v, tuple | list) or len(v) != 2:
-        raise TypeError(f"{name} must be a pair (beta1, beta2), got {v!r}")
-    return (check_range(v[0], f"{name}[0]", 0.0, 1.0), check_range(v[1], f"{name}[1]", 0.0, 1.0))
-
-
 @dataclass(eq=False, repr=False)
 class Optimizer:
     """Base class. Subclasses declare their hyperparameters as dataclass fields (with
     ``layerwise._validation.hyperparameter``) and implement ``_update(key, param, grad, state)``.
-
-    Parameters
-    ----------
-    lr : float
-        Learning rate (> 0).
 
     Attributes
     ----------
@@ -147,6 +135,12 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
+
+
+def _into(fn: Any, *args: Any, out: Any) -> Any:
+    """``fn(*args)`` into ``out`` (an array the step made) where the library takes ``out=``
+    (NumPy, as scikit-learn's ``_modify_in_place_if_numpy``); else a new array."""
+    return fn(*args, out=out) if isinstance(out, np.ndarray) else fn(*args)
 
 
 def _decay(g: Any, p: Any, weight_decay: float) -> Any:
@@ -287,7 +281,7 @@ class Adam(Optimizer):
     name: ClassVar[str] = "adam"
     decoupled: ClassVar[bool] = False
     lr: float = hyperparameter(1e-3, check_positive)
-    betas: tuple[float, float] = hyperparameter((0.9, 0.999), _pair)
+    betas: tuple[float, float] = hyperparameter((0.9, 0.999), check_unit_pair)
     eps: float = real(1e-8)
     weight_decay: float = real(0.0)
     amsgrad: bool = flag(False)
@@ -306,24 +300,25 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(p)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         t = int(state["step"])
+        # one work array (a new one each line: 784x256 took 1,169 us, not 343 us)
         d = g - m  # torch's lerp: m + (1 - b1)(g - m)
         d *= 1.0 - b1
         m += d
-        g2 = g * g
-        g2 *= 1.0 - b2
+        d = _into(xp.multiply, g, g, out=d)
+        d *= 1.0 - b2
         v *= b2
-        v += g2
+        v += d
         state["exp_avg"], state["exp_avg_sq"] = m, v
         if self.amsgrad:
             v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
         # torch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps); the same with sqrt(bc2)
         # moved into the constants, which saves a pass over v
         root_bc2 = math.sqrt(1.0 - b2**t)
-        denom = xp.sqrt(v)
-        denom += self.eps * root_bc2
-        step = m / denom
-        step *= self.lr * root_bc2 / (1.0 - b1**t)
-        p -= step
+        d = _into(xp.sqrt, v, out=d)
+        d += self.eps * root_bc2
+        d = _into(xp.divide, m, d, out=d)
+        d *= self.lr * root_bc2 / (1.0 - b1**t)
+        p -= d
         return p
 
 
