@@ -8,7 +8,7 @@ STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 PORT ?= 8765
 
-.PHONY: demo playground test lint bench clean
+.PHONY: demo playground test lint docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,8 @@ demo: $(STAMP_RUN)
 playground: $(STAMP_RUN)
 	$(BIN)/layerwise playground --port $(PORT)
 
-test: $(STAMP_TEST)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+# the linters first (make lint alone runs only them), then the suite
+test: lint
 	$(BIN)/python -m pytest -n 2 tests
 
 lint: $(STAMP_TEST)

@@ -25,7 +25,7 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 import layerwise as lw  # noqa: E402
-from layerwise.sweep import expand_grid, prepare_data, run_one  # noqa: E402
+from layerwise.sweeps import expand_grid, prepare_data, run_one  # noqa: E402
 
 N_RUNS = 8
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import layerwise as lw
-from layerwise._files import atomic_write
+from layerwise._internal.files import atomic_write
 
 INITS = ("gradmax", "random", "zeros", "copy")
 COLORS = {"gradmax": "C0", "random": "C1", "zeros": "C2", "copy": "C3"}

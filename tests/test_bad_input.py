@@ -348,7 +348,7 @@ def test_from_torch_of_a_huge_meta_device_linear_is_a_clear_error():
 
 def test_from_torch_refuses_a_module_beyond_memory(monkeypatch):
     torch = pytest.importorskip("torch")
-    from layerwise import _memory
+    from layerwise._internal import memory as _memory
 
     module = torch.nn.Sequential(torch.nn.Linear(100, 100))
     tiny = [_memory.Limit("a tiny machine", 1000)]

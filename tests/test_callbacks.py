@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise import callbacks as cbs
+from layerwise.training import callbacks as cbs
 
 
 def _regression(n=80, seed=0):

@@ -558,7 +558,7 @@ def test_every_option_of_every_subcommand_has_help():
 
 def test_train_compare_and_sweep_share_one_vocabulary_and_defaults(tmp_path):
     from layerwise.cli._common import DEFAULTS
-    from layerwise.sweep._cli import _grid
+    from layerwise.sweeps._cli import _grid
 
     subs = _subparsers(cli.build_parser())
     train = subs["train"].parse_args(["moons"])

@@ -9,7 +9,8 @@ from html.parser import HTMLParser
 import numpy as np
 
 import layerwise as lw
-from layerwise import _display
+from layerwise._internal import display as _display
+from layerwise.training import _liveplot
 
 
 class _Cells(HTMLParser):
@@ -144,7 +145,7 @@ def test_an_empty_history_has_no_picture():
 
 def test_importing_display_loads_neither_matplotlib_nor_layerwise():
     code = (
-        "import sys, layerwise._display; "
+        "import sys, layerwise._internal.display; "
         "print('matplotlib' in sys.modules, 'layerwise.plot' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -178,7 +179,7 @@ def _fake_notebook(monkeypatch, draw_seconds: float):
 
     clock, shown = _Clock(), []
     monkeypatch.setattr(time, "perf_counter", clock)
-    monkeypatch.setattr(lw.callbacks, "_in_notebook", lambda: True)
+    monkeypatch.setattr(_liveplot, "_in_notebook", lambda: True)
 
     def display(obj, display_id=False):
         assert display_id is True  # a handle, so that later redraws replace this picture
@@ -232,7 +233,7 @@ def test_liveplot_draws_at_most_about_five_percent_of_the_time(monkeypatch):
 
 
 def test_liveplot_outside_a_notebook_writes_the_final_svg_only_when_given_a_path(tmp_path):
-    assert not lw.callbacks._in_notebook()  # pytest is no Jupyter kernel
+    assert not _liveplot._in_notebook()  # pytest is no Jupyter kernel
     quiet = lw.callbacks.LivePlot()
     clock = _Clock()
     _train(quiet, clock, epochs=5, seconds_per_epoch=1.0)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise import _files
+from layerwise._internal import files as _files
 
 MiB = 1 << 20
 
@@ -265,7 +265,7 @@ def test_a_good_file_still_loads_exactly(saved):
 def test_the_next_save_removes_leftovers_of_killed_saves_only(tmp_path):
     target = tmp_path / "model.npz"
     code = (
-        "import sys, time\nfrom layerwise._files import atomic_write\n"
+        "import sys, time\nfrom layerwise._internal.files import atomic_write\n"
         "with atomic_write(sys.argv[1], 'wb') as f:\n"
         "    f.write(b'x' * 1000); f.flush(); print('writing', flush=True); time.sleep(600)\n"
     )

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise import io as lwio
 from layerwise.layers import Layer, register_layer
+from layerwise.saving import _api as lwio
 
 
 def _data(n=48, seed=0):

@@ -38,8 +38,8 @@ from sklearn.preprocessing import (  # noqa: E402
 )
 
 import layerwise as lw  # noqa: E402
-import layerwise.io  # noqa: E402
-from layerwise import _trust  # noqa: E402
+import layerwise.saving  # noqa: E402
+from layerwise.saving import _trust  # noqa: E402
 
 X, Y = load_iris(return_X_y=True)
 X_MISSING = X.copy()
@@ -123,7 +123,7 @@ def test_every_layerwise_object_pickles_and_goes_through_skops(name):
     data = sio.dumps(obj)
     untrusted = sio.get_untrusted_types(data=data)
     assert all(_trust.by_construction(t) for t in untrusted), untrusted
-    assert sorted(untrusted) == layerwise.io.trusted_types(obj)
+    assert sorted(untrusted) == layerwise.saving.trusted_types(obj)
     for again in (pickle.loads(pickle.dumps(obj)), sio.loads(data, trusted=untrusted)):
         np.testing.assert_array_equal(_predict(again), _predict(obj))
     # the training state came along: one more step gives the same weights, bit for bit,
@@ -179,7 +179,7 @@ def test_pipelines_of_the_issue_round_trip_with_nothing_to_trust(name, tmp_path)
     pipe, X_ = PIPELINES[name]
     _fit(pipe, X_)
     _round_trip(pipe, tmp_path, X_)
-    assert layerwise.io.read_header(tmp_path / "obj.npz")["trust"] == {}
+    assert layerwise.saving.read_header(tmp_path / "obj.npz")["trust"] == {}
 
 
 def _wrappers():
@@ -215,7 +215,7 @@ def test_a_loaded_object_saved_again_keeps_its_metadata_and_reads_its_header(tmp
     lw.save(pipe, tmp_path / "a.npz", metadata={"data": "iris", "n": 150})
     lw.save(lw.load(tmp_path / "a.npz"), tmp_path / "b.npz")
     for name in ("a.npz", "b.npz"):
-        header = layerwise.io.read_header(tmp_path / name)
+        header = layerwise.saving.read_header(tmp_path / name)
         assert header["format"] == "layerwise-sklearn" and header["version"] == 2
         assert header["metadata"] == {"data": "iris", "n": 150}
         assert header["estimator"] == "sklearn.pipeline.Pipeline"
@@ -233,7 +233,7 @@ def test_metadata_comes_back_on_every_kind_of_object(tmp_path):
         path = tmp_path / f"{type(obj).__name__}.npz"
         lw.save(obj, path, metadata={"note": type(obj).__name__, "values": [1, 2.5]})
         assert lw.load(path).metadata == {"note": type(obj).__name__, "values": [1, 2.5]}
-        assert layerwise.io.read_header(path)["metadata"]["note"] == type(obj).__name__
+        assert layerwise.saving.read_header(path)["metadata"]["note"] == type(obj).__name__
 
 
 def test_a_version_1_file_still_loads():
@@ -241,7 +241,7 @@ def test_a_version_1_file_still_loads():
     pipe = lw.load(path)
     expected = np.array(pipe.metadata["predict_proba"])
     np.testing.assert_array_equal(pipe.predict_proba(X[::10]), expected)
-    assert layerwise.io.read_header(path)["version"] == 1
+    assert layerwise.saving.read_header(path)["version"] == 1
 
 
 # ------------------------------------------------------------------ refused, and how
@@ -348,7 +348,7 @@ def test_mlflow_log_model_and_load_model_in_fresh_processes(tmp_path):
     uri = _run(
         """
         import layerwise as lw
-        from layerwise.io import trusted_types
+        from layerwise.saving import trusted_types
         from sklearn.datasets import load_iris
         from sklearn.pipeline import make_pipeline
         from sklearn.impute import SimpleImputer

@@ -1,4 +1,4 @@
-"""layerwise._memory: sizes are checked against the memory the process may really use.
+"""layerwise._internal.memory: sizes are checked against the memory the process may really use.
 
 The oracle of the limit readers is the files they read, written here by hand (a
 ``/proc/meminfo``, a ``/proc/self/status``, cgroup v1 and v2 trees); the oracle of the
@@ -15,7 +15,8 @@ import textwrap
 
 import pytest
 
-from layerwise import _memory, _validation
+from layerwise import _validation
+from layerwise._internal import memory as _memory
 
 GiB = 1 << 30
 
@@ -36,7 +37,7 @@ def test_rlimit_headroom_is_the_limit_less_what_is_used(tmp_path):
     code = textwrap.dedent(
         f"""
         import resource
-        from layerwise import _memory
+        from layerwise._internal import memory as _memory
         resource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.RLIM_INFINITY))
         resource.setrlimit(resource.RLIMIT_DATA, (6 << 30, resource.RLIM_INFINITY))
         for limit in _memory.rlimit_limits({str(status)!r}):
@@ -125,7 +126,7 @@ _CHILD = r"""
 import json, resource, sys, tempfile
 import numpy as np
 import layerwise as lw
-from layerwise import _memory
+from layerwise._internal import memory as _memory
 from layerwise.cli import main
 from layerwise.playground.session import Session
 from layerwise.playground.validate import PlaygroundError

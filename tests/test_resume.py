@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise import callbacks as cbs
-from layerwise import schedules
+from layerwise.training import callbacks as cbs
+from layerwise.training import schedules
 
 EPOCHS, K = 8, 3
 

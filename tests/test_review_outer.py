@@ -20,7 +20,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def test_sweep_grid_accepts_numpy_arrays_of_values():
     # np.logspace(...) is the natural way to write a grid of learning rates; it used to
     # fail with NumPy's "truth value of an array is ambiguous".
-    from layerwise.sweep._runs import expand_grid
+    from layerwise.sweeps._runs import expand_grid
 
     configs = expand_grid({"lr": np.array([0.1, 0.01])}, {"epochs": 2})
     assert [c["lr"] for c in configs] == [0.1, 0.01]
@@ -129,7 +129,7 @@ def test_save_refuses_a_scaler_of_another_width(tmp_path):
 def test_sweep_refuses_integer_labels_no_run_can_use(labels):
     # Labels {1, 2} or {-1, 1} made every run fail with the same bce error, one row per
     # run; a single class "trained" to a meaningless accuracy. Refused before any run.
-    from layerwise.sweep._runs import prepare_data
+    from layerwise.sweeps._runs import prepare_data
 
     X = np.arange(40.0).reshape(20, 2)
     y = np.array(labels * 10)
@@ -138,7 +138,7 @@ def test_sweep_refuses_integer_labels_no_run_can_use(labels):
 
 
 def test_sweep_still_takes_labels_from_zero():
-    from layerwise.sweep._runs import prepare_data
+    from layerwise.sweeps._runs import prepare_data
 
     X = np.arange(60.0).reshape(30, 2)
     assert prepare_data((X, np.arange(30) % 2)).task == "binary"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise import schedules
+from layerwise.training import schedules
 
 torch = pytest.importorskip("torch")
 S = torch.optim.lr_scheduler
@@ -152,7 +152,7 @@ DOCUMENTED = {
 
 @pytest.mark.parametrize("monitor, mode", sorted(DOCUMENTED.items()))
 def test_one_rule_chooses_max_for_scores_and_min_for_losses(monitor, mode):
-    from layerwise import callbacks
+    from layerwise.training import callbacks
 
     assert schedules.monitor_mode(monitor) == mode
     assert schedules.ReduceLROnPlateau(monitor).mode == mode

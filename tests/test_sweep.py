@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise.sweep import SweepResult, expand_grid, prepare_data, run_id, run_one
+from layerwise.sweeps import SweepResult, expand_grid, prepare_data, run_id, run_one
 
 GRID = {"hidden": [[4], [8, 4]], "lr": [0.5, 0.05]}
 FIXED = {"epochs": 15}
@@ -295,7 +295,7 @@ def test_pictures(tmp_path):
 
 
 def _cli(argv):
-    from layerwise.sweep import configure_parser, run_cli
+    from layerwise.sweeps import configure_parser, run_cli
 
     parser = configure_parser(argparse.ArgumentParser(prog="layerwise sweep"))
     return run_cli(parser.parse_args(argv))
@@ -424,7 +424,7 @@ class _DiesWhenUnpickled:
 
 
 def test_workers_that_die_as_they_start_stop_the_sweep_with_the_fix():
-    from layerwise.sweep._backends import iter_local
+    from layerwise.sweeps._backends import iter_local
 
     tasks = [(expand_grid({}, FIXED)[0], seed) for seed in range(3)]
     runs = iter_local(tasks, _DiesWhenUnpickled(), run_one, n_workers=2, retries=2)

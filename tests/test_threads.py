@@ -20,8 +20,8 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import layerwise as lw
-from layerwise import _threads
-from layerwise._threads import ThreadChooser
+from layerwise.training import _threads
+from layerwise.training._threads import ThreadChooser
 
 MS = 1e-3
 

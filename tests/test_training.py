@@ -340,7 +340,7 @@ def test_divergence_guard_starts_again_when_surgery_renames_layers():
     # a parameter-free layer inserted first renumbers the layers after it (dense_0 ->
     # dense_1) without changing a shape; the guard's copy of the optimizer state must not
     # keep the old keys, or a divergence would put back state that belongs to no parameter
-    from layerwise.training import _Guard
+    from layerwise.training._guard import _Guard
 
     X, y = lw.datasets.load("moons", n_samples=40, seed=0)
     model = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)

@@ -233,8 +233,8 @@ def resolve(
 
 def available_memory() -> int:
     """Bytes of memory this process may still allocate: the smallest of the host's available
-    memory, RLIMIT_AS/RLIMIT_DATA and the cgroup limit (:mod:`layerwise._memory`)."""
-    from layerwise import _memory
+    memory, RLIMIT_AS/RLIMIT_DATA and the cgroup limit (:mod:`layerwise._internal.memory`)."""
+    from layerwise._internal import memory as _memory
 
     return _memory.available_memory()
 
@@ -244,10 +244,10 @@ def check_allocation(n_elements: Any, dtype: Any, what: str, *, fraction: float 
     more than ``fraction`` of the memory this process may still use.
 
     Raises ValueError naming ``what``, the size asked for and the limit that applied
-    (:func:`layerwise._memory.check_allocation`), instead of letting NumPy raise MemoryError
-    (or the kernel's OOM killer end the process) later.
+    (:func:`layerwise._internal.memory.check_allocation`), instead of letting NumPy raise
+    MemoryError (or the kernel's OOM killer end the process) later.
     """
-    from layerwise import _memory
+    from layerwise._internal import memory as _memory
 
     _memory.check_allocation(n_elements, dtype, what, fraction=fraction)
 

@@ -429,14 +429,14 @@ class Sequential:
 
     def summary(self) -> str:
         """A table of layers: index, type, units, activation, parameters (printable)."""
-        from layerwise import _summary  # a leaf module: imports nothing of layerwise
+        from layerwise._internal.summary import summary  # a leaf: imports nothing of layerwise
 
-        return _summary.summary(self)
+        return summary(self)
 
     def _repr_html_(self) -> str:
-        from layerwise import _display  # a leaf module: imports nothing of layerwise
+        from layerwise._internal.display import model_html  # a leaf: imports nothing else
 
-        return _display.model_html(self)
+        return model_html(self)
 
     def __repr__(self) -> str:
         inside = ", ".join(repr(layer) for layer in self.layers)

@@ -411,7 +411,7 @@ def from_config(config: dict[str, Any]) -> Optimizer:
         raise ValueError(f"unknown optimizer {name!r} in config; valid names: {valid}")
     opt = _CLASSES[name](**config)
     if schedule is not None:
-        from layerwise import schedules
+        from layerwise.training import schedules
 
         opt.schedule = schedules.from_config(schedule)
     return opt

@@ -5,6 +5,14 @@ and the output layer checked against the loss (``check_output``).
 numeric and finite targets of shape (n_samples, units) (or (n_samples,) for one unit);
 for ``bce`` values in [0, 1]; for ``cce`` one-hot or probability rows that sum to 1, or
 integer class labels 0 .. units-1 (turned into one-hot rows).
+
+``TASKS`` is the one table from a learning task to the output activation and loss that fit
+it, used by the command line, sweeps, the scikit-learn estimators and the playground, so that
+"binary" means the same everywhere.
+
+>>> from layerwise import targets
+>>> targets.output_for("multiclass")
+('softmax', 'cce')
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import numpy as np
 
 from layerwise._validation import all_finite
 
-__all__ = ["prepare", "with_rows", "check_output"]
+__all__ = ["prepare", "with_rows", "check_output", "TASKS", "output_for", "loss_for_output"]
 
 
 def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
@@ -128,3 +136,30 @@ def _cce(y, units: int, dtype) -> np.ndarray:
             "output with loss='bce'; for soft labels divide each row by its sum"
         )
     return Y
+
+
+#: task -> (output activation, loss). Each pair is one of the fused, exact output
+#: gradients of :mod:`layerwise.losses` (sigmoid+bce, softmax+cce, identity+mse).
+TASKS: dict[str, tuple[str, str]] = {
+    "binary": ("sigmoid", "bce"),
+    "multilabel": ("sigmoid", "bce"),
+    "multiclass": ("softmax", "cce"),
+    "regression": ("identity", "mse"),
+}
+
+
+def output_for(task: str) -> tuple[str, str]:
+    """The ``(output_activation, loss)`` pair for ``task`` (a key of :data:`TASKS`)."""
+    if not isinstance(task, str):
+        raise TypeError(f"task must be a string, got {type(task).__name__} {task!r}")
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; valid: {', '.join(TASKS)}")
+    return TASKS[task]
+
+
+def loss_for_output(activation: str) -> str:
+    """The loss that fuses with an output ``activation`` ("mse" for any other)."""
+    for act, loss in TASKS.values():
+        if act == activation:
+            return loss
+    return "mse"

@@ -50,7 +50,7 @@ __all__ = ["main", "build_parser", "PLUGINS"]
 _TRAINING_COMMANDS = ("train", "compare", "sweep")
 
 #: Subcommands provided by other modules (name -> module), registered when importable.
-PLUGINS: dict[str, str] = {"sweep": "layerwise.sweep", "playground": "layerwise.playground"}
+PLUGINS: dict[str, str] = {"sweep": "layerwise.sweeps", "playground": "layerwise.playground"}
 
 
 # ---------------------------------------------------------------------------- parser

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise import tasks
-from layerwise._files import atomic_write
+from layerwise import targets
+from layerwise._internal.files import atomic_write
 from layerwise._validation import check_allocation
 from layerwise.datasets import MAX_CLASSES, check_n_classes
 
 #: The defaults of one training run, the same for train, compare and sweep (tested).
 DEFAULTS: dict[str, Any] = {"hidden": [16, 8], "activation": "tanh", "lr": 0.05, "epochs": 200}
-_OUTPUT_FOR_LOSS = {loss: act for act, loss in tasks.TASKS.values()}
+_OUTPUT_FOR_LOSS = {loss: act for act, loss in targets.TASKS.values()}
 
 
 class CLIError(Exception):
@@ -269,10 +269,10 @@ def _split_and_scale(data: dict[str, Any], test_size: float, seed: int) -> dict[
 
 def _resolve_output(args: argparse.Namespace, task: str) -> None:
     """Fill in --output-activation and --loss from each other or from the task."""
-    out, loss = tasks.output_for(task)
+    out, loss = targets.output_for(task)
     if args.loss is None:
         args.loss = (
-            tasks.loss_for_output(args.output_activation)
+            targets.loss_for_output(args.output_activation)
             if (args.output_activation is not None)
             else loss
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 import layerwise as lw
-from layerwise._files import atomic_write
+from layerwise._internal.files import atomic_write
 from layerwise.cli._common import _markdown, _run_folder, _verbose
 
 _DEMO_RATES = (0.01, 0.005)

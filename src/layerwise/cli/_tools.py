@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise import tasks
-from layerwise._files import atomic_write
+from layerwise import targets
+from layerwise._internal.files import atomic_write
 from layerwise.cli._common import (
     CLIError,
     _build_model,
@@ -37,7 +37,7 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         loss = args.loss or model.metadata.get("settings", {}).get("loss")
         if loss is None:
             out = model.layers[-1].describe()
-            loss = tasks.loss_for_output(out)
+            loss = targets.loss_for_output(out)
         args.loss = loss
         y = _targets(data["y"][: args.rows], args, model.output_dim)
     else:
@@ -152,7 +152,7 @@ def _summarised(obj: Any, *, in_history: bool = False) -> Any:
 def _cmd_info(args: argparse.Namespace) -> int:
     model = _load_network(args.model)
     if args.json:
-        header = lw.io.read_header(args.model)
+        header = lw.saving.read_header(args.model)
         header.pop("rng_state", None)
         if not args.history:
             header = _summarised(header)

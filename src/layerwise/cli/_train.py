@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise._files import atomic_write
+from layerwise._internal.files import atomic_write
 from layerwise.cli._common import (
     DEFAULTS,
     CLIError,

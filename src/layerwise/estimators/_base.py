@@ -18,7 +18,7 @@ from layerwise import activations as _activations
 from layerwise._validation import check_allocation
 from layerwise.estimators import _net, _solvers
 from layerwise.model import Sequential
-from layerwise.schedules import Schedule, improved
+from layerwise.training.schedules import Schedule, improved
 
 STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "momentum", "nesterov")
 # the hidden activations: sklearn's four (its "logistic" is our "sigmoid") and layerwise's

@@ -14,7 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from layerwise import tasks
+from layerwise import targets
 from layerwise.estimators._base import BaseMLP, at_the_edge
 
 _SKLEARN_OUTPUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
@@ -79,7 +79,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     dtype : {None, "float32", "float64"}, default None
         layerwise's addition: the network's precision. None follows X (float32 in,
         float32 network; anything else float64), as scikit-learn.
-    schedule : layerwise.schedules.Schedule or None, default None
+    schedule : layerwise.training.schedules.Schedule or None, default None
         layerwise's addition: a learning-rate schedule (``lw.schedules.StepLR(10)``, ...)
         applied epoch by epoch to the stochastic solvers' optimizer, starting from
         ``learning_rate_init``; the estimator runs a copy, so the object given is not
@@ -126,7 +126,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         task = "multiclass" if self._label_binarizer.y_type_ == "multiclass" else "binary"
         if self._label_binarizer.y_type_.startswith("multilabel"):
             task = "multilabel"
-        return _SKLEARN_OUTPUT[tasks.output_for(task)[0]]
+        return _SKLEARN_OUTPUT[targets.output_for(task)[0]]
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -290,7 +290,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     dtype : {None, "float32", "float64"}, default None
         layerwise's addition: the network's precision. None follows X (float32 in,
         float32 network; anything else float64), as scikit-learn.
-    schedule : layerwise.schedules.Schedule or None, default None
+    schedule : layerwise.training.schedules.Schedule or None, default None
         layerwise's addition: a learning-rate schedule (``lw.schedules.StepLR(10)``, ...)
         applied epoch by epoch to the stochastic solvers' optimizer, starting from
         ``learning_rate_init``; the estimator runs a copy, so the object given is not
@@ -339,7 +339,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _out_activation(self) -> str:
         if self.loss == "poisson":
             return "exp"
-        return _SKLEARN_OUTPUT[tasks.output_for("regression")[0]]
+        return _SKLEARN_OUTPUT[targets.output_for("regression")[0]]
 
     @at_the_edge
     def predict(self, X):

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from layerwise._array_api import model_arrays
-from layerwise._files import atomic_write
+from layerwise._internal.files import atomic_write
 from layerwise.layers import Dense
 from layerwise.model import Sequential
 from layerwise.regularization import BatchNorm, Dropout

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise import tasks
+from layerwise import targets
 from layerwise.playground import compare, data, edits, export, pictures, views
 from layerwise.playground import validate as v
 from layerwise.playground.settings import (
@@ -152,7 +152,7 @@ class Session(Settings):
             ytr = np.concatenate([ytr, extra[:, 2].astype(ytr.dtype)])
         self.X_train, self.y_train = Xtr, ytr
         self.n_classes = None if self.task == "regression" else int(max(y.max(), ytr.max())) + 1
-        self.loss = tasks.output_for(self.task)[1]
+        self.loss = targets.output_for(self.task)[1]
         # a regression is drawn on [-scale, scale]: 1 for the built-in sets, wider for a CSV
         self.y_scale = float(max(1.0, np.abs(y).max())) if self.task == "regression" else 1.0
         self.domain = pictures.Domain(np.vstack([X, Xtr]))
@@ -168,7 +168,7 @@ class Session(Settings):
         return data.features(X, self.features)
 
     def _fresh_model(self, widths: list[int], acts: list[str], seed: int) -> lw.Sequential:
-        out_act = tasks.output_for(self.task)[0]
+        out_act = targets.output_for(self.task)[0]
         out = 1 if self.task != "multiclass" else self.n_classes
         model = lw.mlp(
             len(self.features), widths, out, activation=acts, output_activation=out_act,

@@ -6,7 +6,7 @@ them and of scikit-learn's own: a ``Pipeline`` (nested ones too), ``ColumnTransf
 ``FeatureUnion``, ``GridSearchCV``, ``StackingClassifier``, ``CalibratedClassifierCV`` ...
 The file is an ``.npz`` archive read with ``allow_pickle=False``: a JSON description
 (``__layerwise_sklearn__``) and the whole object in skops' safe format (``skops``), which
-rebuilds only the types its reader trusts (see :mod:`layerwise._trust` for those trusted
+rebuilds only the types its reader trusts (see :mod:`layerwise.saving._trust` for those trusted
 by construction; any other needs ``lw.load(path, trusted=[...])``).
 
 ``lw.save`` writes only what ``lw.load`` can read: it reads the object back before it
@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from layerwise import _archive, _sklearn_v1, _trust
-from layerwise._files import atomic_write
+from layerwise._internal.files import atomic_write
+from layerwise.saving import _archive, _sklearn_v1, _trust
 
 __all__ = ["is_sklearn_object", "is_sklearn_file", "trusted_types", "save", "load", "read_header"]
 
@@ -84,7 +84,7 @@ def trusted_types(obj: Any) -> list[str]:
 
     >>> import layerwise as lw, numpy as np
     >>> clf = lw.MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs").fit(np.eye(4), np.ones(4))
-    >>> "layerwise.estimators._mlp.MLPRegressor" in lw.io.trusted_types(clf)
+    >>> "layerwise.estimators._mlp.MLPRegressor" in lw.saving.trusted_types(clf)
     True
     """
     sio = _skops()
@@ -285,11 +285,12 @@ def _loads(data: bytes, where: str, trusted: set[str], needs: dict[str, str]) ->
             "load it"
         )
     try:
-        return sio.loads(data, trusted=untrusted)
+        with _trust.old_paths_quietly():
+            return sio.loads(data, trusted=untrusted)
     except Exception as exc:  # skops' own errors, or a missing module
         raise ValueError(
             f"{where}: the saved object cannot be rebuilt ({type(exc).__name__}: {exc}); "
-            "install the libraries it was saved with (see layerwise.io.read_header(path)"
+            "install the libraries it was saved with (see layerwise.saving.read_header(path)"
             "['versions']) or save it again"
         ) from None
 

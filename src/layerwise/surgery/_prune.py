@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._units import check_units, hidden_dense, next_dense, record, set_units
 from layerwise.state import through_numpy
+from layerwise.surgery._units import check_units, hidden_dense, next_dense, record, set_units
 
 
 def _data_X(model: Any, data: Any, op: str) -> np.ndarray:

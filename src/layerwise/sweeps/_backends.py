@@ -1,6 +1,6 @@
 """Where runs execute: in this process, on a local process pool, or on a Dask cluster.
 
-Each backend is a generator of finished rows (from :func:`layerwise.sweep._runs.execute`)
+Each backend is a generator of finished rows (from :func:`layerwise.sweeps._runs.execute`)
 in the order runs finish; closing it stops the work and frees the workers.
 """
 
@@ -14,8 +14,8 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from layerwise.sweep._runs import execute, run_id
-from layerwise.sweep._store import LOST
+from layerwise.sweeps._runs import execute, run_id
+from layerwise.sweeps._store import LOST
 from layerwise.training import History
 
 Task = tuple[dict[str, Any], int]

@@ -1,42 +1,5 @@
-"""Surgery on a trained network: change its shape without losing what it learned.
-
-Every function takes a :class:`~layerwise.model.Sequential` and changes it in place, between
-training steps or epochs; ``Sequential.widen``, ``prune``, ``deepen``, ``resize``, ``freeze``
-and ``unfreeze`` are thin methods over them.
-
-=====================  ==========================================  =======================
-function               what changes                                the network's function
-=====================  ==========================================  =======================
-``widen(i, units)``    Dense hidden layer i grows to ``units``     preserved (noise=0)
-                       neurons: copies (Net2WiderNet) or fresh
-                       ones (``init="gradmax"``, random, zeros)
-``prune(i, units)``    layer i keeps its most useful neurons;      changed as little as a
-                       the next layer is refitted on ``data``      least-squares refit can
-``deepen(i)``          an identity-initialised Dense layer is      preserved (or refused)
-                       inserted after layer i
-``resize(i, units)``   layer i shrinks or grows, overlapping       changed
-                       weights kept
-``freeze(i)``          layer i stops learning (``trainable``)      unchanged
-=====================  ==========================================  =======================
-
-The optimizer follows every change. Its state (``model.optimizer.state``, keyed
-``"<layer name>/<param>"``) is left alone for untouched parameters; for a parameter whose
-shape changes, every state array shaped like that parameter (momentum buffers, Adam's
-moments, ...) is remapped with the same index map as the weights: a Net2Net copy takes the
-state of the neuron it copies, a kept neuron keeps its own, a brand-new neuron starts at 0.
-Arrays of any other shape (step counters) are kept as they are. Each change made after
-training started is recorded in ``model.events`` (and so in ``History.events``) as
-``{"epoch": e, "change": "widen layer 1: 8 -> 12 units"}``, short enough to label a plot.
-
->>> import numpy as np, layerwise as lw
->>> model = lw.mlp(3, [4], 1, activation="relu", seed=0, dtype="float64")
->>> X = np.random.default_rng(1).normal(size=(5, 3))
->>> before = model.predict(X)
->>> model.widen(0, 7).deepen(0).layers[0].units, len(model.layers)
-(7, 3)
->>> bool(np.allclose(model.predict(X), before, rtol=1e-12, atol=1e-12))
-True
-"""
+"""The surgery functions that change a layer's place or shape: resize, deepen, insert,
+remove, freeze (widen and prune live beside them, in ``_widen`` and ``_prune``)."""
 
 from __future__ import annotations
 
@@ -46,8 +9,10 @@ from typing import Any
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._prune import prune, refit
-from layerwise._units import (
+from layerwise._validation import check_index
+from layerwise.layers import Dense, Layer
+from layerwise.state import through_numpy
+from layerwise.surgery._units import (
     check_units,
     hidden_dense,
     next_dense,
@@ -56,15 +21,6 @@ from layerwise._units import (
     set_units,
     take_units,
 )
-from layerwise._validation import check_index
-from layerwise._widen import gradmax_matrix, gradmax_rows, widen
-from layerwise.layers import Dense, Layer
-from layerwise.state import through_numpy
-
-__all__ = ["widen", "deepen", "resize", "prune", "refit", "gradmax_matrix", "freeze", "unfreeze"]
-__all__ += ["gradmax_rows"]
-__all__ += ["match_input", "preserves"]
-__all__ += ["output_activation", "preserving_activation"]
 
 # Activations that are the identity on [0, inf): after a layer whose outputs are all >= 0,
 # an identity-initialised layer with one of these leaves every value unchanged.

@@ -20,20 +20,25 @@ trusted=[...])``, as ``skops.io.load`` does.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import sys
 import types
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+import layerwise
+
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")
 _LAYERWISE = (
     "layerwise.model", "layerwise.layers", "layerwise.activations", "layerwise.regularization",
-    "layerwise.optimizers", "layerwise.schedules", "layerwise.state", "layerwise.training",
-    "layerwise.initializers", "layerwise.datasets", "layerwise.estimators",
+    "layerwise.optimizers", "layerwise.state", "layerwise.training", "layerwise.initializers",
+    "layerwise.datasets", "layerwise.estimators",
+    "layerwise.schedules",  # the path of the schedules in files saved before layerwise.training
 )  # fmt: skip
 _NOT_LIBRARY_CODE = {"tests", "testing", "_testing", "conftest"}
 # the parts of a fitted SplineTransformer that are SciPy's (its bsplines_)
@@ -79,15 +84,27 @@ def by_construction(name: str) -> bool:
             or isinstance(obj, np.ufunc)
             or (module == "numpy" and attr in _NUMPY_FUNCTIONS)
         )
-    # defined right there under that name, not imported into the module from elsewhere
-    if getattr(obj, "__module__", None) != module or getattr(obj, "__qualname__", None) != attr:
+    # defined right there under that name, not imported into the module from elsewhere (or
+    # at the old path of that module: layerwise.schedules is now layerwise.training.schedules)
+    home = {module, layerwise._MOVED.get(module, module)}
+    if getattr(obj, "__module__", None) not in home or getattr(obj, "__qualname__", None) != attr:
         return False
     return isinstance(obj, type) or (root == "sklearn" and callable(obj))
 
 
+@contextlib.contextmanager
+def old_paths_quietly() -> Iterator[None]:
+    """A file saved before the package had its folders names the old paths of its types
+    (``layerwise.schedules.StepLR``): they import, without the warning meant for code."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"layerwise\.\w+ has moved", DeprecationWarning)
+        yield
+
+
 def _resolve(module: str, attr: str) -> Any:
     try:
-        mod = sys.modules.get(module) or importlib.import_module(module)
+        with old_paths_quietly():
+            mod = sys.modules.get(module) or importlib.import_module(module)
         return getattr(mod, attr)
     except Exception:  # any failure to import means: not trusted
         return None
@@ -184,7 +201,7 @@ def _safely(bad: Callable[[Any], bool], value: Any) -> bool:
 
 def tree(obj: Any, prefix: str = "") -> list[str]:
     """Every estimator inside ``obj``, one ``"path: ClassName"`` line each (for the file's
-    description: what ``layerwise.io.read_header`` shows without loading anything)."""
+    description: what ``layerwise.saving.read_header`` shows without loading anything)."""
     lines, stack, seen = [], [(prefix, obj)], set()
     while stack:
         path, node = stack.pop()

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from layerwise.sweep._backends import iter_dask, iter_local, iter_serial
-from layerwise.sweep._result import SweepResult, _check_metric, _check_mode
-from layerwise.sweep._runs import expand_grid, prepare_data, run_id, run_one
-from layerwise.sweep._store import LOST, Store, make_row
+from layerwise.sweeps._backends import iter_dask, iter_local, iter_serial
+from layerwise.sweeps._result import SweepResult, _check_metric, _check_mode
+from layerwise.sweeps._runs import expand_grid, prepare_data, run_id, run_one
+from layerwise.sweeps._store import LOST, Store, make_row
 from layerwise.training import History
 
 __all__ = ["sweep"]

@@ -36,14 +36,15 @@ from typing import Any
 
 import numpy as np
 
-from layerwise import _archive, _loadcheck, io_sklearn
 from layerwise import optimizers as _optimizers
 from layerwise._array_api import is_foreign, model_arrays
-from layerwise._files import atomic_write
+from layerwise._internal.files import atomic_write
 from layerwise._validation import all_finite
 from layerwise.datasets import StandardScaler
 from layerwise.layers import Dense, get_layer_class
 from layerwise.model import Sequential
+from layerwise.saving import _archive, _loadcheck
+from layerwise.saving import _sklearn as io_sklearn
 from layerwise.state import move
 from layerwise.training import History
 
@@ -70,7 +71,7 @@ def save(
 
     A fitted scikit-learn object (a layerwise estimator, a Pipeline, a ColumnTransformer, a
     search or any scikit-learn estimator holding them) is written whole in skops' safe
-    format (see :mod:`layerwise.io_sklearn`); one that could not be loaded back is refused
+    format (see :mod:`layerwise.saving._sklearn`); one that could not be loaded back is refused
     here, with the step that holds the problem named.
 
     Parameters
@@ -261,7 +262,7 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     A file of a scikit-learn object has its own description (``format``
     ``"layerwise-sklearn"``: the estimator's class, its steps, the libraries' versions, the
-    metadata); see :func:`layerwise.io_sklearn.read_header`.
+    metadata); see :func:`layerwise.saving._sklearn.read_header`.
 
     Parameters
     ----------

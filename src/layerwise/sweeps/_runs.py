@@ -25,7 +25,7 @@ import numpy as np
 
 from layerwise import datasets as _datasets
 from layerwise import optimizers as _optimizers
-from layerwise import tasks
+from layerwise import targets
 from layerwise.builders import mlp
 from layerwise.training import History, fit
 
@@ -135,7 +135,7 @@ def _fit_objects(config: dict[str, Any]) -> dict[str, Any]:
     config's ``lr`` unless the dict has one). ``schedule``: a text such as ``"cosine"`` or
     ``"step:step_size=10,gamma=0.5"``, or a dict from ``Schedule.get_config()``.
     """
-    from layerwise import schedules
+    from layerwise.training import schedules
 
     out: dict[str, Any] = {}
     opt = config.get("optimizer")
@@ -370,7 +370,7 @@ def run_one(config: Mapping[str, Any], seed: int, data: Any) -> dict[str, Any]:
     data = prepare_data(data)
     config = dict(config)
     task = config.pop("task", None) or data.task
-    out_act, loss = tasks.output_for(task)
+    out_act, loss = targets.output_for(task)
     if task == "binary":
         n_out = 1
     elif task == "multiclass":

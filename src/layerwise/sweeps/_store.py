@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from layerwise._files import atomic_write
-from layerwise.sweep._runs import METRICS, RESULT_COLUMNS
+from layerwise._internal.files import atomic_write
+from layerwise.sweeps._runs import METRICS, RESULT_COLUMNS
 
 #: Errors of runs whose worker died: not the run's fault, so resume runs them again.
 LOST = "worker lost"

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from layerwise._files import atomic_write
-from layerwise.sweep._runs import METRICS
-from layerwise.sweep._store import Store, columns, format_row, make_row
+from layerwise._internal.files import atomic_write
+from layerwise.sweeps._runs import METRICS
+from layerwise.sweeps._store import Store, columns, format_row, make_row
 from layerwise.training import History
 
 __all__ = ["SweepResult"]
@@ -319,7 +319,7 @@ class SweepResult:
 
         The last row of each run id wins (a resumed sweep may have run it again).
         """
-        from layerwise.sweep._runs import expand_grid, run_id
+        from layerwise.sweeps._runs import expand_grid, run_id
 
         path = Path(out) / "results.csv"
         if not path.exists():

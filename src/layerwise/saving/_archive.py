@@ -6,7 +6,7 @@ only ``.npy`` members, stored or deflated, within size limits; every member's ``
 header (dtype, shape) must agree with its uncompressed size in the directory, so a member
 that claims more than it holds, or a zip bomb, is refused before its data is read; the
 JSON description is bounded in size and nesting depth, and its tagged arrays may only
-have plain numeric dtypes. :mod:`layerwise.io` then checks the description against the
+have plain numeric dtypes. :mod:`layerwise.saving` then checks the description against the
 members before reading any weights.
 """
 

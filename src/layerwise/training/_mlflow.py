@@ -1,4 +1,4 @@
-"""``layerwise.callbacks.MLflowLogger``: a training run, logged to MLflow as it happens.
+"""``layerwise.training.callbacks.MLflowLogger``: a training run, logged to MLflow as it happens.
 
 MLflow's ``mlflow.sklearn.autolog()`` patches the ``fit`` of scikit-learn's own classes
 only (it lists them with ``sklearn.utils.all_estimators``), so a layerwise estimator's fit is
@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from typing import Any
 
-from layerwise.training import Callback
+from layerwise.training._callback import Callback  # the base class lives with the loop
 
 
 def _mlflow() -> Any:
@@ -140,7 +140,7 @@ class MLflowLogger(Callback):
     def on_train_end(self, logs: dict[str, Any]) -> None:
         mlflow = _mlflow()
         if self.log_model:
-            from layerwise.io import save
+            from layerwise.saving import save
 
             with tempfile.TemporaryDirectory() as folder:
                 path = os.path.join(folder, "model.npz")
@@ -155,9 +155,9 @@ class MLflowLogger(Callback):
         scores at ``step=epoch``, the final ``loss_``, ``best_loss_``,
         ``best_validation_score_`` and ``n_iter_``, and (``log_model=True``) the estimator
         itself by ``mlflow.sklearn.log_model`` in MLflow's default (skops) format, with the
-        types layerwise trusts (``layerwise.io.trusted_types``); ``log_model_kwargs`` go to
+        types layerwise trusts (``layerwise.saving.trusted_types``); ``log_model_kwargs`` go to
         ``log_model`` (``name="model"`` by default). Returns the run's id."""
-        from layerwise.io_sklearn import is_sklearn_object, trusted_types
+        from layerwise.saving._sklearn import is_sklearn_object, trusted_types
 
         if not is_sklearn_object(estimator):
             raise TypeError(

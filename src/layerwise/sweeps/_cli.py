@@ -1,4 +1,4 @@
-"""``layerwise sweep``: the command-line face of :func:`layerwise.sweep`.
+"""``layerwise sweep``: the command-line face of :func:`layerwise.sweeps`.
 
 The ``layerwise`` command registers it with ``configure_parser(subparser)`` and calls
 ``run_cli(args)``, which returns the exit status.
@@ -122,7 +122,7 @@ def _fmt(value: Any) -> str:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Run the sweep that ``args`` describe, print the best configurations; exit status."""
-    from layerwise.sweep._api import sweep
+    from layerwise.sweeps._api import sweep
 
     try:
         grid = _grid(args)
@@ -189,9 +189,9 @@ def _interrupted(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
     import json
     import signal
 
-    from layerwise._files import atomic_write
+    from layerwise._internal.files import atomic_write
     from layerwise.cli._interrupt import exit_status, resume_command, signal_name
-    from layerwise.sweep._result import SweepResult
+    from layerwise.sweeps._result import SweepResult
 
     signum = int(getattr(exc, "signum", signal.SIGINT))
     out = Path(args.out)

@@ -1,7 +1,7 @@
 """Reading the first format of ``lw.save(estimator or Pipeline)`` (``layerwise-sklearn``
 version 1), which layerwise no longer writes: a JSON description of each layerwise estimator
 (its parameters and fitted scalars) with its weights as plain arrays, and every other step of
-a flat Pipeline in skops' format. Files of version 2 (:mod:`layerwise.io_sklearn`) hold the
+a flat Pipeline in skops' format. Files of version 2 (:mod:`layerwise.saving._sklearn`) hold the
 whole object in skops' format instead."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise import schedules
+from layerwise.training import schedules
 
 # fitted attributes of an estimator that version 1 stored as plain JSON values
 _SCALARS = (

@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._units import (
+from layerwise._validation import check_allocation, check_range, check_same_length
+from layerwise.state import through_numpy
+from layerwise.surgery._units import (
     check_units,
     hidden_dense,
     next_dense,
@@ -19,8 +21,6 @@ from layerwise._units import (
     set_units,
     unit_arrays,
 )
-from layerwise._validation import check_allocation, check_range, check_same_length
-from layerwise.state import through_numpy
 
 INITS = ("copy", "gradmax", "random", "zeros")
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from layerwise import _archive
 from layerwise._validation import check_allocation, check_dtype
 from layerwise.layers import Dense, get_layer_class
+from layerwise.saving import _archive
 
 _META = _archive.META
 #: The most layers a model file may describe (a dense network of 10,000 layers is already
