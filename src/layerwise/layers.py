@@ -115,8 +115,7 @@ class Layer:
         return {p: getattr(self, p) for p in self.param_names}
 
     def buffers(self) -> dict[str, Any]:
-        """Arrays that are state but not learned (e.g. running statistics); saved with the
-        model. Empty by default."""
+        """Arrays that are state but not learned (running statistics); saved. Default none."""
         return {}
 
     def n_params(self) -> int:

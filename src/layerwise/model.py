@@ -407,8 +407,7 @@ class Sequential:
         return sum([layer.penalty() for layer in self.layers if layer.built], 0.0)
 
     def train_on_batch(self, X: Any, y: Any, **kwargs: Any) -> float:
-        """One optimizer step on one batch; returns its loss. See
-        :func:`layerwise.training.train_on_batch`."""
+        """One optimizer step on one batch; returns its loss: :func:`.training.train_on_batch`."""
         from layerwise.training import train_on_batch
 
         return train_on_batch(self, X, y, **kwargs)
