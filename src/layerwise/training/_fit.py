@@ -13,9 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from layerwise import optimizers as _optimizers
-from layerwise._validation import (
-    all_finite,
-)
+from layerwise._validation import all_finite
 from layerwise.training import schedules as _schedules
 from layerwise.training._callback import Callback
 from layerwise.training._guard import _Guard
@@ -23,9 +21,7 @@ from layerwise.training._history import History
 from layerwise.training._interrupts import _interrupted
 from layerwise.training._progress import _Progress
 from layerwise.training._settings import _Run
-from layerwise.training._step import (
-    apply_gradients,
-)
+from layerwise.training._step import apply_gradients
 
 __all__ = ["fit"]
 

@@ -28,9 +28,7 @@ from layerwise.training._callback import Callback, _check_callbacks, _start_call
 from layerwise.training._history import History
 from layerwise.training._interrupts import _Interrupts
 from layerwise.training._progress import _interactive
-from layerwise.training._step import (
-    _resolve_optimizer,
-)
+from layerwise.training._step import _resolve_optimizer
 from layerwise.training._threads import ThreadChooser, check_threads
 
 

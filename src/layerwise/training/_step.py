@@ -13,9 +13,7 @@ from layerwise._array_api import (
     model_arrays,
     same_place,
 )
-from layerwise._validation import (
-    check_positive,
-)
+from layerwise._validation import check_positive
 from layerwise.training._guard import DivergenceError
 from layerwise.training._history import History
 
