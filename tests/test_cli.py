@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -18,6 +19,8 @@ from layerwise import cli
 
 pytest.importorskip("matplotlib")
 import matplotlib.image as mpimg  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def run(*args: str, cwd: Path | None = None, timeout: float = 120):
@@ -789,3 +792,28 @@ def test_builtin_data_pictures_keep_the_generic_names(tmp_path, monkeypatch, cap
     assert cli.main(args) == 0
     assert drawn[0].axes[0].get_xlabel() == "feature 0"
     assert _legend(drawn[0]) == ["class 0", "class 1", "class 2"]
+
+
+def test_cli_train_refuses_a_csv_target_with_a_single_class(tmp_path, capsys):
+    # It used to train a "binary" model on one class and then predict the code 0
+    # instead of the label.
+    path = tmp_path / "one.csv"
+    path.write_text("a,b,label\n1,2,x\n3,4,x\n5,6,x\n7,8,x\n")
+    status = cli.main(["train", str(path), "--epochs", "2", "--quiet", "--out",
+                       str(tmp_path / "run")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert status == 2
+    assert len(err.splitlines()) == 1
+    assert "one class" in err and "'x'" in err and "label" in err
+    assert not (tmp_path / "run" / "model.npz").exists()
+
+
+def test_cli_plugin_example_in_docs_runs_as_written():
+    text = (DOCS / "cli.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S)
+                 if "configure_parser" in b)  # fmt: skip
+    namespace: dict = {}
+    exec(compile(block, "docs/cli.md", "exec"), namespace)
+    parser = namespace["argparse"].ArgumentParser()
+    namespace["configure_parser"](parser)
+    assert namespace["run_cli"](parser.parse_args(["--workers", "3"])) == 0

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import layerwise as lw
+from layerwise import cli
 from layerwise import datasets as ds
 
 SYNTHETIC = ["xor", "moons", "circles", "spirals", "blobs", "flower", "sine"]
@@ -651,3 +653,17 @@ def test_a_semicolon_or_tab_separated_csv_is_recognised(tmp_path):
         np.testing.assert_array_equal(X, [[i, 2 * i] for i in range(6)])
         assert info.feature_names == ["a", "b"] and info.classes == ["x", "y"]
         assert ds.csv_header(path) == ["a", "b", "label"]
+
+
+def test_a_csv_that_is_not_utf8_gets_an_error_naming_the_file(tmp_path, capsys):
+    # It used to be a bare "'utf-8' codec can't decode byte 0xe9 in position 13" that
+    # named neither the file nor the fix.
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("a,b,label\n1,2,caf\xe9\n3,4,th\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"latin1\.csv.*UTF-8"):
+        lw.datasets.load_csv(path)
+    lw.save(lw.mlp(2, [3], 1, seed=0), tmp_path / "m.npz")
+    status = cli.main(["predict", str(tmp_path / "m.npz"), str(path)])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and len(err.splitlines()) == 1
+    assert "latin1.csv" in err and "UTF-8" in err

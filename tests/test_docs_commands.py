@@ -7,6 +7,9 @@ a fresh clone has it; a line may use what an earlier line of the same page wrote
 whose next line in the block shows ``layerwise <command>: error:`` must fail with exit
 status 2 and that message; every other line must succeed. ``layerwise playground`` starts
 a server: it must print its address, then it is stopped.
+
+The commands of docs/cli.md also parse with the CLI's own parser, and ``make demo`` installs
+the extras they need.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from layerwise import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
@@ -109,3 +114,48 @@ def test_the_pages_with_commands_are_found():
     # the parametrisation above skips no page: it takes those with commands, and these have
     with_commands = {p.name for p in PAGES if commands(p)}
     assert {"cli.md", "sweeps.md", "files.md"} <= with_commands, with_commands
+
+
+# --- the commands of docs/cli.md parse, and `make demo` installs what they need -------
+def _cli_md_commands() -> list[list[str]]:
+    commands = []
+    for block in re.findall(r"```console\n(.*?)```", (ROOT / "docs" / "cli.md").read_text(), re.S):
+        for line in block.splitlines():
+            if line.startswith("$ layerwise "):
+                line = re.sub(r"\s#.*$", "", line[2:])  # a comment
+                line = re.sub(r"\[(--[^]]*)\]", r"\1", line)  # an optional part
+                commands.append(shlex.split(line)[1:])
+    return commands
+
+
+def test_every_command_in_cli_md_parses(tmp_path, monkeypatch, capsys):
+    commands = _cli_md_commands()
+    assert len(commands) >= 15
+    monkeypatch.chdir(tmp_path)
+    for argv in commands:  # the files they read exist by then in a real session
+        for i, arg in enumerate(argv):
+            if arg.endswith((".npz", ".csv")) and argv[i - 1] != "--out":
+                Path(arg).parent.mkdir(parents=True, exist_ok=True)
+                Path(arg).touch()
+    parser = cli.build_parser()
+    for argv in commands:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit:
+            pytest.fail(f"docs/cli.md: `layerwise {shlex.join(argv)}` does not parse: "
+                        f"{capsys.readouterr().err}")  # fmt: skip
+        assert args.func is not None
+
+
+def test_make_demo_installs_what_the_cli_examples_need():
+    makefile = (ROOT / "Makefile").read_text()
+    run_install = re.search(r"^\$\(STAMP_RUN\):.*\n\t(.*)$", makefile, re.M).group(1)
+    extras = set(re.search(r"-e '?\.\[([a-z,]+)\]", run_install).group(1).split(","))
+    text = " ".join(" ".join(c) for c in _cli_md_commands())
+    needs = {
+        "sklearn": re.search(r"\b(iris|digits|wine|breast_cancer|diabetes)\b", text),
+        "sweep": "sweep " in text,
+        "playground": "playground" in text or "make playground" in makefile,
+    }
+    assert {extra for extra, needed in needs.items() if needed} <= extras, run_install
+    assert re.search(r"^playground:", makefile, re.M) and "PORT ?= 8765" in makefile

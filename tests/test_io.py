@@ -431,3 +431,15 @@ def test_examples_in_docs_files_md_run(tmp_path, monkeypatch):
     for block in blocks:
         exec(compile(block, str(doc), "exec"), {})  # their asserts are the checks
     assert (tmp_path / "moons.npz").exists()
+
+
+def test_save_refuses_a_scaler_of_another_width(tmp_path):
+    # The file was written and only `layerwise predict` failed later, far from the cause.
+    model = lw.mlp(2, [3], 1, seed=0)
+    scaler = lw.datasets.StandardScaler().fit(np.arange(15.0).reshape(3, 5))
+    path = tmp_path / "m.npz"
+    with pytest.raises(ValueError, match=r"scaler.*5 features.*model takes 2"):
+        lw.save(model, path, scaler=scaler)
+    assert not path.exists()
+    lw.save(model, path, scaler=lw.datasets.StandardScaler().fit(np.arange(6.0).reshape(3, 2)))
+    assert lw.load(path).scaler.n_features_in_ == 2

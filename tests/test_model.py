@@ -1,5 +1,5 @@
 """Sequential: structure, the three steps by hand, changes before and after training,
-summary, config."""
+summary, config, stale caches and grads after a change of shape, the seed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import numpy as np
 import pytest
 
 import layerwise as lw
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 3))
+Y_BIN = (X[:, 0] > 0).astype(float)
 
 
 @pytest.fixture
@@ -194,3 +198,30 @@ def test_after_fit_the_state_keeps_the_callbacks_counters_not_the_callbacks():
     assert model.state.callbacks == {"Holds": {}, "EarlyStopping": stop.get_state()}
     twin = model.copy()  # the model copies; the live callbacks were never part of it
     assert twin.state.callbacks["EarlyStopping"]["best_epoch"] == stop.best_epoch == 3
+
+
+# --- caches and grads made before a change of shape ------------------------------------
+
+
+@pytest.mark.parametrize("stale", ["caches", "grads"])
+def test_stale_caches_or_grads_after_widen_are_refused_clearly(stale):
+    model = lw.mlp(3, [4], 1, output_activation="sigmoid", seed=0)
+    _, caches = model.forward(X)
+    if stale == "caches":
+        model.widen(0, 6)
+        with pytest.raises(ValueError, match="changed shape.*forward"):
+            model.update(model.backward(caches, Y_BIN, "bce"), lr=0.1)
+    else:
+        grads = model.backward(caches, Y_BIN, "bce")
+        model.widen(0, 6)
+        before = [p.copy() for p in model.parameters().values()]
+        with pytest.raises(ValueError, match="changed shape.*forward"):
+            model.update(grads, lr=0.1)
+        for p, q in zip(model.parameters().values(), before):
+            np.testing.assert_array_equal(p, q)  # nothing half-updated
+
+
+@pytest.mark.parametrize("seed", [-1, np.int64(-3)])
+def test_negative_seed_is_named(seed):
+    with pytest.raises(ValueError, match=r"seed must be .*>= 0.*got -\d"):
+        lw.mlp(3, [4], 1, seed=seed)

@@ -460,3 +460,64 @@ def test_log_axis_over_a_small_range_labels_at_least_two_ticks(low, high, tmp_pa
         value = 10.0 ** int(power.group(1)) if power else float(text)
         assert np.isclose(value, loc, rtol=5e-3), (text, loc)
     _png(path, (450, 700))
+
+
+def _history_of_losses(losses: list[float]) -> lw.History:
+    model = lw.mlp(2, [3], 1, seed=0)
+    X = np.zeros((4, 2))
+    history = model.fit(X, np.zeros(4), loss="mse", lr=0.1, epochs=len(losses), verbose=False)
+    history.loss[:] = losses
+    return history
+
+
+@pytest.mark.parametrize("draw", ["loss_curves", "loss_panels"])
+def test_log_axis_of_a_loss_that_is_exactly_zero(draw, tmp_path):
+    # A perfect fit (loss 0.0 at every epoch) made matplotlib warn "Data has no positive
+    # values, and therefore cannot be log-scaled" (an error under pytest) and drew nothing.
+    pytest.importorskip("matplotlib")
+    history = _history_of_losses([0.0, 0.0, 0.0])
+    kwargs = {"logy": True} if draw == "loss_curves" else {}
+    fig = getattr(lw.plot, draw)(history, path=tmp_path / "zero.png", **kwargs)
+    log_panel = fig.axes[-1]
+    assert log_panel.get_yscale() == "linear"
+    assert "no positive" in log_panel.get_ylabel()
+    assert (tmp_path / "zero.png").stat().st_size > 0
+
+
+def test_log_axis_of_a_constant_positive_loss_stays_logarithmic():
+    pytest.importorskip("matplotlib")
+    fig = lw.plot.loss_curves(_history_of_losses([0.3, 0.3, 0.3]), logy=True)
+    assert fig.axes[0].get_yscale() == "log"
+    lw.plot.close(fig)
+
+
+@pytest.mark.parametrize("draw", ["loss_curves", "loss_panels", "accuracy_curves"])
+def test_plots_refuse_an_empty_history_passed_alone(draw):
+    # Inside a dict an empty History was refused; passed alone it drew an empty figure.
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match="empty: train for at least one epoch"):
+        getattr(lw.plot, draw)(lw.History())
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+def test_decision_boundary_with_string_labels(output):
+    # String class labels used to give NumPy's UFuncTypeError (sigmoid) or a figure with
+    # no points at all (softmax). Labels are ranked in sorted order, as load_csv,
+    # the CLI and MLPClassifier encode them.
+    pytest.importorskip("matplotlib")
+    X, y = lw.datasets.load("moons", n_samples=40, seed=0)
+    units = 1 if output == "sigmoid" else 2
+    model = lw.mlp(2, [4], units, output_activation=output, seed=0)
+    names = np.where(y > 0, "yes", "no")  # sorted: "no" -> 0, "yes" -> 1
+    fig = lw.plot.decision_boundary(model, X, names, resolution=10)
+    ref = lw.plot.decision_boundary(model, X, y, resolution=10)
+    from matplotlib.collections import PathCollection  # what scatter draws
+
+    points = [c.get_offsets() for c in fig.axes[0].collections if type(c) is PathCollection]
+    expected = [c.get_offsets() for c in ref.axes[0].collections if type(c) is PathCollection]
+    assert len(points) == len(expected) == 2
+    for got, want in zip(points, expected):
+        np.testing.assert_array_equal(got, want)
+    assert fig.axes[0].get_title() == ref.axes[0].get_title()
+    lw.plot.close(fig)
+    lw.plot.close(ref)

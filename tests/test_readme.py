@@ -1,9 +1,11 @@
-"""The README's example of the three steps runs as written and does what it says."""
+"""The README's example of the three steps runs as written and does what it says; the README
+says how to reach the installed command."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
 def _python_blocks() -> list[str]:
@@ -46,3 +48,8 @@ def test_readme_growth_example_keeps_what_was_learned():
     assert abs(model.evaluate(X, y, "bce") - loss_before) < 0.05 * loss_before
     run(lines[cut_fit:])
     assert namespace["history"].loss[-1] < loss_before
+
+
+def test_readme_says_how_to_reach_the_installed_command():
+    readme = (ROOT / "README.md").read_text()
+    assert ". .venv/bin/activate" in readme and ".venv/bin/layerwise" in readme

@@ -588,3 +588,34 @@ def test_loading_a_folder_with_a_bad_line_names_it(tmp_path):
     path.write_text(path.read_text().replace(",ok,", ",??,", 1))
     with pytest.raises(ValueError, match=r"results\.csv: line 2: .*'\?\?'"):
         SweepResult.load(tmp_path)
+
+
+def test_sweep_grid_accepts_numpy_arrays_of_values():
+    # np.logspace(...) is the natural way to write a grid of learning rates; it used to
+    # fail with NumPy's "truth value of an array is ambiguous".
+    from layerwise.sweeps._runs import expand_grid
+
+    configs = expand_grid({"lr": np.array([0.1, 0.01])}, {"epochs": 2})
+    assert [c["lr"] for c in configs] == [0.1, 0.01]
+    assert all(type(c["lr"]) is float for c in configs)
+
+
+@pytest.mark.parametrize("labels", [[1, 2], [-1, 1], [0, 0], [3, 3]])
+def test_sweep_refuses_integer_labels_no_run_can_use(labels):
+    # Labels {1, 2} or {-1, 1} made every run fail with the same bce error, one row per
+    # run; a single class "trained" to a meaningless accuracy. Refused before any run.
+    from layerwise.sweeps._runs import prepare_data
+
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.array(labels * 10)
+    with pytest.raises(ValueError, match=r"labels.*0, 1"):
+        prepare_data((X, y))
+
+
+def test_sweep_still_takes_labels_from_zero():
+    from layerwise.sweeps._runs import prepare_data
+
+    X = np.arange(60.0).reshape(30, 2)
+    assert prepare_data((X, np.arange(30) % 2)).task == "binary"
+    assert prepare_data((X, np.arange(30) % 3)).task == "multiclass"
+    assert prepare_data((X, np.arange(30) % 2 == 1)).task == "binary"
