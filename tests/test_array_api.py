@@ -257,3 +257,22 @@ def test_save_writes_the_numpy_file_and_load_like_puts_it_back(lib, tmp_path):
     np.testing.assert_array_equal(to_numpy(back.layers[0].W), to_numpy(model.layers[0].W))
     with pytest.raises(TypeError, match="like must be an array"):
         lw.load(tmp_path / "m.npz", like="torch")
+
+
+@pytest.mark.parametrize("lib", FOREIGN)
+def test_snapshot_restore_and_the_divergence_guard_work_on_every_library(lib):
+    conv = LIBRARIES[lib]
+    X, y, _ = _data()
+    model, _, _ = _fit(lib)
+    saved = model.snapshot()
+    W = model.layers[0].W  # restore writes into the arrays someone may hold
+    before = to_numpy(W).copy()
+    model.fit(conv(X), conv(y), loss="bce", epochs=2, batch_size=16, verbose=False)
+    assert model.restore(saved)
+    np.testing.assert_array_equal(to_numpy(W), before)
+    assert array_namespace(model.layers[0].W) is array_namespace(conv(np.zeros(1)))
+    Xr = conv(np.random.default_rng(1).normal(size=(50, 3)) * 30)
+    reg = lw.mlp(3, [8], 1, activation="tanh", seed=0, dtype="float64")
+    with pytest.raises(lw.DivergenceError):
+        reg.fit(Xr, conv(np.ones(50) * 1e3), loss="mse", lr=50.0, epochs=200, verbose=False)
+    assert all(np.isfinite(to_numpy(p)).all() for p in reg.parameters().values())

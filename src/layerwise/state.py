@@ -67,20 +67,28 @@ def _state_arrays(model: Any) -> dict[str, np.ndarray]:
     }
 
 
-def snapshot(model: Any) -> dict[str, np.ndarray]:
+def snapshot(model: Any) -> dict[str, Any]:
     """Copies of every parameter and buffer array of ``model``, keyed ``"layer/name"``: the
-    one snapshot that early stopping and the estimators restore with :func:`restore`."""
-    return {k: a.copy() for k, a in _state_arrays(model).items()}
+    one snapshot that the divergence guard, early stopping and the estimators restore with
+    :func:`restore` (arrays of any library)."""
+    from layerwise._array_api import array_namespace
+
+    return {k: array_namespace(a).asarray(a, copy=True) for k, a in _state_arrays(model).items()}
 
 
-def restore(model: Any, saved: dict[str, np.ndarray]) -> bool:
+def restore(model: Any, saved: dict[str, Any]) -> bool:
     """Copy a :func:`snapshot` back into the model's arrays; False (and nothing done)
     when the network changed shape since it was taken."""
     current = _state_arrays(model)
     if set(current) != set(saved) or any(current[k].shape != saved[k].shape for k in saved):
         return False
+    layers = {layer.name: layer for layer in model.layers}
     for k, arr in current.items():
-        np.copyto(arr, saved[k])
+        try:  # in place: whoever holds the array (an estimator's coefs_) sees the values
+            arr[...] = saved[k]
+        except TypeError:  # a library whose arrays cannot change (JAX): a copy takes its place
+            name, attr = k.rsplit("/", 1)
+            setattr(layers[name], attr, saved[k] + 0)
     return True
 
 

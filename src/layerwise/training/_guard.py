@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from layerwise._array_api import array_namespace
+from layerwise.state import _state_arrays, restore, snapshot
 from layerwise.training._history import History
 
 
@@ -26,42 +27,33 @@ class DivergenceError(FloatingPointError):
 
 
 class _Guard:
-    """The divergence guard: copies of the parameters and of the optimizer's state at the
-    start of the last two epochs. A non-finite loss puts the last finite ones back (weights
-    and optimizer together) and raises DivergenceError."""
+    """The divergence guard: the model's :func:`~layerwise.state.snapshot` and a copy of the
+    optimizer's state at the start of the last two epochs. A non-finite loss puts the last
+    finite ones back (weights and optimizer together) and raises DivergenceError."""
 
     def __init__(self, model) -> None:
         self.model = model
-        self.snaps: list[tuple[list, dict, int]] = []  # the newest first, two at most
+        self.snaps: list[tuple[dict, dict, int]] = []  # the newest first, two at most
 
     def begin_epoch(self) -> None:
         """Take this epoch's snapshot (the arrays as they are now, whatever surgery or the
         optimizer's first steps made of them)."""
         opt = self.model.state.optimizer
-        params = [(l, p, getattr(l, p)) for l in self.model.layers for p in l.param_names]
-        xp = array_namespace(params[0][2]) if params else None
-        params = [(layer, name, xp.asarray(a, copy=True)) for layer, name, a in params]
         state = {k: _copy_slots(slots) for k, slots in opt.state.items()}
-        self.snaps = [(params, state, opt.iterations), *self.snaps[:1]]
+        self.snaps = [(snapshot(self.model), state, opt.iterations), *self.snaps[:1]]
 
     def follow(self) -> None:
-        """After callbacks that may have changed the network (surgery): if its parameters
-        changed shape or name, the snapshots start again from it."""
-        now = [getattr(l, p).shape for l in self.model.layers for p in l.param_names]
-        keys = {f"{l.name}/{p}" for l in self.model.layers for p in l.param_names}
-        if (
-            not self.snaps
-            or now != [arr.shape for _, _, arr in self.snaps[0][0]]
-            or not set(self.snaps[0][1]) <= keys  # layers renamed (renumbered after surgery)
-        ):
+        """After callbacks that may have changed the network (surgery, renaming): if its
+        arrays changed shape or name, the snapshots start again from it."""
+        now = {k: a.shape for k, a in _state_arrays(self.model).items()}
+        if not self.snaps or now != {k: a.shape for k, a in self.snaps[0][0].items()}:
             self.snaps = []
             self.begin_epoch()
 
     def diverged(self, epoch: int, history: History, lr: float, *, older: bool) -> None:
         """Restore the newest snapshot (``older``: the one before) and raise."""
-        params, state, iterations = self.snaps[1 if older and len(self.snaps) > 1 else 0]
-        for layer, name, arr in params:
-            setattr(layer, name, array_namespace(arr).asarray(arr, copy=True))
+        weights, state, iterations = self.snaps[1 if older and len(self.snaps) > 1 else 0]
+        restore(self.model, weights)
         opt = self.model.optimizer
         opt.state = {k: _copy_slots(slots) for k, slots in state.items()}
         opt.iterations = iterations
