@@ -307,6 +307,16 @@ def test_zip_features_zipfile_does_not_implement(saved, tmp_path, field, value):
     _refused(path, match="unsupported|corrupted")
 
 
+def test_a_member_marked_encrypted_is_refused_by_name(saved, tmp_path):
+    # found by test_fuzz_load: zipfile raised RuntimeError("... password required")
+    data = bytearray(saved.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    data[central + 8] |= 0x01  # general purpose flag bit 0: encrypted
+    path = tmp_path / "encrypted.npz"
+    path.write_bytes(bytes(data))
+    _refused(path, match="marked encrypted")
+
+
 def test_a_member_claiming_more_than_deflate_can_expand(saved, tmp_path):
     path = _write(tmp_path / "forged.npz", _members(saved), compress=zipfile.ZIP_DEFLATED)
     data = bytearray(path.read_bytes())

@@ -86,6 +86,11 @@ def read_members(zf: zipfile.ZipFile, where: str, kinds: str = "biuf") -> dict[s
                 f"{where}: archive member {info.filename!r} uses compression method "
                 f"{info.compress_type}; only stored or deflated members are read"
             )
+        if info.flag_bits & 0x1:  # zipfile would raise RuntimeError asking for a password
+            raise ValueError(
+                f"{where}: archive member {info.filename!r} is marked encrypted; layerwise "
+                "never writes encrypted files: the file was tampered with"
+            )
         members[name] = _member(zf, info, name, where, size, kinds)
     return members
 
