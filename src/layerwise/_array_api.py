@@ -116,7 +116,7 @@ def convert(x: Any, like: Any) -> Any:
     ``x``'s dtype; NumPy in between when the two libraries differ."""
     if isinstance(like, np.ndarray):
         return to_numpy(x)
-    if same_place(x, like) if is_foreign(x) else False:
+    if is_foreign(x) and same_place(x, like):
         return x
     xp = array_namespace(like)
     return xp.asarray(to_numpy(x), device=device_of(like))

@@ -128,17 +128,21 @@ def decision_boundary(
     return _finish(fig, path, created)
 
 
-def _feature_names(names: Any) -> list[str]:
-    if names is None:
-        return ["feature 0", "feature 1"]
+def _strings(names: Any, arg: str, what: str) -> list[str]:
+    """``names`` (a sequence or array of strings) as a list; TypeError naming ``arg``."""
     if isinstance(names, np.ndarray):
         names = names.tolist()
     if isinstance(names, str) or not isinstance(names, Sequence):
-        raise TypeError(
-            f"feature_names must be a sequence of 2 strings, got {type(names).__name__} {names!r}"
-        )
+        raise TypeError(f"{arg} must be a sequence of {what}, got {type(names).__name__} {names!r}")
     if not all(isinstance(n, str) for n in names):
-        raise TypeError(f"feature_names must be strings, got {list(names)!r}")
+        raise TypeError(f"{arg} must be strings, got {list(names)!r}")
+    return list(names)
+
+
+def _feature_names(names: Any) -> list[str]:
+    if names is None:
+        return ["feature 0", "feature 1"]
+    names = _strings(names, "feature_names", "2 strings")
     if len(names) != 2:
         raise ValueError(
             f"feature_names must name the 2 features of X, got {len(names)}: {list(names)!r}"
@@ -154,14 +158,7 @@ def _class_names(names: Any, texts: Any, kind: str, units: int, labels: np.ndarr
         if kind == "value":
             return None
         return [f"class {i}" for i in range(max(units, 2))]
-    if isinstance(names, np.ndarray):
-        names = names.tolist()
-    if isinstance(names, str) or not isinstance(names, Sequence):
-        raise TypeError(
-            f"class_names must be a sequence of strings, got {type(names).__name__} {names!r}"
-        )
-    if not all(isinstance(n, str) for n in names):
-        raise TypeError(f"class_names must be strings, got {list(names)!r}")
+    names = _strings(names, "class_names", "strings")
     need = {"sigmoid": 2, "softmax": units}.get(kind)
     if need is not None and len(names) != need:
         raise ValueError(
