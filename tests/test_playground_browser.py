@@ -368,6 +368,24 @@ def _set_slider(page, selector: str, value: float) -> None:
     )
 
 
+def test_a_clicked_input_box_stays_checked_while_the_server_has_not_answered(page):
+    # snapshots stream in while training; one that left the server before the click must not
+    # uncheck the box the user just checked (it did, and Playwright's check() failed in CI)
+    held: list = []
+    page.click("#play")
+    wait(page, "s.mode === 'training' && s.epoch >= 5")
+    page.route("**/settings", lambda route: held.append(route))  # answered when the test says
+    box = "#features input[value='sin x1']"
+    page.click(box)
+    version = snapshot(page)["version"]
+    page.wait_for_function(f"window.playground.snap.version >= {version + 5}", timeout=WAIT_MS)
+    assert len(held) == 1 and page.is_checked(box)
+    held[0].continue_()
+    page.unroute("**/settings")
+    wait(page, "s.features.includes('sin x1')")
+    assert page.is_checked(box)
+
+
 def test_changing_data_features_noise_or_split_while_training_keeps_training(page):
     page.click("#play")
     wait(page, "s.mode === 'training' && s.epoch >= 20")

@@ -8,7 +8,7 @@ const CLASS_COLOURS = ["#f59322", "#0877bd", "#2ca02c", "#9467bd", "#d62728", "#
 const CLASS_RGB = CLASS_COLOURS.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
 
 const $ = (id) => document.getElementById(id);
-const state = { snap: null, points: null, sid: null, options: null, events: null, shownMessage: 0 };
+const state = { snap: null, points: null, sid: null, options: null, events: null, shownMessage: 0, featuresPending: 0 };
 window.playground = state; // for the browser tests and the curious
 
 // ------------------------------------------------------------------ talking to the server
@@ -113,7 +113,9 @@ function syncControls(snap, force) {
     $("dataset").appendChild(o);
   }
   set($("dataset"), d.dataset);
-  for (const box of document.querySelectorAll("#features input")) box.checked = snap.features.includes(box.value);
+  if (force || !state.featuresPending) { // a click the server has not answered yet stays as clicked
+    for (const box of document.querySelectorAll("#features input")) box.checked = snap.features.includes(box.value);
+  }
   set($("l1"), s.l1);
   syncAddClass(snap);
   set($("noise"), d.noise);
@@ -143,9 +145,10 @@ function wireFeatures() {
     label.innerHTML = `<input type="checkbox" value="${name}"> ${name.replace("^2", "&sup2;")}`;
     box.appendChild(label);
   }
-  box.onchange = () => {
+  box.onchange = async () => {
     const chosen = Array.from(box.querySelectorAll("input:checked"), (el) => el.value);
-    call("/settings", { features: chosen });
+    state.featuresPending += 1;
+    try { await call("/settings", { features: chosen }); } finally { state.featuresPending -= 1; }
   };
 }
 
