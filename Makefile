@@ -32,13 +32,14 @@ demo: $(STAMP_RUN)
 playground: $(STAMP_RUN)
 	$(BIN)/layerwise playground --port $(PORT)
 
-# the linters first (make lint alone runs only them), then the suite
+# the linters and the type check first (make lint alone runs only them), then the suite
 test: lint
 	$(BIN)/python -m pytest -n 2 tests
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
 
 # the site, into site/: the reference from the docstrings, the tutorials executed;
 # --strict: a broken link or reference fails the build

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise import _special
+from layerwise._internal import special as _special
 from layerwise.activations import get, names
 
 sp = pytest.importorskip("scipy.special")

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import layerwise as lw
-from layerwise._array_api import array_namespace, to_numpy
+from layerwise._internal.array_api import array_namespace, to_numpy
 
 torch = pytest.importorskip("torch")
 xs = pytest.importorskip("array_api_strict")

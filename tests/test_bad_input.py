@@ -362,7 +362,7 @@ def test_all_finite_agrees_with_the_elementwise_check():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from layerwise._validation import all_finite
+    from layerwise._internal.validation import all_finite
 
     specials = st.sampled_from([np.nan, np.inf, -np.inf, 3e38, -3e38, 1e308, 0.0])
 

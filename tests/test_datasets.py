@@ -273,7 +273,7 @@ def test_imports_only_numpy_and_stdlib():
     for path in modules:
         text = path.read_text(encoding="utf-8")
         assert set(re.findall(r"from (layerwise\.\w+)", text)) <= {
-            "layerwise._validation",
+            "layerwise._internal.validation",
             "layerwise.datasets",
         }, path
     for path in modules:
@@ -632,7 +632,7 @@ def test_nullable_pandas_integers_without_missing_values(tmp_path):
 
 
 def test_load_refuses_sizes_beyond_memory():
-    from layerwise._validation import available_memory
+    from layerwise._internal.validation import available_memory
 
     with pytest.raises(ValueError, match=r"n_samples=1,000,000,000.*needs .* GiB.*than the"):
         ds.load("moons", n_samples=10**9)

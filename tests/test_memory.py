@@ -23,7 +23,7 @@ from layerwise.activations import names as activation_names
 N, BS, N_IN, HIDDEN = 1536, 512, 16, (256, 32)
 # measured peak / bound: relu 0.50, tanh 0.65, sigmoid 0.85 (its stable form makes two
 # temporaries of the layer's size), mse/bce outputs 0.49-0.50. gelu is left out: its normal
-# CDF (layerwise._special.ndtr, a float64 polynomial) takes about 4.7 bounds of temporaries
+# CDF (layerwise._internal.special.ndtr, a float64 polynomial) takes about 4.7 bounds of temporaries
 
 
 class _StepPeaks(lw.callbacks.Callback):

@@ -15,8 +15,8 @@ import textwrap
 
 import pytest
 
-from layerwise import _validation
 from layerwise._internal import memory as _memory
+from layerwise._internal import validation as _validation
 
 GiB = 1 << 30
 

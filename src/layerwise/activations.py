@@ -8,7 +8,7 @@ backward rule gets both ``Z`` and ``A`` so that each function uses whichever is 
 Both rules return new arrays and never write into their arguments; where a rule works in
 place (``dZ *= dA``), it is on an array it has just made. The maths is written against
 ``xp``, the namespace of ``Z``'s array library (NumPy, PyTorch, CuPy, JAX: see
-:mod:`layerwise._array_api`), with only functions of the Array API standard.
+:mod:`layerwise._internal.array_api`), with only functions of the Array API standard.
 
 >>> import numpy as np, layerwise as lw
 >>> act = lw.activations.get("sigmoid")
@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerwise._array_api import array_namespace
-from layerwise._special import ndtr
-from layerwise._validation import resolve
+from layerwise._internal.array_api import array_namespace
+from layerwise._internal.special import ndtr
+from layerwise._internal.validation import resolve
 
 __all__ = ["Activation", "get", "names"]
 __all__ += "Identity Sigmoid Tanh ReLU LeakyReLU ELU Softplus GELU Softmax".split()

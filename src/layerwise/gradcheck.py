@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._validation import check_positive
+from layerwise._internal.validation import check_positive
 
 __all__ = ["gradient_check", "numerical_gradients"]
 

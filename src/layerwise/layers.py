@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
-from layerwise._array_api import array_namespace
-from layerwise._validation import check_allocation, check_positive, check_range
+from layerwise._internal.array_api import array_namespace
+from layerwise._internal.validation import check_allocation, check_positive, check_range
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
 

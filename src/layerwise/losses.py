@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import Any
 
 from layerwise import targets
-from layerwise._array_api import array_namespace
-from layerwise._validation import resolve
+from layerwise._internal.array_api import array_namespace
+from layerwise._internal.validation import resolve
 from layerwise.activations import Activation
 
 __all__ = ["Loss", "MSE", "BCE", "CCE", "get", "names"]

@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from layerwise import _array_api as _aa
 from layerwise import losses as _losses
 from layerwise import regularization  # noqa: F401 (registers Dropout, BatchNorm for from_config)
 from layerwise import surgery as _surgery
 from layerwise import targets as _targets
-from layerwise._array_api import array_namespace
-from layerwise._validation import (
+from layerwise._internal import array_api as _aa
+from layerwise._internal.array_api import array_namespace
+from layerwise._internal.validation import (
     check_dtype,
     check_positive,
     check_same_length,

@@ -41,8 +41,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from layerwise._array_api import array_namespace
-from layerwise._validation import (
+from layerwise._internal.array_api import array_namespace
+from layerwise._internal.validation import (
     check_declared,
     check_positive,
     check_unit_pair,
@@ -60,7 +60,7 @@ ParamGrad = tuple[str, Any, Any]  # (key, param, grad), arrays of any Array API 
 @dataclass(eq=False, repr=False)
 class Optimizer:
     """Base class. Subclasses declare their hyperparameters as dataclass fields (with
-    ``layerwise._validation.hyperparameter``) and implement ``_update(key, param, grad, state)``.
+    ``_internal.validation.hyperparameter``) and implement ``_update(key, param, grad, state)``.
 
     Attributes
     ----------

@@ -36,8 +36,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations
-from layerwise._array_api import array_namespace, device_of, is_numpy
-from layerwise._validation import check_positive, check_range
+from layerwise._internal.array_api import array_namespace, device_of, is_numpy
+from layerwise._internal.validation import check_positive, check_range
 from layerwise.layers import Layer, register_layer
 
 __all__ = ["Dropout", "DropoutCache", "BatchNorm", "BatchNormCache", "BatchNormGrads"]

@@ -71,7 +71,7 @@ def snapshot(model: Any) -> dict[str, Any]:
     """Copies of every parameter and buffer array of ``model``, keyed ``"layer/name"``: the
     one snapshot that the divergence guard, early stopping and the estimators restore with
     :func:`restore` (arrays of any library)."""
-    from layerwise._array_api import array_namespace
+    from layerwise._internal.array_api import array_namespace
 
     return {k: array_namespace(a).asarray(a, copy=True) for k, a in _state_arrays(model).items()}
 
@@ -105,7 +105,7 @@ def move(model: Any, like: Any) -> Any:
     TypeError
         ``like`` is neither an array nor ``"numpy"``.
     """
-    from layerwise import _array_api as aa
+    from layerwise._internal import array_api as aa
 
     if isinstance(like, str):
         if like != "numpy":
@@ -133,7 +133,7 @@ def through_numpy(edit: Any) -> Any:
 
     @functools.wraps(edit)
     def run(model: Any, *args: Any, **kwargs: Any) -> Any:
-        from layerwise import _array_api as aa
+        from layerwise._internal import array_api as aa
 
         like = aa.model_arrays(model)
         if isinstance(like, np.ndarray):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from layerwise._validation import all_finite
+from layerwise._internal.validation import all_finite
 
 __all__ = ["prepare", "with_rows", "check_output", "TASKS", "output_for", "loss_for_output"]
 

@@ -15,7 +15,7 @@ import numpy as np
 import layerwise as lw
 from layerwise import targets
 from layerwise._internal.files import atomic_write
-from layerwise._validation import check_allocation
+from layerwise._internal.validation import check_allocation
 from layerwise.datasets import MAX_CLASSES, check_n_classes
 
 #: The defaults of one training run, the same for train, compare and sweep (tested).

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from layerwise._validation import check_allocation
+from layerwise._internal.validation import check_allocation
 from layerwise.datasets._common import Seed, _check_int, _rng
 from layerwise.datasets._common import Task as Task
 from layerwise.datasets._csvfile import CSVInfo, csv_header, load_csv, read_features

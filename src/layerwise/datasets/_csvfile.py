@@ -21,7 +21,7 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
-from layerwise._validation import check_allocation, check_range
+from layerwise._internal.validation import check_allocation, check_range
 from layerwise.datasets._common import Task
 from layerwise.datasets._target import MAX_CLASSES, check_n_classes, numeric_task
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._validation import check_allocation
+from layerwise._internal.validation import check_allocation
 from layerwise.datasets._common import Seed, _check_int, _rng
 
 

@@ -13,9 +13,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from layerwise import _array_api as _aa
 from layerwise import activations as _activations
-from layerwise._validation import check_allocation
+from layerwise._internal import array_api as _aa
+from layerwise._internal.validation import check_allocation
 from layerwise.estimators import _net, _solvers
 from layerwise.model import Sequential
 from layerwise.training.schedules import Schedule, improved

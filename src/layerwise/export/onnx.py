@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._array_api import model_arrays
+from layerwise._internal.array_api import model_arrays
 from layerwise._internal.files import atomic_write
 from layerwise.layers import Dense
 from layerwise.model import Sequential
@@ -141,9 +141,9 @@ def _poly(g: _Graph, x: str, coefs: tuple[float, ...], p: str) -> str:
 
 
 def _ndtr(g: _Graph, z: str, p: str) -> str:
-    """Phi(z) in double from elementary ops: layerwise's own ``_special.ndtr`` (Cephes),
+    """Phi(z) in double from elementary ops: layerwise's own ``_internal.special.ndtr`` (Cephes),
     node for node, for runtimes without a double ``Erf`` (ONNX Runtime's CPU provider)."""
-    from layerwise import _special as sp
+    from layerwise._internal import special as sp
 
     c = {v: g.const(g.name(f"{p}.k"), v) for v in (0.0, 0.5, 1.0, 8.0, sp._SQRT1_2)}
     x = g.node("Mul", [z, c[sp._SQRT1_2]], p)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._validation import check_allocation
+from layerwise._internal.validation import check_allocation
 from layerwise.layers import Dense, Layer
 from layerwise.model import Sequential
 from layerwise.regularization import BatchNorm, Dropout

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 
 from layerwise import optimizers as _optimizers
-from layerwise._array_api import is_foreign, model_arrays
+from layerwise._internal.array_api import is_foreign, model_arrays
 from layerwise._internal.files import atomic_write
-from layerwise._validation import all_finite
+from layerwise._internal.validation import all_finite
 from layerwise.datasets import StandardScaler
 from layerwise.layers import Dense, get_layer_class
 from layerwise.model import Sequential

@@ -161,7 +161,7 @@ def check_archive(where: str, *, kinds: str = "biufU") -> None:
     """Check a whole ``.npz`` file from its zip directory and member headers, without
     reading any data: a regular file, members consistent with their sizes, and all of them
     together within the memory available. For loaders that then use ``np.load``."""
-    from layerwise._validation import check_allocation
+    from layerwise._internal.validation import check_allocation
 
     with open_regular(where) as fh:
         try:

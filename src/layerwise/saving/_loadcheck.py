@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._validation import check_allocation, check_dtype
+from layerwise._internal.validation import check_allocation, check_dtype
 from layerwise.layers import Dense, get_layer_class
 from layerwise.saving import _archive
 

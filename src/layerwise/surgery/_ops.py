@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._validation import check_index
+from layerwise._internal.validation import check_index
 from layerwise.layers import Dense, Layer
 from layerwise.state import through_numpy
 from layerwise.surgery._units import (

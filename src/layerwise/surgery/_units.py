@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._validation import check_index
+from layerwise._internal.validation import check_index
 from layerwise.layers import Dense, Layer
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from layerwise import activations as _activations
-from layerwise._validation import check_allocation, check_range, check_same_length
+from layerwise._internal.validation import check_allocation, check_range, check_same_length
 from layerwise.state import through_numpy
 from layerwise.surgery._units import (
     check_units,

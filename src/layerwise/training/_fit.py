@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from layerwise import optimizers as _optimizers
-from layerwise._validation import all_finite
+from layerwise._internal.validation import all_finite
 from layerwise.training import schedules as _schedules
 from layerwise.training._callback import Callback
 from layerwise.training._guard import _Guard

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from layerwise._validation import check_same_length
+from layerwise._internal.validation import check_same_length
 from layerwise.layers import Dense
 from layerwise.surgery import preserving_activation
 from layerwise.surgery._widen import check_init

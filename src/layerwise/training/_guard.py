@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from layerwise._array_api import array_namespace
+from layerwise._internal.array_api import array_namespace
 from layerwise.state import _state_arrays, restore, snapshot
 from layerwise.training._history import History
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._array_api import (
+from layerwise._internal.array_api import (
     array_namespace,
     check_same_place,
     device_of,
     model_arrays,
     same_place,
 )
-from layerwise._validation import (
+from layerwise._internal.validation import (
     check_positive,
     check_range,
     check_same_length,

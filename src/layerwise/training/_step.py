@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from layerwise import optimizers as _optimizers
-from layerwise._array_api import (
+from layerwise._internal.array_api import (
     array_namespace,
     model_arrays,
     same_place,
 )
-from layerwise._validation import check_positive
+from layerwise._internal.validation import check_positive
 from layerwise.training._guard import DivergenceError
 from layerwise.training._history import History
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._array_api import array_namespace, is_foreign, to_numpy
+from layerwise._internal.array_api import array_namespace, is_foreign, to_numpy
 
 __all__ = ["accuracy", "binary_accuracy", "r2", "mae"]
 

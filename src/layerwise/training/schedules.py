@@ -34,7 +34,7 @@ import math
 import numbers
 from typing import Any
 
-from layerwise._validation import check_positive, check_range
+from layerwise._internal.validation import check_positive, check_range
 
 __all__ = [
     "Schedule",

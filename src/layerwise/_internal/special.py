@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from layerwise._array_api import array_namespace
+from layerwise._internal.array_api import array_namespace
 
 # erf(x) = x * T(x^2) / U(x^2) for |x| < 1
 _T = (9.60497373987051638749e0, 9.00260197203842689217e1, 2.23200534594684319226e3,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import math
 import numbers
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
-from layerwise._array_api import array_namespace, describe, device_of, dtype_of, is_foreign
+from layerwise._internal.array_api import array_namespace, describe, device_of, dtype_of, is_foreign
 
 _DTYPES = {"float32": np.float32, "float64": np.float64}
 
@@ -282,23 +281,3 @@ def check_declared(obj: Any) -> None:
     for f in dataclasses.fields(obj):
         if "check" in f.metadata:
             setattr(obj, f.name, f.metadata["check"](getattr(obj, f.name), f.name))
-
-
-def accepts(fn: Any, *names: str) -> bool:
-    """Whether ``fn`` takes every keyword in ``names`` (or ``**kwargs``)."""
-    params = inspect.signature(fn).parameters.values()
-    return any(p.kind is p.VAR_KEYWORD for p in params) or set(names) <= {p.name for p in params}
-
-
-class Buffered:
-    """Base of the classes whose rules may be handed buffers to reuse (``out=`` and the
-    like). A base class declares in ``buffer_args`` the keywords each of its methods takes
-    for that; ``buffered`` then says, for every subclass, whether its own methods take them
-    all (False for one written without them: it is called without buffers)."""
-
-    buffer_args: ClassVar[dict[str, tuple[str, ...]]] = {}
-    buffered: bool = True
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.buffered = all(accepts(getattr(cls, m), *kw) for m, kw in cls.buffer_args.items())
