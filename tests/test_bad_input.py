@@ -223,7 +223,7 @@ def test_epochs(epochs, exc):
     "batch_size,exc", [(0, ValueError), (-1, ValueError), (2.5, TypeError), ("4", TypeError)]
 )
 def test_batch_size(batch_size, exc):
-    with pytest.raises(exc, match="batch_size must be a positive integer, got"):
+    with pytest.raises(exc, match="batch_size must be a positive integer( or None)?, got"):
         fit(binary(), batch_size=batch_size)
 
 
@@ -307,12 +307,12 @@ def test_failed_fit_leaves_the_model_untouched():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: lw.Dense(4, l2=-0.1), ValueError, r"l2 must be in \[0, inf\), got -0.1"),
-        (lambda: lw.Dense(4, l2=float("inf")), ValueError, r"l2 must be in \[0, inf\)"),
-        (lambda: lw.Dense(4, l2="big"), TypeError, "l2 must be a number, got str"),
-        (lambda: lw.schedules.StepLR(2, gamma=0), ValueError, r"gamma must be in \(0, 1\]"),
+        (lambda: lw.Dense(4, l2=-0.1), ValueError, r"l2 must be a number in \[0, inf\), got -0.1"),
+        (lambda: lw.Dense(4, l2=float("inf")), ValueError, r"l2 must be a number in \[0, inf\)"),
+        (lambda: lw.Dense(4, l2="big"), TypeError, r"l2 must be a number in \[0, inf\), got str"),
+        (lambda: lw.schedules.StepLR(2, gamma=0), ValueError, r"gamma must be a number in \(0, 1\]"),
         (lambda: lw.schedules.ReduceLROnPlateau(patience=1.5), TypeError, "patience must be an"),
-        (lambda: lw.optimizers.Adam(eps=float("nan")), ValueError, "eps must be in"),
+        (lambda: lw.optimizers.Adam(eps=float("nan")), ValueError, "eps must be a number in"),
     ],
 )
 def test_hyperparameter_ranges_are_named(call, error, match):

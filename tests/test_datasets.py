@@ -273,6 +273,7 @@ def test_imports_only_numpy_and_stdlib():
     for path in modules:
         text = path.read_text(encoding="utf-8")
         assert set(re.findall(r"from (layerwise\.\w+)", text)) <= {
+            "layerwise._internal",
             "layerwise._internal.validation",
             "layerwise.datasets",
         }, path

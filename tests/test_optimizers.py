@@ -127,11 +127,11 @@ def test_config_round_trip_and_get():
     [
         (lambda: opts.get("adamx"), "valid names"),
         (lambda: opts.SGD(lr=-1), "lr must be a positive"),
-        (lambda: opts.SGD(momentum=1.5), "momentum must be in"),
+        (lambda: opts.SGD(momentum=1.5), "momentum must be a number in"),
         (lambda: opts.SGD(nesterov=True), "nesterov=True needs momentum"),
-        (lambda: opts.Adam(betas=(0.9, 1.0)), r"betas\[1\] must be in"),
-        (lambda: opts.RMSprop(alpha=-0.1), "alpha must be in"),
-        (lambda: opts.Adagrad(eps=-1), "eps must be in"),
+        (lambda: opts.Adam(betas=(0.9, 1.0)), r"betas\[1\] must be a number in"),
+        (lambda: opts.RMSprop(alpha=-0.1), "alpha must be a number in"),
+        (lambda: opts.Adagrad(eps=-1), "eps must be a number in"),
     ],
 )
 def test_bad_hyperparameters_are_named(call, match):

@@ -76,9 +76,9 @@ def test_gradients_through_dropout():
 
 
 def test_dropout_rejects_bad_rate():
-    with pytest.raises(ValueError, match=r"rate must be in \[0, 1\), got 1.0"):
+    with pytest.raises(ValueError, match=r"rate must be a number in \[0, 1\), got 1.0"):
         lw.Dropout(1.0)
-    with pytest.raises(TypeError, match="rate must be a number, got str 'x'"):
+    with pytest.raises(TypeError, match=r"rate must be a number in \[0, 1\), got str 'x'"):
         lw.Dropout("x")  # a wrong type is a TypeError, as everywhere
 
 

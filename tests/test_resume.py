@@ -130,7 +130,7 @@ def test_a_fresh_optimizer_would_not_be_identical(tmp_path):
 
 def test_initial_epoch_is_validated():
     X, y = _data()
-    with pytest.raises(ValueError, match="initial_epoch must be in"):
+    with pytest.raises(ValueError, match="initial_epoch must be an integer in"):
         _model("float64").fit(X, y, epochs=3, initial_epoch=3, **_fit_kwargs())
 
 

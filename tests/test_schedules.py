@@ -128,7 +128,7 @@ def test_from_spec():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="gamma must be in"):
+    with pytest.raises(ValueError, match="gamma must be a number in"):
         schedules.StepLR(2, gamma=1.5)
     with pytest.raises(ValueError, match="warmup_epochs must be in"):
         schedules.CosineAnnealing(5, warmup_epochs=5)

@@ -43,9 +43,8 @@ import numpy as np
 
 from layerwise._internal.array_api import array_namespace
 from layerwise._internal.validation import (
+    UnitPair,
     check_declared,
-    check_positive,
-    check_unit_pair,
     flag,
     hyperparameter,
     real,
@@ -78,7 +77,7 @@ class Optimizer:
     """
 
     name: ClassVar[str] = ""
-    lr: float = hyperparameter(0.01, check_positive)
+    lr: float = real(0.01, closed="neither")
     state: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
     iterations: int = field(default=0, init=False)
     schedule: Any = field(default=None, init=False)
@@ -171,7 +170,7 @@ class SGD(Optimizer):
 
     name: ClassVar[str] = "sgd"
     momentum: float = real(0.0, 0.0, 1.0)
-    dampening: float = real(0.0, 0.0, 1.0, high_open=False)
+    dampening: float = real(0.0, 0.0, 1.0, closed="both")
     nesterov: bool = flag(False)
     weight_decay: float = real(0.0)
 
@@ -281,8 +280,8 @@ class Adam(Optimizer):
 
     name: ClassVar[str] = "adam"
     decoupled: ClassVar[bool] = False
-    lr: float = hyperparameter(1e-3, check_positive)
-    betas: tuple[float, float] = hyperparameter((0.9, 0.999), check_unit_pair)
+    lr: float = real(1e-3, closed="neither")
+    betas: tuple[float, float] = hyperparameter((0.9, 0.999), UnitPair())
     eps: float = real(1e-8)
     weight_decay: float = real(0.0)
     amsgrad: bool = flag(False)
@@ -397,9 +396,7 @@ def get(optimizer: str | Optimizer, lr: float = 0.01) -> Optimizer:
     lr : float, default 0.01
         Learning rate of an optimizer built from a name.
     """
-    return resolve(
-        optimizer, _FACTORIES, Optimizer, build=lambda make: make(check_positive(lr, "lr"))
-    )
+    return resolve(optimizer, _FACTORIES, Optimizer, build=lambda make: make(lr))
 
 
 def from_config(config: dict[str, Any]) -> Optimizer:
