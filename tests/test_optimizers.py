@@ -131,7 +131,7 @@ def test_config_round_trip_and_get():
         (lambda: opts.SGD(nesterov=True), "nesterov=True needs momentum"),
         (lambda: opts.Adam(betas=(0.9, 1.0)), r"betas\[1\] must be a number in"),
         (lambda: opts.RMSprop(alpha=-0.1), "alpha must be a number in"),
-        (lambda: opts.Adagrad(eps=-1), "eps must be a number in"),
+        (lambda: opts.Adagrad(eps=-1), "eps must be a number >= 0"),
     ],
 )
 def test_bad_hyperparameters_are_named(call, match):

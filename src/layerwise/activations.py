@@ -25,7 +25,7 @@ from typing import Any
 
 from layerwise._internal.array_api import array_namespace
 from layerwise._internal.special import ndtr
-from layerwise._internal.validation import resolve
+from layerwise._internal.validation import Lookup, resolve
 
 __all__ = ["Activation", "get", "names"]
 __all__ += "Identity Sigmoid Tanh ReLU LeakyReLU ELU Softplus GELU Softmax".split()
@@ -265,3 +265,6 @@ def get(activation: str | Activation | None) -> Activation:
     return resolve(
         activation, _REGISTRY, Activation, aliases=_ALIASES, hint=" (or 'linear' for identity)"
     )
+
+
+RULE = Lookup(get, Activation, type(None), what="an activation name, an Activation or None")

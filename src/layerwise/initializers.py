@@ -24,6 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from layerwise._internal.validation import Lookup
+
 __all__ = ["get", "names", "default_for", "he_normal", "he_uniform", "glorot_normal"]
 __all__ += ["glorot_uniform", "small_random", "zeros"]
 
@@ -120,6 +122,9 @@ def get(init: str | Initializer) -> Initializer:
             f"unknown init {init!r}; valid names: {', '.join(names())} (or he, glorot, xavier)"
         )
     return _REGISTRY[key]
+
+
+RULE = Lookup(get, Callable, what="an initializer name or a callable")
 
 
 def name_of(init: str | Initializer) -> str | None:

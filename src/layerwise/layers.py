@@ -24,8 +24,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from layerwise import activations, initializers
+from layerwise._internal import validation as rules
 from layerwise._internal.array_api import array_namespace
-from layerwise._internal.validation import check_allocation, check_positive, check_range
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
 
@@ -131,12 +131,8 @@ class Layer:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
-        config = dict(config)
-        config.pop("type", None)
-        name = config.pop("name", None)
-        trainable = config.pop("trainable", True)
-        layer = cls(**config)
-        layer.name, layer.trainable = name, trainable
+        layer = cls(**{k: v for k, v in config.items() if k not in ("type", "name", "trainable")})
+        layer.name, layer.trainable = config.get("name"), config.get("trainable", True)
         return layer
 
     def describe(self) -> str:
@@ -174,6 +170,12 @@ class Dense(Layer):
     """
 
     param_names = ("W", "b")
+    _parameter_constraints = {
+        "units": [rules.POSITIVE_INT],
+        "activation": [activations.RULE],
+        "init": [initializers.RULE, None],
+        "l2": [rules.NON_NEGATIVE],
+    }
 
     def __init__(
         self,
@@ -184,10 +186,8 @@ class Dense(Layer):
         l2: float = 0.0,
     ) -> None:
         super().__init__()
-        self._units = check_positive(units, "units", integer=True)
-        self.l2 = l2
-        self.activation = activations.get(activation)
-        self.init = initializers.get(init) if init is not None else None
+        p = rules.check_params(self, units=units, activation=activation, init=init, l2=l2)
+        self._units, self.activation, self.init, self._l2 = p.values()
         self.W: np.ndarray | None = None
         self.b: np.ndarray | None = None
 
@@ -202,7 +202,7 @@ class Dense(Layer):
 
     @l2.setter
     def l2(self, value: float) -> None:
-        self._l2 = check_range(value, "l2", 0.0)  # [0, inf): finite
+        self._l2 = rules.check_param(value, "l2", self._parameter_constraints["l2"])
 
     def initializer(self):
         """The initialiser in use (the default for the activation when none was given)."""
@@ -211,7 +211,8 @@ class Dense(Layer):
     def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
         """Draw ``W`` (n_in, units) from the initialiser and set ``b`` to zeros; a size
         beyond the memory available is refused (ValueError) before anything is drawn."""
-        check_allocation(int(n_in) * self._units, dtype, f"Dense({self._units}) on {n_in} inputs")
+        what = f"Dense({self._units}) on {n_in} inputs"
+        rules.check_allocation(int(n_in) * self._units, dtype, what)
         super().build(n_in, rng, dtype)
         self.W = np.ascontiguousarray(self.initializer()(rng, n_in, self._units, dtype), dtype)
         self.b = np.zeros(self._units, dtype=dtype)

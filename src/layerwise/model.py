@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,14 +22,8 @@ from layerwise import regularization  # noqa: F401 (registers Dropout, BatchNorm
 from layerwise import surgery as _surgery
 from layerwise import targets as _targets
 from layerwise._internal import array_api as _aa
+from layerwise._internal import validation as rules
 from layerwise._internal.array_api import array_namespace
-from layerwise._internal.validation import (
-    check_dtype,
-    check_positive,
-    check_same_length,
-    check_seed,
-    check_X,
-)
 from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, move, restore, snapshot
 
@@ -70,6 +64,13 @@ class Sequential:
     # every attribute a model has: nothing can attach an undeclared one
     __slots__ = tuple("dtype input_dim seed layers state scaler metadata _name_counter".split())
 
+    _parameter_constraints = {
+        "layers": [rules.Instance(Iterable, what="a list of layers"), None],
+        "input_dim": [rules.POSITIVE_INT, None],
+        "seed": rules.SEED,
+        "dtype": [rules.DTYPE],
+    }
+
     def __init__(
         self,
         layers: Sequence[Layer] | None = None,
@@ -78,9 +79,9 @@ class Sequential:
         seed: int | np.random.Generator | None = None,
         dtype: str = "float32",
     ) -> None:
-        self.dtype = check_dtype(dtype)
-        self.input_dim = check_positive(input_dim, "input_dim", integer=True, allow_none=True)
-        self.state = TrainingState(rng=check_seed(seed))
+        p = rules.check_params(self, layers=layers, input_dim=input_dim, seed=seed, dtype=dtype)
+        self.dtype, self.input_dim = p["dtype"], p["input_dim"]
+        self.state = TrainingState(rng=rules.check_seed(seed))
         self.seed = seed if not isinstance(seed, np.random.Generator) else None
         self.layers: list[Layer] = []
         self.scaler: Any = None
@@ -182,7 +183,7 @@ class Sequential:
         """Draw the weights of every layer not yet built, for ``input_dim`` features."""
         self._require_layers()
         if input_dim is not None:
-            input_dim = check_positive(input_dim, "input_dim", integer=True)
+            input_dim = rules.check_positive(input_dim, "input_dim", integer=True)
             if self.input_dim is not None and self.built and input_dim != self.input_dim:
                 raise ValueError(
                     f"X has {input_dim} features but the model expects {self.input_dim}"
@@ -206,7 +207,7 @@ class Sequential:
         another library or device than the model's weights is refused (TypeError) unless
         ``place=False`` (``fit`` moves an untrained model to its data)."""
         self._require_layers()
-        X = check_X(X, self.dtype, name=name, n_features=self.input_dim)
+        X = rules.check_X(X, self.dtype, name=name, n_features=self.input_dim)
         if build and not self.built:
             self.build(X.shape[1])
         if place and self.built:
@@ -322,7 +323,7 @@ class Sequential:
 
     def update(self, grads: list[Any], lr: float) -> None:
         """Step 3: plain gradient descent, ``p -= lr * dp`` for every trainable parameter."""
-        lr = check_positive(lr, "lr")
+        lr = rules.check_positive(lr, "lr")
         if len(grads) != len(self.layers):
             raise ValueError(f"got {len(grads)} grads for {len(self.layers)} layers")
         pgs = self.param_grads(grads)
@@ -366,9 +367,7 @@ class Sequential:
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter array by key "layer_name/param" (the arrays themselves)."""
-        return {
-            f"{layer.name}/{p}": arr for layer in self.layers for p, arr in layer.params().items()
-        }
+        return {f"{layer.name}/{p}": a for layer in self.layers for p, a in layer.params().items()}
 
     # ------------------------------------------------------------------ conveniences
     def fit(self, X: Any, y: Any, **kwargs: Any):
@@ -383,7 +382,7 @@ class Sequential:
         For a sigmoid/softmax output these are probabilities; take ``> 0.5`` or
         ``argmax(axis=1)`` for labels.
         """
-        batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
+        batch_size = rules.check_positive(batch_size, "batch_size", integer=True, allow_none=True)
         X = self.check_input(X)
         rows = batch_size or X.shape[0]  # None: all of X as one batch
         parts = [
@@ -397,7 +396,7 @@ class Sequential:
         the objective that training minimises; 0 without ``l2``)."""
         loss = self.output_loss(loss)
         X = self.check_input(X, build=False)
-        check_same_length(X, y)
+        rules.check_same_length(X, y)
         Y = self.prepare_targets(y, loss, X.shape[0], like=X)
         self.check_input(X)  # builds an unbuilt model, once every argument is known good
         return loss.value(self.forward(X, check_input=False)[0], Y) + self.penalty()
@@ -444,11 +443,8 @@ class Sequential:
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict[str, Any]:
         """A JSON-able description of the architecture (not the weights)."""
-        return {
-            "input_dim": self.input_dim,
-            "dtype": self.dtype.name,
-            "layers": [layer.get_config() for layer in self.layers],
-        }
+        layers = [layer.get_config() for layer in self.layers]
+        return {"input_dim": self.input_dim, "dtype": self.dtype.name, "layers": layers}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], *, seed: Any = None) -> Sequential:

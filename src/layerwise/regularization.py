@@ -31,13 +31,14 @@ BatchNorm (PyTorch's ``nn.BatchNorm1d``) on ``A_prev`` (n, units), per column::
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import numbers
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from layerwise import activations
 from layerwise._internal.array_api import array_namespace, device_of, is_numpy
-from layerwise._internal.validation import check_positive, check_range
+from layerwise._internal.validation import POSITIVE, Interval, check_params
 from layerwise.layers import Layer, register_layer
 
 __all__ = ["Dropout", "DropoutCache", "BatchNorm", "BatchNormCache", "BatchNormGrads"]
@@ -80,9 +81,13 @@ class Dropout(_PassThrough):
     >>> model = lw.Sequential([lw.Dense(8), lw.Dropout(0.5), lw.Dense(1)], input_dim=2)
     """
 
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "rate": [Interval(numbers.Real, 0, 1, closed="left")]  # a probability in [0, 1)
+    }
+
     def __init__(self, rate: float) -> None:
         super().__init__()
-        self.rate = check_range(rate, "rate", 0.0, 1.0)  # a probability in [0, 1)
+        self.rate = check_params(self, rate=rate)["rate"]
 
     def forward(self, A_prev, *, training=False, rng=None):
         """Return ``A`` (n, units) and a :class:`DropoutCache`."""
@@ -168,6 +173,11 @@ class BatchNorm(_PassThrough):
 
     param_names = ("gamma", "beta")
 
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "momentum": [Interval(numbers.Real, 0, 1, closed="right")], "eps": [POSITIVE],
+        "activation": [activations.RULE],
+    }  # fmt: skip
+
     def __init__(
         self,
         momentum: float = 0.1,
@@ -176,9 +186,8 @@ class BatchNorm(_PassThrough):
         activation: str | activations.Activation | None = "identity",
     ) -> None:
         super().__init__()
-        self.momentum = check_range(momentum, "momentum", 0.0, 1.0, low_open=True, high_open=False)
-        self.eps = check_positive(eps, "eps")
-        self.activation = activations.get(activation)
+        p = check_params(self, momentum=momentum, eps=eps, activation=activation)
+        self.momentum, self.eps, self.activation = p.values()
         if self.activation.name == "softmax":
             raise ValueError("BatchNorm's activation cannot be softmax; use an output Dense layer")
         self.gamma: np.ndarray | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
 from typing import Any
 
 import numpy as np
@@ -284,14 +285,16 @@ class Interval(Rule):
         right = (hi is None and math.isfinite(x)) or (
             hi is not None and (x <= hi if self.closed in ("both", "right") else x < hi)
         )
-        if not (left and right):
-            raise ValueError(f"{name} must be {self.describe()}, got {v!r}")
+        if not (left and right):  # a NumPy scalar shown as a number: got -3, not np.int64(-3)
+            raise ValueError(f"{name} must be {self.describe()}, got {x!r}")
         return x
 
     def describe(self) -> str:
         what = "an integer" if self.kind is numbers.Integral else "a number"
         if self.low == 0 and self.high is None and self.closed in ("neither", "right"):
             return f"a positive {what.split()[1]}"
+        if self.low == 0 and self.high is None:
+            return f"{what} >= 0"
         lb = "[" if self.closed in ("both", "left") else "("
         rb = "]" if self.closed in ("both", "right") else ")"
         lo = "-inf" if self.low is None else f"{self.low:g}"
@@ -384,7 +387,8 @@ def check_param(value: Any, name: str, rules: list[Rule | None]) -> Any:
         return None
     typed = [r for r in rules if r is not None and r.accepts(value)]
     if not typed:
-        allowed = " or ".join(["None" if r is None else r.describe() for r in rules])
+        said = ["None" if r is None else r.describe() for r in rules]
+        allowed = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " or " + said[-1]
         raise TypeError(f"{name} must be {allowed}, got {type(value).__name__} {value!r}")
     return typed[0].check(value, name)
 
@@ -394,6 +398,12 @@ def check_params(owner: Any, **values: Any) -> dict[str, Any]:
     its ``_parameter_constraints``; returns the values to keep, by name."""
     rules = owner._parameter_constraints
     return {k: check_param(v, k, rules[k]) for k, v in values.items()}
+
+
+def set_params(owner: Any, **values: Any) -> None:
+    """:func:`check_params`, then each value set as the attribute of its name on ``owner``."""
+    for name, value in check_params(owner, **values).items():
+        setattr(owner, name, value)
 
 
 def hyperparameter(default: Any, *rules: Rule | None) -> Any:
@@ -445,3 +455,17 @@ def declared_rules(cls: type) -> dict[str, list[Rule | None]]:
             f.name: f.metadata["rules"] for f in dataclasses.fields(cls) if "rules" in f.metadata
         }
     return dict(getattr(cls, "_parameter_constraints", {}))
+
+
+# the rules most parameters share
+POSITIVE = Interval(numbers.Real, 0, None, closed="neither")
+POSITIVE_INT = Interval(numbers.Integral, 0, None, closed="neither")
+NON_NEGATIVE = Interval(numbers.Real, 0, None, closed="left")
+NON_NEGATIVE_INT = Interval(numbers.Integral, 0, None, closed="left")
+PATH = Instance(str, os.PathLike, what="a file path (str or PathLike)")
+DTYPE = Lookup(check_dtype, type, np.dtype, what="'float32' or 'float64'")
+SEED: list[Rule | None] = [
+    NON_NEGATIVE_INT, Instance(np.random.Generator, what="a numpy Generator"), None
+]  # fmt: skip
+MODE = Options("auto", "min", "max")
+MONITOR = Instance(str, what="a log name such as 'val_loss'")

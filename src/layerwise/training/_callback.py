@@ -94,14 +94,6 @@ def callback_keys(cbs: list[Callback]) -> list[str]:
     return keys
 
 
-def _positive_int(value: Any, name: str, *, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 def _monitored(logs: dict[str, Any], monitor: str, who: str) -> float:
     if monitor not in logs:
         raise ValueError(

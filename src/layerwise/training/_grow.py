@@ -3,17 +3,25 @@ improving."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from layerwise._internal.validation import check_same_length
+from layerwise._internal.validation import (
+    MONITOR,
+    NON_NEGATIVE,
+    POSITIVE_INT,
+    Boolean,
+    Instance,
+    Options,
+    check_same_length,
+    set_params,
+)
 from layerwise.layers import Dense
+from layerwise.losses import Loss
 from layerwise.surgery import preserving_activation
-from layerwise.surgery._widen import check_init
+from layerwise.surgery._widen import INITS, check_init
 from layerwise.training._callback import (
     Callback,  # the base class lives with the loop
     _monitored,
-    _positive_int,
 )
 from layerwise.training.schedules import improved, monitor_mode
 
@@ -83,6 +91,14 @@ class GrowOnPlateau(Callback):
     True
     """
 
+    _parameter_constraints = {
+        "patience": [POSITIVE_INT], "widen_by": [POSITIVE_INT], "max_units": [POSITIVE_INT, None],
+        "add_layer": [Boolean()], "max_layers": [POSITIVE_INT, None], "monitor": [MONITOR],
+        "min_delta": [NON_NEGATIVE], "noise": [NON_NEGATIVE], "init": [Options(*INITS)],
+        "data": [Instance(tuple, what="a pair (X, y)"), None],
+        "loss": [Instance(str, Loss, what="a loss name or Loss"), None],
+    }  # fmt: skip
+
     def __init__(
         self,
         *,
@@ -98,23 +114,13 @@ class GrowOnPlateau(Callback):
         data: tuple | None = None,
         loss: Any = None,
     ) -> None:
-        self.init = check_init(init, 0.0, 0.0, data, loss, who="GrowOnPlateau")
-        self.data, self.loss = data, loss
-        self.patience = _positive_int(patience, "patience")
-        self.widen_by = _positive_int(widen_by, "widen_by")
-        self.max_units = _positive_int(max_units, "max_units", allow_none=True)
-        self.max_layers = _positive_int(max_layers, "max_layers", allow_none=True)
-        self.add_layer = bool(add_layer)
+        set_params(
+            self, patience=patience, widen_by=widen_by, max_units=max_units, add_layer=add_layer,
+            max_layers=max_layers, monitor=monitor, min_delta=min_delta, noise=noise, init=init,
+            data=data, loss=loss,
+        )  # fmt: skip
+        check_init(init, 0.0, 0.0, data, loss, who="GrowOnPlateau")  # with its companions
         self.mode = monitor_mode(monitor)  # a loss falls, an accuracy rises
-        self.monitor = monitor
-        for name, value in (("min_delta", min_delta), ("noise", noise)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not (math.isfinite(value) and value >= 0)
-            ):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-        self.min_delta, self.noise = float(min_delta), float(noise)
         self.best: float | None = None
         self.wait = 0
 

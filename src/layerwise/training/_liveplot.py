@@ -3,9 +3,9 @@ elsewhere)."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from layerwise._internal.validation import NON_NEGATIVE, PATH, Boolean, set_params
 from layerwise.training._callback import Callback  # the base class lives with the loop
 
 
@@ -44,21 +44,18 @@ class LivePlot(Callback):
     ...               verbose=False)
     """
 
+    _parameter_constraints = {
+        "every": [NON_NEGATIVE],
+        "path": [PATH, None],
+        "logy": [Boolean(), None],
+    }  # seconds between redraws; an .svg file; a log axis (None: when the loss spans 10x)
+
     def __init__(self, *, every: float = 1.0, path: Any = None, logy: bool | None = None):
-        import numbers
         import os
 
-        if isinstance(every, bool) or not isinstance(every, numbers.Real):
-            raise TypeError(f"every must be a number of seconds, got {every!r}")
-        if not math.isfinite(every) or every < 0:
-            raise ValueError(f"every must be a finite number of seconds >= 0, got {every!r}")
-        if path is not None and not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a file path (str or PathLike) or None, got {path!r}")
+        set_params(self, every=every, path=path, logy=logy)
         if path is not None and not os.fspath(path).lower().endswith(".svg"):
             raise ValueError(f"path must name an .svg file (the picture is SVG), got {path!r}")
-        if logy is not None and not isinstance(logy, bool):
-            raise TypeError(f"logy must be True, False or None, got {logy!r}")
-        self.every, self.path, self.logy = float(every), path, logy
         self.epochs: list[int] = []
         self.loss: list[float] = []
         self.val_loss: list[float] = []

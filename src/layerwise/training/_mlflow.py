@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from typing import Any
 
+from layerwise._internal.validation import Boolean, Instance, set_params
 from layerwise.training._callback import Callback  # the base class lives with the loop
 
 
@@ -85,12 +86,14 @@ class MLflowLogger(Callback):
     ...               callbacks=[lw.callbacks.MLflowLogger(params={"data": "moons"})])
     """
 
+    _parameter_constraints = {
+        "log_model": [Boolean()],
+        "params": [Instance(dict, what="a dict"), None],
+    }
+
     def __init__(self, *, log_model: bool = True, params: dict[str, Any] | None = None):
-        if not isinstance(log_model, bool):
-            raise TypeError(f"log_model must be True or False, got {log_model!r}")
-        if params is not None and not isinstance(params, dict):
-            raise TypeError(f"params must be a dict or None, got {type(params).__name__}")
-        self.log_model, self.params = log_model, dict(params or {})
+        set_params(self, log_model=log_model, params=params)
+        self.params = dict(params or {})
         self._started = False
         self.run_id: str | None = None
 

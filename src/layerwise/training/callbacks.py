@@ -16,13 +16,26 @@ the current epoch and returns.
 
 from __future__ import annotations
 
-import math
+import numbers
+from collections.abc import Callable
 from typing import Any
 
+from layerwise._internal.validation import (
+    MODE,
+    MONITOR,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    PATH,
+    POSITIVE_INT,
+    Boolean,
+    Instance,
+    Interval,
+    check_params,
+    set_params,
+)
 from layerwise.training._callback import (
     Callback,  # the base class lives with the loop
     _monitored,
-    _positive_int,
 )
 from layerwise.training._grow import GrowOnPlateau
 from layerwise.training._liveplot import LivePlot
@@ -46,28 +59,31 @@ __all__ = [
 class LambdaCallback(Callback):
     """A callback from plain functions: ``LambdaCallback(on_epoch_end=lambda e, logs: ...)``."""
 
+    _parameter_constraints = {
+        hook: [Instance(Callable, what="a function")]
+        for hook in ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end",
+                     "on_train_end")
+    }  # fmt: skip
+
     def __init__(self, **hooks: Any) -> None:
-        valid = {"on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end"}
-        unknown = set(hooks) - valid
+        unknown = set(hooks) - set(self._parameter_constraints)
         if unknown:
-            raise ValueError(f"unknown hook(s) {sorted(unknown)}; valid: {sorted(valid)}")
-        for name, fn in hooks.items():
-            setattr(self, name, fn)
+            raise ValueError(
+                f"unknown hook(s) {sorted(unknown)}; valid: {sorted(self._parameter_constraints)}"
+            )
+        set_params(self, **hooks)
 
 
 class _Monitor(Callback):
     """Shared logic: is a value better than the best so far (by more than min_delta)?"""
 
+    _parameter_constraints: dict[str, list] = {
+        "monitor": [MONITOR], "mode": [MODE], "min_delta": [NON_NEGATIVE],
+    }  # fmt: skip
+
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a log name such as 'val_loss', got {monitor!r}")
-        self.monitor = monitor
-        self.mode = resolve_mode(mode, monitor)
-        if isinstance(min_delta, bool) or not isinstance(min_delta, int | float):
-            raise TypeError(f"min_delta must be a number >= 0, got {min_delta!r}")
-        if not (math.isfinite(min_delta) and min_delta >= 0):
-            raise ValueError(f"min_delta must be a finite number >= 0, got {min_delta!r}")
-        self.min_delta = float(min_delta)
+        set_params(self, monitor=monitor, mode=mode, min_delta=min_delta)
+        self.mode = resolve_mode(self.mode, monitor)
         self.best: float | None = None
 
     def _improves(self, value: float) -> bool:
@@ -115,6 +131,11 @@ class EarlyStopping(_Monitor):
     True
     """
 
+    _parameter_constraints = {
+        **_Monitor._parameter_constraints, "patience": [POSITIVE_INT],
+        "restore_best_weights": [Boolean()],
+    }  # fmt: skip
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -125,8 +146,7 @@ class EarlyStopping(_Monitor):
         mode: str = "auto",
     ) -> None:
         super().__init__(monitor, mode, min_delta)
-        self.patience = _positive_int(patience, "patience")
-        self.restore_best_weights = bool(restore_best_weights)
+        set_params(self, patience=patience, restore_best_weights=restore_best_weights)
         self.wait = 0
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
@@ -179,6 +199,11 @@ class ModelCheckpoint(_Monitor):
         Path of the latest file written.
     """
 
+    _parameter_constraints = {
+        **_Monitor._parameter_constraints, "path": [PATH], "save_best_only": [Boolean()],
+        "metadata": [Instance(dict, what="a dict"), None],
+    }  # fmt: skip
+
     def __init__(
         self,
         path: Any,
@@ -191,9 +216,8 @@ class ModelCheckpoint(_Monitor):
         import os
 
         super().__init__(monitor, mode, 0.0)
+        set_params(self, path=path, save_best_only=save_best_only, metadata=metadata)
         self.path = os.fspath(path)
-        self.save_best_only = bool(save_best_only)
-        self.metadata = metadata
         self.last_saved: str | None = None
 
     state_keys = ("best", "last_saved")
@@ -224,11 +248,13 @@ class CSVLogger(Callback):
         Keep the rows of an existing file (same columns) and add to them.
     """
 
+    _parameter_constraints = {"path": [PATH], "append": [Boolean()]}
+
     def __init__(self, path: Any, *, append: bool = False) -> None:
         import os
 
+        set_params(self, path=path, append=append)
         self.path = os.fspath(path)
-        self.append = bool(append)
         self._header: list[str] | None = None
         self._lines: list[str] = []
 
@@ -281,6 +307,12 @@ class ReduceLROnPlateau(Callback):
     mode : {"auto", "min", "max"}, default "auto"
     """
 
+    _parameter_constraints = {
+        "monitor": [MONITOR], "mode": [MODE], "patience": [NON_NEGATIVE_INT],
+        "factor": [Interval(numbers.Real, 0, 1, closed="neither")], "min_lr": [NON_NEGATIVE],
+        "min_delta": [NON_NEGATIVE], "cooldown": [NON_NEGATIVE_INT],
+    }  # fmt: skip
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -292,6 +324,8 @@ class ReduceLROnPlateau(Callback):
         cooldown: int = 0,
         mode: str = "auto",
     ) -> None:
+        check_params(self, monitor=monitor, factor=factor, patience=patience, min_lr=min_lr,
+                     min_delta=min_delta, cooldown=cooldown, mode=mode)  # fmt: skip
         self.plateau = _Plateau(
             monitor, mode=mode, factor=factor, patience=patience, threshold=min_delta,
             threshold_mode="abs", cooldown=cooldown, min_lr=min_lr,
