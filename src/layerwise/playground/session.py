@@ -80,7 +80,7 @@ class Session(Settings):
             "l2": 0.0,
         }
         self.features = ["x1", "x2"]
-        self.custom: tuple[Any, Any] | None = None  # (X, y) of an uploaded CSV
+        self.custom: tuple[np.ndarray, np.ndarray] | None = None  # (X, y) of an uploaded CSV
         self.added: list[tuple[float, float, float]] = []  # points clicked onto the plane
         self.init_seed = seed
         self.compare: dict[str, Any] | None = None
