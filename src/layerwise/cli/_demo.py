@@ -76,7 +76,7 @@ def _demo_pictures(
         out / "decision_boundaries.png",
         out / "architecture.png",
     ]
-    shallow_runs = dict(zip(_DEMO_RATES, list(runs.values())[:2]))
+    shallow_runs: dict[float | str, lw.History] = dict(zip(_DEMO_RATES, list(runs.values())[:2]))
     lw.plot.learning_rate_comparison(
         shallow_runs,
         path=pictures[0],

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import numpy as np
-
 import layerwise as lw
-from layerwise.playground import data, export, pictures
+from layerwise.playground import data, export
 from layerwise.playground import validate as v
 from layerwise.playground.validate import PlaygroundError
+
+if TYPE_CHECKING:
+    import threading
+
+    import numpy as np
+
+    from layerwise.playground import pictures
 
 __all__ = ["Settings", "DATASETS", "FEATURES", "LIMITS", "hidden_activations", "optimizer_names"]
 __all__ += ["has_l2"]
