@@ -20,31 +20,25 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import layerwise as lw
-from layerwise.cli._common import (
-    CLIError,
-    _add_data_arguments,
-    _add_model_arguments,
-    _choice,
-    _existing_file,
-    _Parser,
-    _positive,
-)
+from layerwise.cli._common import CLIError, _choice, _existing_file, _Parser, _positive
+from layerwise.cli._compare import _add_compare_arguments, _cmd_compare
+from layerwise.cli._data import _add_data_arguments
 from layerwise.cli._demo import _cmd_demo
-from layerwise.cli._interrupt import Deferral, exit_status, signal_name
-from layerwise.cli._tools import _cmd_export, _cmd_gradcheck, _cmd_info, _cmd_predict
-from layerwise.cli._train import (
-    _add_compare_arguments,
-    _add_train_arguments,
-    _cmd_compare,
-    _cmd_train,
-)
 
 # re-exported: docs/cli.md points extensions at layerwise.cli._fit_kwargs
-from layerwise.cli._train import _fit_kwargs as _fit_kwargs
+from layerwise.cli._fitting import _fit_kwargs as _fit_kwargs
+from layerwise.cli._interrupt import Deferral, exit_status, signal_name
+from layerwise.cli._model import _add_model_arguments
+from layerwise.cli._tools import _cmd_export, _cmd_gradcheck, _cmd_info, _cmd_predict
+from layerwise.cli._train import _add_train_arguments, _cmd_train
 
 __all__ = ["main", "build_parser", "PLUGINS"]
+
+if TYPE_CHECKING:  # generic in typeshed only
+    _SubParsers = argparse._SubParsersAction[_Parser]
 
 #: The commands whose first Ctrl-C or SIGTERM saves the run so far (layerwise.cli._interrupt).
 _TRAINING_COMMANDS = ("train", "compare", "sweep")
@@ -71,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_demo(sub) -> None:
+def _add_demo(sub: _SubParsers) -> None:
     p = sub.add_parser(
         "demo",
         help="the seed's experiment: learning rates 0.01 and 0.005",
@@ -99,7 +93,7 @@ def _add_demo(sub) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
-def _add_training(sub) -> None:
+def _add_training(sub: _SubParsers) -> None:
     p = sub.add_parser(
         "train",
         help="train a network on a data set or CSV and save the run",
@@ -139,7 +133,7 @@ def _add_training(sub) -> None:
     p.set_defaults(func=_cmd_gradcheck, hidden=[4])
 
 
-def _add_tools(sub) -> None:
+def _add_tools(sub: _SubParsers) -> None:
     p = sub.add_parser(
         "predict",
         help="predict a CSV with a saved model",
@@ -182,7 +176,7 @@ def _add_tools(sub) -> None:
     p.set_defaults(func=_cmd_export)
 
 
-def _add_plugins(sub) -> None:
+def _add_plugins(sub: _SubParsers) -> None:
     for name, module_name in PLUGINS.items():
         try:
             module = importlib.import_module(module_name)
@@ -201,8 +195,8 @@ def _add_plugins(sub) -> None:
         p.set_defaults(func=run)
 
 
-def _add_unavailable(sub, name: str, reason: str) -> None:
-    def run(args):
+def _add_unavailable(sub: _SubParsers, name: str, reason: str) -> None:
+    def run(args: argparse.Namespace) -> int:
         raise ImportError(reason)
 
     p = sub.add_parser(name, help=f"(unavailable: {reason})")

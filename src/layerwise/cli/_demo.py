@@ -4,6 +4,9 @@ weights and a deeper network for contrast."""
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+import numpy as np
 
 import layerwise as lw
 from layerwise._internal.files import atomic_write
@@ -57,7 +60,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _demo_pictures(out, about, models, runs, X, y, scaler) -> list:
+def _demo_pictures(
+    out: Path,
+    about: str,
+    models: dict[str, lw.Sequential],
+    runs: dict[str, lw.History],
+    X: np.ndarray,
+    y: np.ndarray,
+    scaler: lw.datasets.StandardScaler,
+) -> list[Path]:
     """The demo's four figures, written into ``out``; returns their paths."""
     pictures = [
         out / "lr_comparison.png",
@@ -65,7 +76,7 @@ def _demo_pictures(out, about, models, runs, X, y, scaler) -> list:
         out / "decision_boundaries.png",
         out / "architecture.png",
     ]
-    shallow_runs = dict(zip(_DEMO_RATES, list(runs.values())[:2]))
+    shallow_runs: dict[float | str, lw.History] = dict(zip(_DEMO_RATES, list(runs.values())[:2]))
     lw.plot.learning_rate_comparison(
         shallow_runs,
         path=pictures[0],
@@ -90,7 +101,7 @@ def _demo_pictures(out, about, models, runs, X, y, scaler) -> list:
     return pictures
 
 
-def _demo_report(out, about: str, runs: dict[str, lw.History], epochs: int) -> None:
+def _demo_report(out: Path, about: str, runs: dict[str, lw.History], epochs: int) -> None:
     """The table of errors at chosen epochs and what it shows: printed and in summary.md."""
     checkpoints = sorted({e for e in (1, 10, 100, 1000, 2000, epochs) if e <= epochs})
     rows = [("run", *(f"epoch {e}" for e in checkpoints), "accuracy")]

@@ -13,12 +13,10 @@ import numpy as np
 import layerwise as lw
 from layerwise import targets
 from layerwise._internal.files import atomic_write
-from layerwise.cli._common import (
-    CLIError,
+from layerwise.cli._common import CLIError, _final, _fmt
+from layerwise.cli._data import _load_data
+from layerwise.cli._model import (
     _build_model,
-    _final,
-    _fmt,
-    _load_data,
     _load_network,
     _output_dim,
     _resolve_output,

@@ -1,42 +1,45 @@
-"""``layerwise train`` and ``layerwise compare``: their options, the keyword arguments of
-``fit`` built from them, and the runs they write."""
+"""``layerwise train``: its options (growth, optimizer, schedule, regularisation, early
+stopping, checkpoints), a run resumed from its checkpoint, and the files a run writes."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import layerwise as lw
-from layerwise._internal.files import atomic_write
 from layerwise.cli._common import (
     DEFAULTS,
     CLIError,
-    _add_data_arguments,
-    _add_model_arguments,
-    _build_model,
     _final,
     _fmt,
     _fraction,
     _hidden_text,
-    _load_data,
-    _load_network,
-    _markdown,
-    _output_dim,
     _positive,
-    _resolve_output,
     _run_folder,
     _settings,
-    _split_and_scale,
-    _targets,
-    _verbose,
     _write_json,
 )
+from layerwise.cli._data import _add_data_arguments, _load_data, _split_and_scale
+from layerwise.cli._fitting import (
+    _add_epochs_argument,
+    _add_run_arguments,
+    _fit_interruptibly,
+    _fit_kwargs,
+    _joined,
+    _report_interruption,
+)
+from layerwise.cli._model import (
+    _add_model_arguments,
+    _build_model,
+    _load_network,
+    _output_dim,
+    _resolve_output,
+    _targets,
+)
 
-# ---------------------------------------------------------------------------- train
 _GROW_KEYS = {
     "patience": int, "widen_by": int, "max_units": int, "max_layers": int,
     "add_layer": bool, "monitor": str, "min_delta": float, "noise": float,
@@ -75,32 +78,6 @@ def _grow_option(text: str) -> dict[str, Any]:
     except (TypeError, ValueError) as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return spec
-
-
-def _add_run_arguments(p: argparse.ArgumentParser, *, out_help: str) -> None:
-    """Batching, validation split, output folder and progress options of train and compare."""
-    p.add_argument(
-        "--batch-size",
-        type=_positive(int, "--batch-size"),
-        help="mini-batch size (default: the whole training set)",
-    )
-    p.add_argument(
-        "--test-size",
-        type=_fraction("--test-size"),
-        default=0.2,
-        help="fraction held out for validation (default 0.2; 0 for none)",
-    )
-    p.add_argument("--out", type=Path, help=out_help)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-
-
-def _add_epochs_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--epochs",
-        type=_positive(int, "--epochs"),
-        default=DEFAULTS["epochs"],
-        help=f"passes over the training set (default {DEFAULTS['epochs']})",
-    )
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
@@ -193,45 +170,6 @@ def _add_training_control_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments of ``model.fit`` (and its callbacks) from the parsed options.
-
-    ``compare`` calls it too, with a parser that has only the common options: read
-    train-only flags with ``getattr(args, name, default)``.
-    """
-    kwargs = {
-        "loss": args.loss,
-        "lr": args.lr,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "verbose": _verbose(args),
-        "callbacks": _grow_callbacks(args),
-    }
-    kwargs["optimizer"] = getattr(args, "optimizer", "sgd")
-    if getattr(args, "schedule", None):
-        kwargs["schedule"] = lw.schedules.from_spec(args.schedule, epochs=args.epochs)
-    monitor = "val_loss" if getattr(args, "test_size", 0) else "loss"
-    if getattr(args, "early_stopping", None):
-        kwargs["callbacks"].append(
-            lw.callbacks.EarlyStopping(
-                monitor, patience=args.early_stopping, restore_best_weights=True
-            )
-        )
-    if getattr(args, "checkpoint", None):
-        kwargs["callbacks"].append(lw.callbacks.ModelCheckpoint(args.checkpoint, monitor))
-    return kwargs
-
-
-def _grow_callbacks(args: argparse.Namespace) -> list[lw.callbacks.Callback]:
-    spec = getattr(args, "grow", None)
-    if spec is None:
-        return []
-    spec = dict(spec)
-    # without a validation split there is no val_loss to watch
-    spec.setdefault("monitor", "val_loss" if getattr(args, "test_size", 0) else "loss")
-    return [lw.callbacks.GrowOnPlateau(**spec)]
-
-
 def _resume(args: argparse.Namespace, n_features: int, kwargs: dict[str, Any]) -> lw.Sequential:
     """The checkpoint of ``--resume``, with ``kwargs`` set to continue it until --epochs."""
     try:
@@ -254,35 +192,9 @@ def _resume(args: argparse.Namespace, n_features: int, kwargs: dict[str, Any]) -
     return model
 
 
-def _fit_interruptibly(args, model, X, y, kwargs) -> tuple[lw.History, int | None]:
-    """``model.fit(X, y, **kwargs)``; on a deferred Ctrl-C/SIGTERM, the History of the epochs
-    completed and the signal's number (the model holds the last batch's weights)."""
-    deferral = getattr(args, "deferral", None)
-    if deferral is None:  # called without main(): no signal handling of its own
-        return model.fit(X, y, **kwargs), None
-    kwargs = {**kwargs, "callbacks": [*kwargs.get("callbacks", ()), deferral.callback()]}
-    try:
-        with deferral.training():
-            return model.fit(X, y, **kwargs), None
-    except KeyboardInterrupt as exc:
-        stopped = deferral.stopped(exc)
-        if stopped is None:
-            raise  # a second signal: out at once
-        signum, history = stopped
-        return history, signum
-
-
-def _joined(before: lw.History | None, after: lw.History) -> lw.History:
-    """The history of a resumed run: the epochs saved in its checkpoint, then the new ones."""
-    if before is None or not len(before) or (after.epoch and before.epoch[-1] >= after.epoch[0]):
-        return after
-    a, b = before.to_dict(), after.to_dict()
-    joined = {k: a[k] + b[k] for k in ("epoch", "loss", "val_loss", "lr", "events")}
-    joined["metrics"] = {m: a["metrics"].get(m, []) + b["metrics"][m] for m in b["metrics"]}
-    return lw.History.from_dict({**joined, "params": b["params"]})
-
-
-def _interruption(args, signum: int, model: lw.Sequential, folder: Path) -> dict[str, Any]:
+def _interruption(
+    args: argparse.Namespace, signum: int, model: lw.Sequential, folder: Path
+) -> dict[str, Any]:
     """What the run's files say about an interrupted run: signal, epoch, the resume command."""
     from layerwise.cli._interrupt import resume_command, signal_name
 
@@ -350,20 +262,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return _report_interruption(args, config["interrupted"], signum)
 
 
-def _report_interruption(args, info: dict[str, Any], signum: int) -> int:
-    from layerwise.cli._interrupt import exit_status
-
-    print(
-        f"layerwise {args.command}: interrupted by {info['signal']} after "
-        f"{info['epochs_trained']} of {info['epochs_asked']} epochs; the run so far is saved "
-        "above (marked interrupted in config.json and 'layerwise info')",
-        file=sys.stderr,
-    )
-    print(f"resume with: {info['resume']}")
-    return exit_status(signum)
-
-
-def _train_plots(model, history, data, folder: Path, args, interrupted=None) -> list[Path]:
+def _train_plots(
+    model: lw.Sequential,
+    history: lw.History,
+    data: dict[str, Any],
+    folder: Path,
+    args: argparse.Namespace,
+    interrupted: dict[str, Any] | None = None,
+) -> list[Path]:
+    """The run's figures, written into ``folder``: loss, architecture, accuracy (when
+    measured) and the decision boundary (two features, classes); returns their paths."""
     title = (
         f"{Path(args.data).name}: hidden {_hidden_text(args.hidden)} {args.activation}, "
         f"{args.loss}, lr={args.lr:g}"
@@ -400,176 +308,3 @@ def _picture_names(about: dict[str, Any]) -> dict[str, Any]:
             c if isinstance(c, str) else f"{about['target']}={c}" for c in about["classes"]
         ]
     return names
-
-
-# ---------------------------------------------------------------------------- compare
-def _add_compare_arguments(p: argparse.ArgumentParser) -> None:
-    _add_data_arguments(p)
-    _add_model_arguments(p, several=True)
-    p.add_argument(
-        "--lr",
-        type=_positive(float, "--lr"),
-        nargs="+",
-        default=[DEFAULTS["lr"]],
-        help=f"one or more learning rates, e.g. --lr 0.01 0.005 (default {DEFAULTS['lr']:g})",
-    )
-    _add_epochs_argument(p)
-    _add_run_arguments(p, out_help="folder (default runs/compare-<data>-<time>)")
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the comparison in --out (one stopped by Ctrl-C): finished runs are "
-        "kept, the interrupted one continues from its run_<i>.npz, the others run",
-    )
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    layouts, rates = args.hidden, args.lr
-    if len(layouts) * len(rates) < 2:
-        raise CLIError("give several --lr values and/or several --hidden layouts to compare")
-    data = _split_and_scale(_load_data(args), args.test_size, args.seed)
-    _resolve_output(args, data["task"])
-    out_dim = _output_dim(args, data)
-    y_train = _targets(data["y_train"], args, out_dim)
-    validation = None
-    if data["X_test"] is not None:
-        validation = (data["X_test"], _targets(data["y_test"], args, out_dim))
-    if args.resume and args.out is None:
-        raise CLIError("--resume continues the comparison in --out; give --out")
-    folder = _run_folder(args.out, f"compare-{Path(args.data).stem}")
-    runs: dict[Any, lw.History] = {}
-    signum, k = None, 0
-    for hidden in layouts:
-        args.hidden = hidden
-        # one set of initial weights per layout: every learning rate starts from the same point
-        base = _build_model(args, data["X"].shape[1], out_dim, n_rows=len(y_train))
-        for lr in rates:
-            args.lr = lr
-            if len(layouts) == 1:
-                label: Any = lr
-            elif len(rates) == 1:
-                label = f"hidden {_hidden_text(hidden)}"
-            else:
-                label = f"hidden {_hidden_text(hidden)}, lr={lr:g}"
-            where = folder / f"run_{k}.npz"
-            runs[label], signum = _compare_run(args, base, where, label, data, y_train, validation)
-            k += 1
-            if signum is not None:
-                break
-        if signum is not None:
-            break
-    args.hidden, args.lr = layouts, rates
-    name = Path(args.data).name
-    fig_path = _compare_picture(args, folder, runs, layouts, rates, signum)
-    rows = [("run", "train loss", "val loss", "train acc", "val acc")]
-    for label, h in runs.items():
-        f = _final(h)
-        text = f"lr={label:g}" if isinstance(label, float) else label
-        rows.append(
-            (
-                text,
-                _fmt(f["loss"]),
-                _fmt(f["val_loss"]),
-                _fmt(f["accuracy"]),
-                _fmt(f["val_accuracy"]),
-            )
-        )
-    table = _markdown(rows)
-    stopped = None
-    if signum is not None:
-        from layerwise.cli._interrupt import resume_command, signal_name
-
-        stopped = {
-            "signal": signal_name(signum),
-            "run": len(runs) - 1,
-            "label": str(list(runs)[-1]),
-            "epochs_trained": len(list(runs.values())[-1]),
-            "epochs_asked": args.epochs,
-            "runs_asked": len(layouts) * len(rates),
-            "resume": resume_command(
-                args.argv, drop=("--out",), drop_flags=("--resume",),
-                add=("--out", str(folder), "--resume"),
-            ),
-        }  # fmt: skip
-    written = [fig_path, folder / "summary.md"]
-    with atomic_write(written[1]) as fh:
-        fh.write(f"# compare on {name}, {args.epochs} epochs\n\n{table}\n")
-        if stopped:
-            fh.write(
-                f"\nINTERRUPTED by {stopped['signal']}: run {stopped['run']} "
-                f"({stopped['label']}) stopped after {stopped['epochs_trained']} epochs, "
-                f"{stopped['runs_asked'] - len(runs)} run(s) not started; resume with\n"
-                f"`{stopped['resume']}`\n"
-            )
-    for i, (label, h) in enumerate(runs.items()):
-        written.append(folder / f"history_{i}.csv")
-        h.params["label"] = str(label)
-        h.to_csv(written[-1])
-    config = {"settings": _settings(args), **data["about"], "runs": [str(k) for k in runs]}
-    if stopped:
-        config["interrupted"] = stopped
-    _write_json(folder / "config.json", config)
-    written.append(folder / "config.json")
-    written += [folder / f"run_{i}.npz" for i in range(len(runs))]
-    print(table)
-    print(f"run folder: {folder}")
-    for path in written:
-        print(f"  {path}")
-    if stopped is None:
-        return 0
-    return _report_interruption(args, stopped, signum)
-
-
-def _compare_picture(args, folder: Path, runs, layouts, rates, signum) -> Path:
-    """Draw the comparison (one panel of rates, or a panel per layout); return its path."""
-    name = Path(args.data).name
-    drawn = {k: h for k, h in runs.items() if len(h)}  # a run stopped in its first epoch: none
-    note = (
-        "" if signum is None else f" (interrupted, {len(runs)} of {len(layouts) * len(rates)} runs)"
-    )
-    if len(layouts) == 1:
-        title = (
-            f"{name}: hidden {_hidden_text(layouts[0])} {args.activation}, {args.loss}, "
-            "same initial weights" + note
-        )
-        fig_path = folder / "lr_comparison.png"
-        lw.plot.learning_rate_comparison(drawn, path=fig_path, title=title)
-        return fig_path
-    fig_path = folder / "comparison.png"
-    lw.plot.loss_panels(
-        {str(k): h for k, h in drawn.items()},
-        val=False,
-        path=fig_path,
-        title=f"{name}: {args.activation}, {args.loss}, "
-        + (f"lr={rates[0]:g}, " if len(rates) == 1 else "")
-        + f"seed {args.seed}"
-        + note,
-    )
-    return fig_path
-
-
-def _compare_run(args, base, where: Path, label, data, y_train, validation):
-    """One run of ``compare`` from a copy of ``base`` (or, with --resume, from its file
-    ``where``), saved to ``where``; returns its History and the signal that stopped it."""
-    kwargs = {**_fit_kwargs(args), "validation_data": validation}
-    model, earlier = base.copy(), None
-    if args.resume and where.is_file():
-        saved = _load_network(where)
-        if (saved.metadata or {}).get("label") != str(label):
-            raise CLIError(
-                f"--resume: {where} holds the run {saved.metadata.get('label')!r}, not "
-                f"{str(label)!r}; give the same --hidden and --lr as the interrupted command"
-            )
-        if saved.epochs_trained >= args.epochs:
-            return saved.history, None
-        model, earlier = saved, saved.history
-        for key in ("optimizer", "lr", "schedule"):
-            kwargs.pop(key, None)  # the saved optimizer and schedule continue
-        kwargs["initial_epoch"] = saved.epochs_trained
-    history, signum = _fit_interruptibly(args, model, data["X_train"], y_train, kwargs)
-    history = _joined(earlier, history)
-    meta = {"label": str(label), "settings": _settings(args)}
-    if signum is not None:
-        meta["interrupted"] = {"epochs_trained": model.epochs_trained}
-    lw.save(model, where, scaler=data["scaler"], history=history, metadata=meta)
-    return history, signum

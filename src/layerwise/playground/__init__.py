@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import socket
+
+    from layerwise.playground.security import Guard
 
 __all__ = ["configure_parser", "run_cli", "create_app", "serve"]
 
 _INSTALL = "the playground needs Starlette and uvicorn: pip install 'layerwise[playground]'"
 
 
-def create_app(**kwargs: Any):
+def create_app(**kwargs: Any) -> Guard:
     """The Starlette app; see :func:`layerwise.playground.server.create_app`."""
     from layerwise.playground.server import create_app as _create_app
 
@@ -62,7 +67,7 @@ def serve(
     max_sessions: int = 20,
     idle_timeout: float = 600.0,
     seed: int = 0,
-    on_start: Any = None,
+    on_start: Callable[[str], object] | None = None,
     allow_hosts: Sequence[str] = (),
     token: str | None = None,
 ) -> None:
@@ -93,20 +98,18 @@ def serve(
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1
     )
-    server = uvicorn.Server(config)
 
-    if on_start is not None:
-        original = server.startup
+    class Server(uvicorn.Server):
+        """uvicorn's server, calling ``on_start`` with the address once it listens."""
 
-        async def startup(sockets=None):
-            await original(sockets=sockets)
-            if server.started:
-                bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if on_start is not None and self.started:
+                bound = self.servers[0].sockets[0].getsockname()[1] if self.servers else port
                 shown = f"[{host}]" if ":" in host else host
-                on_start(f"http://{shown}:{bound}/?token={app.state.token}")
+                on_start(f"http://{shown}:{bound}/?token={app.token}")
 
-        server.startup = startup
-    server.run()
+    Server(config).run()
 
 
 def run_cli(args: argparse.Namespace) -> int:

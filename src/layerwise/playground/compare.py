@@ -121,7 +121,7 @@ def tick(session: Any, epochs: int) -> None:
         if k <= 0 or run["diverged_at"] is not None:
             continue
 
-        def on_epoch(run=run, m=m) -> None:
+        def on_epoch(run: dict[str, Any] = run, m: lw.Sequential = m) -> None:
             train, test = session._losses(m)
             run["epoch"].append(m.epochs_trained - run["start"])
             run["train"].append(train)

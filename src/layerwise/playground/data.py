@@ -79,9 +79,9 @@ def load(name: str, *, n_samples: int, noise: float, seed: int) -> tuple[np.ndar
     if name == "gauss":
         # TensorFlow Playground: variance 0.5 .. 4 as the noise goes 0 .. 0.5; halved scale
         sd = 0.5 * np.sqrt(0.5 + 7.0 * min(noise, 0.5))
-        y = np.arange(n_samples) % 2
-        centres = np.where(y[:, None] == 1, 1.0, -1.0)
-        return centres + rng.normal(0.0, sd, (n_samples, 2)), y.astype(np.int64)
+        labels = np.arange(n_samples) % 2
+        centres = np.where(labels[:, None] == 1, 1.0, -1.0)
+        return centres + rng.normal(0.0, sd, (n_samples, 2)), labels.astype(np.int64)
     X = rng.uniform(-3.0, 3.0, (n_samples, 2))
     at = X + rng.uniform(-3.0, 3.0, (n_samples, 2)) * noise  # the label is read off here
     if name == "plane":

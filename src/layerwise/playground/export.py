@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -63,7 +64,7 @@ def snippet(
     layers: list[tuple[int, str]],
     loss: str,
     epochs: int,
-    features: list[str] = ("x1", "x2"),
+    features: Sequence[str] = ("x1", "x2"),
     seed: int = 0,
 ) -> str:
     """Python code that builds the same architecture and trains it on the same data.
@@ -78,7 +79,7 @@ def snippet(
         Every layer, output layer last.
     loss : str
     epochs : int
-    features : list of str
+    features : sequence of str
         The network's inputs (keys of :data:`layerwise.playground.data.FEATURES`).
     seed : int
         Seed of the initial weights.

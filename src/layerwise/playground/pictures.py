@@ -7,9 +7,16 @@ top row first), a few kilobytes per snapshot instead of a JSON list of floats.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import layerwise as lw
+
+#: maps points of the plane (m, 2) to the network's inputs (m, n_features)
+Inputs = Callable[[np.ndarray], np.ndarray]
 
 __all__ = ["Domain", "boundary_map", "neuron_maps", "input_maps", "weights", "decimate", "finite"]
 
@@ -51,7 +58,12 @@ def _bytes(values: np.ndarray) -> str:
 
 
 def boundary_map(
-    model, domain: Domain, n_classes: int | None, inputs, *, scale: float = 1.0
+    model: lw.Sequential,
+    domain: Domain,
+    n_classes: int | None,
+    inputs: Inputs,
+    *,
+    scale: float = 1.0,
 ) -> dict[str, Any]:
     """The decision boundary (or the regression surface) on a grid.
 
@@ -80,7 +92,7 @@ def boundary_map(
     return out
 
 
-def input_maps(domain: Domain, names: list[str], inputs) -> dict[str, Any]:
+def input_maps(domain: Domain, names: list[str], inputs: Inputs) -> dict[str, Any]:
     """Each input feature over the plane, scaled by its largest absolute value (as
     :func:`neuron_maps`): what the input neurons "see"."""
     n = NEURON_GRID
@@ -90,7 +102,7 @@ def input_maps(domain: Domain, names: list[str], inputs) -> dict[str, Any]:
     return {"names": list(names), "grid": n, "values": _bytes(scaled.T.ravel())}
 
 
-def neuron_maps(model, domain: Domain, inputs) -> list[dict[str, Any]]:
+def neuron_maps(model: lw.Sequential, domain: Domain, inputs: Inputs) -> list[dict[str, Any]]:
     """Each neuron's own output over the input plane, one entry per layer.
 
     Every map is scaled by the largest absolute output of its neuron on the grid (an
@@ -116,7 +128,7 @@ def neuron_maps(model, domain: Domain, inputs) -> list[dict[str, Any]]:
     return maps
 
 
-def weights(model) -> list[dict[str, Any]]:
+def weights(model: lw.Sequential) -> list[dict[str, Any]]:
     """W (n_in, units) and b (units,) of every layer as nested lists, to 4 decimals."""
     out = []
     for layer in model.layers:

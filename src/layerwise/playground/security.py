@@ -122,7 +122,7 @@ class Guard:
         self.hosts = LOOPBACK_NAMES | names | {host.strip("[]").lower()}
         self.any_ip = host.strip("[]") in ("0.0.0.0", "::")
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -142,7 +142,7 @@ class Guard:
             body = json.dumps({"error": message}).encode()
             await _respond(send, status, body, [(b"content-type", b"application/json")])
 
-    def _check(self, scope: dict, headers: dict[str, str]) -> tuple[int, str] | None:
+    def _check(self, scope: dict[str, Any], headers: dict[str, str]) -> tuple[int, str] | None:
         """``None`` to let the request in, else ``(status, message)`` (303: the address)."""
         host = headers.get("host", "")
         name = _host_name(host)
@@ -204,7 +204,11 @@ class Guard:
 
 
 async def _respond(
-    send: Any, status: int, body: bytes, headers: list, cookie: str | None = None
+    send: Any,
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+    cookie: str | None = None,
 ) -> None:
     if cookie is not None:
         cookie += "; Path=/; HttpOnly; SameSite=Strict"

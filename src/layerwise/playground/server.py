@@ -33,15 +33,24 @@ import contextlib
 import json
 import math
 import time
+import types
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from layerwise.playground import security
 from layerwise.playground import session as _session
 from layerwise.playground.manager import SessionManager
 from layerwise.playground.validate import PlaygroundError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
+    Endpoint = Callable[[Request], Awaitable[Response]]
 
 __all__ = ["create_app", "STATIC_DIR"]
 
@@ -61,7 +70,7 @@ def create_app(
     token: str | None = None,
     host: str = "127.0.0.1",
     allow_hosts: tuple[str, ...] | list[str] = (),
-):
+) -> security.Guard:
     """Build the Starlette app, behind the playground's :class:`~.security.Guard`.
 
     Parameters
@@ -105,7 +114,7 @@ def create_app(
     api = _Api(manager, 1.0 / rate, rate)
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         manager.start_reaper()
         try:
             yield
@@ -120,7 +129,7 @@ def create_app(
     )
 
 
-async def read_json(request: Any, limit: int = MAX_BODY) -> Any:
+async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
     """The body as JSON, read no further than ``limit`` bytes (413 beyond)."""
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -141,16 +150,16 @@ async def read_json(request: Any, limit: int = MAX_BODY) -> Any:
         raise PlaygroundError("the request body is nested too deeply to be a control") from exc
 
 
-def _error(message: str, status: int) -> Any:
+def _error(message: str, status: int) -> Response:
     from starlette.responses import JSONResponse
 
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _guarded(fn: Callable) -> Callable:
+def _guarded(fn: Endpoint) -> Endpoint:
     """Run ``fn(request)``; every refusal becomes a JSON error, never a traceback."""
 
-    async def endpoint(request: Any) -> Any:
+    async def endpoint(request: Request) -> Response:
         try:
             return await fn(request)
         except PlaygroundError as exc:
@@ -172,9 +181,9 @@ class _Api:
         self.rate = rate
         # live event generators per session; a weak set, so that a stream that ended, or
         # one whose response never started, frees its slot without any bookkeeping
-        self.streams: dict[str, weakref.WeakSet] = {}
+        self.streams: dict[str, weakref.WeakSet[types.AsyncGeneratorType[str, None]]] = {}
 
-    def routes(self) -> list:
+    def routes(self) -> list[BaseRoute]:
         from starlette.routing import Mount, Route
         from starlette.staticfiles import StaticFiles
 
@@ -203,24 +212,24 @@ class _Api:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ]
 
-    def action(self, method: str, limit: int = MAX_BODY) -> Callable:
+    def action(self, method: str, limit: int = MAX_BODY) -> Endpoint:
         """A POST endpoint calling ``session.<method>(body)`` off the event loop."""
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse
 
-        async def run(request: Any) -> Any:
+        async def run(request: Request) -> Response:
             body = await read_json(request, limit)
             session = self.manager.get(request.path_params["sid"])
             return JSONResponse(await run_in_threadpool(getattr(session, method), body))
 
         return _guarded(run)
 
-    async def index(self, request: Any) -> Any:
+    async def index(self, request: Request) -> Response:
         from starlette.responses import FileResponse
 
         return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
-    async def options(self, request: Any) -> Any:
+    async def options(self, request: Request) -> Response:
         from starlette.responses import JSONResponse
 
         return JSONResponse(
@@ -235,7 +244,7 @@ class _Api:
             }
         )
 
-    async def open_session(self, request: Any) -> Any:
+    async def open_session(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse
 
@@ -250,28 +259,28 @@ class _Api:
             session = await run_in_threadpool(self.manager.create)
         return JSONResponse(await run_in_threadpool(session.snapshot))
 
-    async def snapshot(self, request: Any) -> Any:
+    async def snapshot(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse
 
         session = self.manager.get(request.path_params["sid"])
         return JSONResponse(await run_in_threadpool(session.snapshot))
 
-    async def points(self, request: Any) -> Any:
+    async def points(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse
 
         session = self.manager.get(request.path_params["sid"])
         return JSONResponse(await run_in_threadpool(session.points))
 
-    async def close(self, request: Any) -> Any:
+    async def close(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import JSONResponse
 
         closed = await run_in_threadpool(self.manager.close, request.path_params["sid"])
         return JSONResponse({"closed": closed})
 
-    async def stream(self, request: Any) -> Any:
+    async def stream(self, request: Request) -> Response:
         from starlette.responses import StreamingResponse
 
         session = self.manager.get(request.path_params["sid"])
@@ -287,7 +296,8 @@ class _Api:
                 "allowed; close a tab showing it",
                 status=429,
             )
-        events = self._events(session, int(raw))
+        # what an ``async def`` that yields returns (it has ``ag_frame``, read above)
+        events = cast("types.AsyncGeneratorType[str, None]", self._events(session, int(raw)))
         live.add(events)
         return StreamingResponse(
             events,
@@ -295,7 +305,9 @@ class _Api:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    async def _events(self, session: Any, max_events: int):
+    async def _events(
+        self, session: _session.Session, max_events: int
+    ) -> AsyncGenerator[str, None]:
         import anyio
         from starlette.concurrency import run_in_threadpool
 
@@ -317,7 +329,7 @@ class _Api:
             quiet += self.interval
         yield 'event: closed\ndata: {"closed": true}\n\n'
 
-    async def download(self, request: Any) -> Any:
+    async def download(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import Response
 
@@ -329,7 +341,7 @@ class _Api:
             headers={"Content-Disposition": 'attachment; filename="playground-model.npz"'},
         )
 
-    async def snippet(self, request: Any) -> Any:
+    async def snippet(self, request: Request) -> Response:
         from starlette.concurrency import run_in_threadpool
         from starlette.responses import PlainTextResponse
 

@@ -80,7 +80,7 @@ class Session(Settings):
             "l2": 0.0,
         }
         self.features = ["x1", "x2"]
-        self.custom: tuple[Any, Any] | None = None  # (X, y) of an uploaded CSV
+        self.custom: tuple[np.ndarray, np.ndarray] | None = None  # (X, y) of an uploaded CSV
         self.added: list[tuple[float, float, float]] = []  # points clicked onto the plane
         self.init_seed = seed
         self.compare: dict[str, Any] | None = None
@@ -220,12 +220,16 @@ class Session(Settings):
                 h[key] = [h[key][k] for k in keep]
 
     # ------------------------------------------------------------------ training
-    def _fit(self, model: lw.Sequential, epochs: int, lr: float, on_epoch: Callable) -> None:
+    def _fit(
+        self, model: lw.Sequential, epochs: int, lr: float, on_epoch: Callable[[], None]
+    ) -> None:
         s = self.settings
         if model.optimizer is not None and model.optimizer.name == s["optimizer"]:
             # a new learning rate keeps the optimizer's state (fit would start a new one)
             model.optimizer.lr = lr
-        callbacks = [lw.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch())]
+        callbacks: list[lw.callbacks.Callback] = [
+            lw.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch())
+        ]
         if s["l1"] > 0:
             callbacks.append(data.SoftThreshold(s["l1"], lambda: model.optimizer.lr))
         model.fit(

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import layerwise as lw
 from layerwise.playground import data, export
 from layerwise.playground import validate as v
 from layerwise.playground.validate import PlaygroundError
+
+if TYPE_CHECKING:
+    import threading
+
+    import numpy as np
+
+    from layerwise.playground import pictures
 
 __all__ = ["Settings", "DATASETS", "FEATURES", "LIMITS", "hidden_activations", "optimizer_names"]
 __all__ += ["has_l2"]
@@ -31,7 +39,26 @@ DATASETS = [
     "flower",
 ]
 FEATURES = list(data.FEATURES)
-LIMITS = {
+
+
+class Limits(TypedDict):
+    """The bounds of every value the page may set (sent to the page as they are)."""
+
+    max_hidden_layers: int
+    max_units: int
+    min_samples: int
+    max_samples: int
+    max_lr: float
+    max_l2: float
+    max_weight: float
+    max_points_added: int
+    max_noise: float
+    min_test_ratio: float
+    max_test_ratio: float
+    max_compare_epochs: int
+
+
+LIMITS: Limits = {
     "max_hidden_layers": 6,
     "max_units": 32,
     "min_samples": 20,
@@ -62,6 +89,33 @@ def has_l2() -> bool:
 class Settings:
     """The setters of a session (mixed into :class:`~layerwise.playground.session.Session`,
     whose lock, data and model they use)."""
+
+    if TYPE_CHECKING:  # what the session provides (declared only: Session defines them)
+        lock: threading.RLock
+        mode: str
+        data_cfg: dict[str, Any]
+        settings: dict[str, Any]
+        features: list[str]
+        custom: tuple[np.ndarray, np.ndarray] | None
+        added: list[tuple[float, float, float]]
+        init_seed: int
+        compare: dict[str, Any] | None
+        model: lw.Sequential
+        task: str
+        n_classes: int | None
+        y_scale: float
+        domain: pictures.Domain
+        _wake: threading.Event
+
+        @property
+        def epoch(self) -> int: ...
+        def _make_data(self) -> None: ...
+        def _reset_model(self, widths: list[int], acts: list[str]) -> None: ...
+        def _architecture(self) -> tuple[list[int], list[str]]: ...
+        def _apply_l2(self, model: lw.Sequential) -> None: ...
+        def _record_point(self) -> None: ...
+        def _bump(self) -> None: ...
+        def _say(self, level: str, text: str) -> None: ...
 
     def _check_data(self, body: dict[str, Any]) -> dict[str, Any]:
         c, L = self.data_cfg, LIMITS
@@ -102,7 +156,7 @@ class Settings:
         self._wake.set()
 
     @contextlib.contextmanager
-    def _all_or_nothing(self):
+    def _all_or_nothing(self) -> Iterator[None]:
         """A change the library refuses halfway (a size beyond the memory this process may
         use) leaves the session exactly as it was, and its reason becomes the message."""
         saved = dict(self.__dict__)
@@ -166,7 +220,7 @@ class Settings:
             raise PlaygroundError(f"add_point must be [x1, x2, label], got {v._show(point)}")
         x = v.number({"x1": point[0]}, "x1", d.x0, d.x1)
         y = v.number({"x2": point[1]}, "x2", d.y0, d.y1)
-        if self.task == "regression":  # a target within the drawn range
+        if self.n_classes is None:  # a regression: a target within the drawn range
             label = v.number({"label": point[2]}, "label", -self.y_scale, self.y_scale)
         else:
             label = float(v.integer({"label": point[2]}, "label", 0, self.n_classes - 1))
@@ -189,7 +243,7 @@ class Settings:
 
     def _check_settings(self, body: dict[str, Any]) -> dict[str, Any]:
         s, L = self.settings, LIMITS
-        new = {
+        new: dict[str, Any] = {
             "optimizer": v.choice(body, "optimizer", optimizer_names(), default=s["optimizer"]),
             "lr": v.number(body, "lr", 0.0, L["max_lr"], default=s["lr"], lo_open=True),
             "batch_size": v.integer(
@@ -224,7 +278,8 @@ class Settings:
         """Rebuild the whole state a shared link describes: data, features, network,
         activations, optimizer, lr, seed. Everything is checked before anything changes;
         the same state and seed give the same weights, so the same run."""
-        fields = ("dataset", "noise", "test_ratio", "n_samples", "data_seed", "features")
+        fields: tuple[str, ...] = ("dataset", "noise", "test_ratio", "n_samples", "data_seed")
+        fields += ("features",)
         fields += ("units", "activations", "optimizer", "lr", "batch_size", "l1", "l2", "seed")
         body = v.check_fields(body, fields)
         cfg = self._check_data(

@@ -30,7 +30,7 @@ def points(session: Any) -> dict[str, Any]:
     }
 
 
-def _labels(y: np.ndarray) -> list:
+def _labels(y: np.ndarray) -> list[Any]:
     return np.round(y, 5).tolist() if y.dtype.kind == "f" else y.tolist()
 
 

@@ -13,8 +13,9 @@ Runs go to a local process pool or a Dask cluster; results arrive as runs finish
 
 from layerwise.sweeps._api import sweep
 from layerwise.sweeps._cli import configure_parser, run_cli
+from layerwise.sweeps._data import SweepData, prepare_data
 from layerwise.sweeps._result import SweepResult
-from layerwise.sweeps._runs import SweepData, expand_grid, prepare_data, run_id, run_one
+from layerwise.sweeps._runs import expand_grid, run_id, run_one
 
 __all__ = [
     "SweepData",

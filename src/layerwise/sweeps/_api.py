@@ -11,13 +11,17 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from layerwise.sweeps._backends import iter_dask, iter_local, iter_serial
+from layerwise.sweeps._backends import Rows, Runner, Task, iter_dask, iter_local, iter_serial
+from layerwise.sweeps._data import SweepData, prepare_data
 from layerwise.sweeps._result import SweepResult, _check_metric, _check_mode
-from layerwise.sweeps._runs import expand_grid, prepare_data, run_id, run_one
+from layerwise.sweeps._runs import expand_grid, run_id, run_one
 from layerwise.sweeps._store import LOST, Store, make_row
 from layerwise.training import History
 
 __all__ = ["sweep"]
+
+#: called with each finished row, as it arrives
+OnResult = Callable[[dict[str, Any]], Any]
 
 
 def _check_seeds(seeds: Any) -> list[int]:
@@ -67,8 +71,8 @@ def sweep(
     metric: str = "val_loss",
     retries: int = 2,
     verbose: bool | str = "auto",
-    on_result: Callable[[dict[str, Any]], Any] | None = None,
-    runner: Callable[..., dict[str, Any]] | None = None,
+    on_result: OnResult | None = None,
+    runner: Runner | None = None,
 ) -> SweepResult:
     """Train every configuration of ``grid`` with every seed, in parallel, and collect.
 
@@ -149,8 +153,24 @@ def sweep(
     )  # fmt: skip
 
 
-def _run(grid, data, *, fixed, seeds, backend, scheduler, local_cluster, n_jobs, out, resume,
-         metric, retries, verbose, on_result, runner) -> SweepResult:  # fmt: skip
+def _run(
+    grid: Mapping[str, Sequence[Any]],
+    data: Any,
+    *,
+    fixed: Mapping[str, Any] | None,
+    seeds: int | Sequence[int],
+    backend: str,
+    scheduler: Any,
+    local_cluster: int | None,
+    n_jobs: int | None,
+    out: str | os.PathLike | None,
+    resume: bool,
+    metric: str,
+    retries: int,
+    verbose: bool | str,
+    on_result: OnResult | None,
+    runner: Runner,
+) -> SweepResult:
     """:func:`sweep` after its arguments are checked."""
     _check_mode(None, metric)
     seed_list = _check_seeds(seeds)
@@ -189,7 +209,13 @@ def _run(grid, data, *, fixed, seeds, backend, scheduler, local_cluster, n_jobs,
     )
 
 
-def _plan(grid, fixed, configs, seed_list, sdata):
+def _plan(
+    grid: Mapping[str, Sequence[Any]],
+    fixed: Mapping[str, Any] | None,
+    configs: list[dict[str, Any]],
+    seed_list: list[int],
+    sdata: SweepData,
+) -> tuple[list[str], list[Task], dict[str, Any]]:
     """The displayed keys, the (config, seed) tasks in grid order, and the folder's manifest."""
     keys = [*grid, *(k for k in (fixed or {}) if k not in grid)]
     tasks = [(config, seed) for config in configs for seed in seed_list]
@@ -203,7 +229,17 @@ def _plan(grid, fixed, configs, seed_list, sdata):
     return keys, tasks, manifest
 
 
-def _check_args(backend, scheduler, local_cluster, retries, verbose, resume, out) -> None:
+def _check_args(
+    backend: str,
+    scheduler: Any,
+    local_cluster: int | None,
+    retries: int,
+    verbose: bool | str,
+    resume: bool,
+    out: str | os.PathLike | None,
+) -> None:
+    """Refuse a bad argument of :func:`sweep` before any work, and a sweep started by a
+    worker importing the main script."""
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise RuntimeError(
             "lw.sweep was called while a worker process was importing the main script; "
@@ -223,7 +259,13 @@ def _check_args(backend, scheduler, local_cluster, retries, verbose, resume, out
         raise ValueError("resume=True needs out=, the folder of the sweep to continue")
 
 
-def _recorded(store, resume, manifest, config_of, keys):
+def _recorded(
+    store: Store | None,
+    resume: bool,
+    manifest: dict[str, Any],
+    config_of: dict[str, dict[str, Any]],
+    keys: list[str],
+) -> tuple[dict[str, dict[str, Any]], dict[str, History]]:
     """The rows and histories of this grid's runs already in the folder (locked from here
     on); runs whose worker was lost, or whose history is missing, are left to run again."""
     rows: dict[str, dict[str, Any]] = {}
@@ -267,7 +309,16 @@ class _Progress:
         )
 
 
-def _collect(runs, store, rows, histories, config_of, keys, progress, on_result) -> int:
+def _collect(
+    runs: Rows,
+    store: Store | None,
+    rows: dict[str, dict[str, Any]],
+    histories: dict[str, History],
+    config_of: dict[str, dict[str, Any]],
+    keys: list[str],
+    progress: _Progress,
+    on_result: OnResult | None,
+) -> int:
     """Record each finished run (file first, then the table); return how many ran."""
     executed = 0
     try:

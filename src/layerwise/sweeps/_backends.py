@@ -11,15 +11,19 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from layerwise.sweeps._runs import execute, run_id
 from layerwise.sweeps._store import LOST
 from layerwise.training import History
 
+#: one run: its configuration and its seed
 Task = tuple[dict[str, Any], int]
+#: trains one run: ``runner(config, seed, data)`` -> its results (see ``run_one``)
 Runner = Callable[..., dict[str, Any]]
+#: what a backend is: a generator of finished rows, closed to stop the work
+Rows = Generator[dict[str, Any], None, None]
 
 
 def failed_row(config: dict[str, Any], seed: int, error: str) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def lost_row(config: dict[str, Any], seed: int, detail: str) -> dict[str, Any]:
     return failed_row(config, seed, f"{LOST}: {detail}")
 
 
-def iter_serial(tasks: Sequence[Task], data: Any, runner: Runner) -> Iterator[dict[str, Any]]:
+def iter_serial(tasks: Sequence[Task], data: Any, runner: Runner) -> Rows:
     """One run after another in this process."""
     for config, seed in tasks:
         yield execute(runner, config, seed, data)
@@ -79,7 +83,7 @@ def _pool_task(runner: Runner, config: dict[str, Any], seed: int) -> dict[str, A
 
 def iter_local(
     tasks: Sequence[Task], data: Any, runner: Runner, *, n_workers: int, retries: int
-) -> Iterator[dict[str, Any]]:
+) -> Rows:
     """Runs on a ``ProcessPoolExecutor`` of ``n_workers`` spawned processes.
 
     A worker that dies (killed, out of memory, a crash in C code) breaks the whole pool and
@@ -172,7 +176,7 @@ def iter_dask(
     scheduler: Any,
     n_workers: int,
     retries: int,
-) -> Iterator[dict[str, Any]]:
+) -> Rows:
     """Runs as Dask futures, on the cluster at ``scheduler`` (an address or a ``Client``)
     or on a new ``LocalCluster`` of ``n_workers`` single-threaded worker processes.
 
@@ -216,9 +220,9 @@ def iter_dask(
             elif fut.status == "cancelled":
                 row = lost_row(*tasks[i], "cancelled by the cluster")
             else:
-                exc = fut.exception()
-                detail = f"{type(exc).__name__}: {exc}"
-                killed = type(exc).__name__ == "KilledWorker"
+                error = fut.exception()
+                detail = f"{type(error).__name__}: {error}"
+                killed = type(error).__name__ == "KilledWorker"
                 row = lost_row(*tasks[i], detail) if killed else failed_row(*tasks[i], detail)
             fut.release()
             yield row

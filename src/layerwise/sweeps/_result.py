@@ -7,14 +7,18 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerwise._internal.files import atomic_write
 from layerwise.sweeps._runs import METRICS
 from layerwise.sweeps._store import Store, columns, format_row, make_row
 from layerwise.training import History
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
 
 __all__ = ["SweepResult"]
 
@@ -95,7 +99,7 @@ class SweepResult:
                 f.write(text)
         return text
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         """The table as a ``pandas.DataFrame`` (needs pandas)."""
         try:
             import pandas as pd
@@ -177,7 +181,7 @@ class SweepResult:
         curve: str = "val_loss",
         logy: bool | str = False,
         path: str | os.PathLike | None = None,
-    ):
+    ) -> Figure:
         """Overlaid per-epoch curves, one per configuration (mean over seeds, with the
         range over seeds shaded).
 
@@ -245,7 +249,7 @@ class SweepResult:
         *,
         mode: str | None = None,
         path: str | os.PathLike | None = None,
-    ):
+    ) -> Figure:
         """A heat map of ``metric`` (mean over seeds) over two settings of the grid.
 
         Where other settings vary too, each cell shows the best (by ``mode``) over them.
@@ -356,7 +360,7 @@ def _series(history: History | None, curve: str) -> list[float]:
     return list(history.metrics.get(curve, []))
 
 
-def _unique(values) -> list[Any]:
+def _unique(values: Iterable[Any]) -> list[Any]:
     out: list[Any] = []
     for v in values:
         if v not in out:
@@ -372,7 +376,7 @@ def _colors(n: int) -> list[Any]:
     return [colormaps["viridis"](i / max(n - 1, 1)) for i in range(n)]
 
 
-def _save(fig, path: str | os.PathLike | None) -> None:
+def _save(fig: Figure, path: str | os.PathLike | None) -> None:
     if path is not None:
         from layerwise.plot._figures import save_figure  # the package's one figure saver
 

@@ -190,7 +190,7 @@ class Store:
             self._rewrite(rows)  # new grid keys (or a cut line): same rows, new header
         return rows
 
-    def read_rows(self) -> tuple[list[dict[str, Any]], list[str] | None, bool]:
+    def read_rows(self) -> tuple[list[dict[str, Any]], Sequence[str], bool]:
         """The rows of ``results.csv``, its header, and whether a crash cut its last line
         (that line is dropped); a bad line is a ValueError naming the file and the line."""
         try:
