@@ -34,7 +34,19 @@ import math
 import numbers
 from typing import Any
 
-from layerwise._internal.validation import check_positive, check_range
+from layerwise._internal.validation import (
+    MODE,
+    MONITOR,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    Interval,
+    Options,
+    check_param,
+    set_params,
+)
+
+FACTOR = Interval(numbers.Real, 0, 1, closed="right")  # a decay factor in (0, 1]
 
 __all__ = [
     "Schedule",
@@ -119,10 +131,11 @@ class StepLR(Schedule):
 
     name = "step"
 
+    _parameter_constraints = {"step_size": [POSITIVE_INT], "gamma": [FACTOR]}
+
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         super().__init__()
-        self.step_size = check_positive(step_size, "step_size", integer=True)
-        self.gamma = check_range(gamma, "gamma", 0.0, 1.0, low_open=True, high_open=False)
+        set_params(self, step_size=step_size, gamma=gamma)
 
     def lr_at(self, epoch):
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -142,9 +155,11 @@ class ExponentialLR(Schedule):
 
     name = "exponential"
 
+    _parameter_constraints = {"gamma": [FACTOR]}
+
     def __init__(self, gamma: float) -> None:
         super().__init__()
-        self.gamma = check_range(gamma, "gamma", 0.0, 1.0, low_open=True, high_open=False)
+        set_params(self, gamma=gamma)
 
     def lr_at(self, epoch):
         return self.base_lr * self.gamma**epoch
@@ -172,17 +187,19 @@ class CosineAnnealing(Schedule):
 
     name = "cosine"
 
+    _parameter_constraints = {
+        "T_max": [POSITIVE_INT],
+        "eta_min": [NON_NEGATIVE],
+        "warmup_epochs": [NON_NEGATIVE_INT],
+    }
+
     def __init__(self, T_max: int, eta_min: float = 0.0, warmup_epochs: int = 0) -> None:
         super().__init__()
-        self.T_max = check_positive(T_max, "T_max", integer=True)
-        self.eta_min = check_range(eta_min, "eta_min", 0.0)
-        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, numbers.Integral):
-            raise TypeError(f"warmup_epochs must be an integer, got {warmup_epochs!r}")
-        if not 0 <= warmup_epochs < self.T_max:
+        set_params(self, T_max=T_max, eta_min=eta_min, warmup_epochs=warmup_epochs)
+        if self.warmup_epochs >= self.T_max:
             raise ValueError(
                 f"warmup_epochs must be in [0, T_max) = [0, {self.T_max}), got {warmup_epochs}"
             )
-        self.warmup_epochs = int(warmup_epochs)
 
     def lr_at(self, epoch):
         w = self.warmup_epochs
@@ -224,6 +241,13 @@ class ReduceLROnPlateau(Schedule):
 
     name = "plateau"
 
+    _parameter_constraints = {
+        "monitor": [MONITOR], "mode": [MODE], "patience": [NON_NEGATIVE_INT],
+        "factor": [Interval(numbers.Real, 0, 1, closed="neither")], "threshold": [NON_NEGATIVE],
+        "threshold_mode": [Options("rel", "abs")], "cooldown": [NON_NEGATIVE_INT],
+        "min_lr": [NON_NEGATIVE], "eps": [NON_NEGATIVE],
+    }  # fmt: skip
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -238,21 +262,12 @@ class ReduceLROnPlateau(Schedule):
         eps: float = 1e-8,
     ) -> None:
         super().__init__()
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a log key such as 'val_loss', got {monitor!r}")
-        self.monitor = monitor
+        set_params(
+            self, monitor=monitor, mode=mode, factor=factor, patience=patience,
+            threshold=threshold, threshold_mode=threshold_mode, cooldown=cooldown,
+            min_lr=min_lr, eps=eps,
+        )  # fmt: skip
         self.mode = resolve_mode(mode, monitor)
-        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-        self.factor = float(factor)
-        self.patience = check_range(patience, "patience", 0, integer=True)
-        self.threshold = check_range(threshold, "threshold", 0.0)
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        self.threshold_mode = threshold_mode
-        self.cooldown = check_range(cooldown, "cooldown", 0, integer=True)
-        self.min_lr = check_range(min_lr, "min_lr", 0.0)
-        self.eps = check_range(eps, "eps", 0.0)
         self.best: float | None = None
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -377,8 +392,7 @@ def monitor_mode(monitor: str) -> str:
 
 def resolve_mode(mode: str, monitor: str) -> str:
     """Resolve ``mode`` to "min" or "max" (``"auto"``: :func:`monitor_mode`)."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    mode = check_param(mode, "mode", [MODE])
     return monitor_mode(monitor) if mode == "auto" else mode
 
 
