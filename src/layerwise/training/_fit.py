@@ -96,13 +96,14 @@ def fit(
     TrainingInterrupted
         Ctrl-C (a KeyboardInterrupt): the model keeps the last completed batch's weights.
     """
-    run = _Run.checked(model, **{k: v for k, v in locals().items() if k != "model"})
+    run = _Run.checked(model, locals())  # every argument, by name
     history = run.begin(model)  # the first change to the model: everything is valid
     opt, loss, metric_fns, state = run.opt, run.loss, run.metric_fns, model.state
-    guard, first_epoch, bar = _Guard(model), state.epochs_trained, _Progress(run.show, run.epochs)
+    epochs, clipnorm = run.settings["epochs"], run.settings["clipnorm"]
+    guard, first_epoch, bar = _Guard(model), state.epochs_trained, _Progress(run.show, epochs)
     try:
         with run.settings_applied() as interrupts:
-            for _ in range(run.epochs):
+            for _ in range(epochs):
                 epoch = state.epochs_trained + 1
                 logs = _begin_epoch(model, run, epoch, guard)
                 total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
@@ -114,7 +115,7 @@ def fit(
                     total += batch_loss * Xb.shape[0]
                     sums = {m: sums[m] + fn(A, Yb) * Xb.shape[0] for m, fn in metric_fns.items()}
                     grads = model.backward(caches, Yb, loss, check_input=False)  # 2.
-                    apply_gradients(model, opt, grads, run.clipnorm)  # 3.
+                    apply_gradients(model, opt, grads, clipnorm)  # 3.
                     _batch_end(run, guard, interrupts, history, bi, batch_loss, Xb.shape[0])
                 _end_epoch(model, run, history, epoch, logs, total, sums, guard)
                 bar.update(logs)
