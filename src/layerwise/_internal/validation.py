@@ -6,6 +6,7 @@ import dataclasses
 import math
 import numbers
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -379,7 +380,7 @@ class Lookup(Rule):
         return ["no-such-name"]
 
 
-def check_param(value: Any, name: str, rules: list[Rule | None]) -> Any:
+def check_param(value: Any, name: str, rules: Sequence[Rule | None]) -> Any:
     """``value`` checked against the rules of the parameter ``name``; returns the value to
     keep (a number as int or float, a name resolved). The first rule whose type matches
     decides; a value no rule's type matches is a TypeError."""

@@ -325,7 +325,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     >>> import layerwise as lw
     >>> from sklearn.datasets import load_diabetes
     >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = lw.MLPRegressor((16,), solver="lbfgs", random_state=0).fit(X, y / 100)
+    >>> reg = lw.MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    >>> reg = reg.fit(X, y / 100)
     >>> reg.predict(X[:3]).shape
     (3,)
     """

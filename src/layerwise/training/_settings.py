@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +60,9 @@ FIT_RULES: dict[str, list[Rule | None]] = {
 }  # fmt: skip
 
 
-def _split_validation(model, loss, X, Y, validation_data, validation_split):
+def _split_validation(
+    model: Any, loss: Any, X: Any, Y: Any, validation_data: Any, validation_split: float
+) -> tuple[Any, Any, Any, Any]:
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_data is not None:
@@ -83,7 +85,7 @@ def _split_validation(model, loss, X, Y, validation_data, validation_split):
     return X, Y, None, None
 
 
-def _metric_fns(loss, metrics):
+def _metric_fns(loss: Any, metrics: Any) -> dict[str, Any]:
     if metrics is None:
         metrics = ("accuracy",) if loss.classification else ("r2", "mae")
     elif isinstance(metrics, str):  # one name, not its letters
@@ -137,7 +139,7 @@ class _Run:
         metric_fns = _metric_fns(loss, s["metrics"])
         return cls(s, loss, X, Y, Xv, Yv, opt, new_lr, metric_fns, cbs, show, chooser)
 
-    def begin(self, model) -> History:
+    def begin(self, model: Any) -> History:
         """Apply the run's settings to the model (the first change), return its History."""
         if not model.built:
             model.build(self.X.shape[1])
@@ -161,7 +163,7 @@ class _Run:
         return history
 
     @contextlib.contextmanager
-    def settings_applied(self):
+    def settings_applied(self) -> Iterator[_Interrupts]:
         """For the loop: BLAS threads as asked, Ctrl-C held to the end of a batch (yielded),
         and NumPy's floating-point warnings off (a non-finite loss is the guard's)."""
         with (
@@ -171,7 +173,7 @@ class _Run:
         ):
             yield interrupts
 
-    def batches(self, rng: np.random.Generator):
+    def batches(self, rng: np.random.Generator) -> Iterator[tuple[Any, Any]]:
         """Yield the epoch's batches ``(Xb, Yb)``: slices in order, or with shuffling the
         rows of a permutation drawn from the model's Generator."""
         X, Y, n, batch_size = self.X, self.Y, self.X.shape[0], self.settings["batch_size"]
