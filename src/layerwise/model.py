@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,19 @@ from layerwise._internal.array_api import array_namespace
 from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, move, restore, snapshot
 
+if TYPE_CHECKING:
+    from layerwise.training import History
+
 __all__ = ["Sequential"]
+
+
+def _field(name: str, doc: str) -> property:
+    """A property of Sequential that reads and writes the field ``name`` of its ``state``."""
+    return property(
+        lambda self: getattr(self.state, name),
+        lambda self, value: setattr(self.state, name, value),
+        doc=doc,
+    )
 
 
 class Sequential:
@@ -91,20 +103,12 @@ class Sequential:
             self.add(layer)
 
     # the training run's fields, kept in self.state (declared there)
-    def _field(name: str, doc: str) -> property:  # noqa: N805 (runs in the class body)
-        return property(
-            lambda self: getattr(self.state, name),
-            lambda self, value: setattr(self.state, name, value),
-            doc=doc,
-        )
-
     optimizer = _field("optimizer", "The optimizer of the last fit (``state.optimizer``).")
     epochs_trained = _field("epochs_trained", "Epochs run by fit, over all calls.")
     events = _field("events", "Changes of shape after training started: {epoch, change}.")
     rng = _field("rng", "The Generator of every random choice (``state.rng``).")
     stop_training = _field("stop_training", "Set by a callback to end fit after this epoch.")
     history = _field("history", "The History attached by lw.load or the command line.")
-    del _field
 
     # ------------------------------------------------------------------ structure
     @property
@@ -192,8 +196,8 @@ class Sequential:
         if self.input_dim is None:
             raise ValueError("the model does not know its input width; pass input_dim")
         for i, layer in enumerate(self.layers):
-            if not layer.built:
-                layer.build(self._n_in_of(i), self.rng, self.dtype)
+            if not layer.built:  # (_n_in_of(i) is an int: input_dim is known)
+                layer.build(self._n_in_of(i), self.rng, self.dtype)  # type: ignore[arg-type]
             elif layer.n_in != self._n_in_of(i):
                 _surgery.repair(self, i)
         return self
@@ -294,13 +298,14 @@ class Sequential:
             self._check_caches(caches)
             y = self.prepare_targets(y, loss, caches[-1].A.shape[0], like=caches[-1].A)
         last = len(self.layers) - 1
-        output = self.layers[last]
+        output: Dense = self.layers[last]  # type: ignore[assignment]  # as output_loss checks
+        loss_fn: _losses.Loss = loss  # type: ignore[assignment]  # a Loss, as check_input says
         grads: list[Any] = [None] * (last + 1)
-        if loss.fuses_with(output.activation):  # dL/dZ of the output layer, exact and stable
-            dZ = loss.fused_gradient(caches[last].A, y)
+        if loss_fn.fuses_with(output.activation):  # dL/dZ of the output layer, exact and stable
+            dZ = loss_fn.fused_gradient(caches[last].A, y)
             dA, grads[last] = output.backward_linear(dZ, caches[last], need_dA_prev=last > 0)
         else:
-            dA = loss.gradient(caches[last].A, y)
+            dA = loss_fn.gradient(caches[last].A, y)
             dA, grads[last] = output.backward(dA, caches[last], need_dA_prev=last > 0)
         for i in range(last - 1, -1, -1):
             dA, grads[i] = self.layers[i].backward(dA, caches[i], need_dA_prev=i > 0)
@@ -348,7 +353,7 @@ class Sequential:
             name, param = key.rsplit("/", 1)
             setattr(layers[name], param, arr)
 
-    def param_grads(self, grads: list[Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    def param_grads(self, grads: list[Any]) -> list[tuple[str, Any, Any]]:
         """``(key, param, grad)`` for every trainable parameter; key = "layer/param"."""
         return [
             (f"{layer.name}/{pname}", getattr(layer, pname), d)
@@ -357,26 +362,26 @@ class Sequential:
             for pname, d in zip(layer.param_names, g, strict=True)
         ]
 
-    def snapshot(self) -> dict[str, np.ndarray]:
+    def snapshot(self) -> dict[str, Any]:
         """Copies of every parameter and buffer array: :func:`layerwise.state.snapshot`."""
         return snapshot(self)
 
-    def restore(self, saved: dict[str, np.ndarray]) -> bool:
+    def restore(self, saved: dict[str, Any]) -> bool:
         """Copy a :meth:`snapshot` back; False if the shapes changed: :func:`.state.restore`."""
         return restore(self, saved)
 
-    def parameters(self) -> dict[str, np.ndarray]:
+    def parameters(self) -> dict[str, Any]:
         """Every parameter array by key "layer_name/param" (the arrays themselves)."""
         return {f"{layer.name}/{p}": a for layer in self.layers for p, a in layer.params().items()}
 
     # ------------------------------------------------------------------ conveniences
-    def fit(self, X: Any, y: Any, **kwargs: Any):
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train with mini-batch gradient descent; see :func:`layerwise.training.fit`."""
         from layerwise.training import fit
 
         return fit(self, X, y, **kwargs)
 
-    def predict(self, X: Any, *, batch_size: int | None = None) -> np.ndarray:
+    def predict(self, X: Any, *, batch_size: int | None = None) -> Any:
         """Outputs for X (inference mode), shape (n_samples, output_dim).
 
         For a sigmoid/softmax output these are probabilities; take ``> 0.5`` or

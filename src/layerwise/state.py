@@ -58,7 +58,7 @@ class TrainingState:
         }
 
 
-def _state_arrays(model: Any) -> dict[str, np.ndarray]:
+def _state_arrays(model: Any) -> dict[str, Any]:
     return {
         f"{layer.name}/{name}": arr
         for layer in model.layers
