@@ -18,7 +18,9 @@ from layerwise.training._guard import DivergenceError
 from layerwise.training._history import History
 
 
-def apply_gradients(model, opt, grads: list[Any], clipnorm: float | None = None) -> None:
+def apply_gradients(
+    model: Any, opt: _optimizers.Optimizer, grads: list[Any], clipnorm: float | None = None
+) -> None:
     """Step 3 with an optimizer: clip ``grads`` (from ``model.backward``) to the global norm
     ``clipnorm`` if given, then let ``opt`` update every trainable parameter."""
     pgs = model.param_grads(grads)
@@ -29,7 +31,9 @@ def apply_gradients(model, opt, grads: list[Any], clipnorm: float | None = None)
         model.assign(new)
 
 
-def _resolve_optimizer(model, optimizer, lr) -> tuple[_optimizers.Optimizer, float | None]:
+def _resolve_optimizer(
+    model: Any, optimizer: str | _optimizers.Optimizer | None, lr: float | None
+) -> tuple[_optimizers.Optimizer, float | None]:
     """The optimizer a training call uses, and the learning rate to give it (None: keep
     its own); nothing is changed yet."""
     current = model.optimizer
@@ -95,7 +99,7 @@ def _clipped(pgs: list[tuple[str, Any, Any]], max_norm: float) -> list[tuple[str
 
 
 def train_on_batch(
-    model,
+    model: Any,
     X: Any,
     y: Any,
     *,
