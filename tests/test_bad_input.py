@@ -310,7 +310,7 @@ def test_failed_fit_leaves_the_model_untouched():
         (lambda: lw.Dense(4, l2=-0.1), ValueError, r"l2 must be a number >= 0, got -0.1"),
         (lambda: lw.Dense(4, l2=float("inf")), ValueError, r"l2 must be a number >= 0"),
         (lambda: lw.Dense(4, l2="big"), TypeError, r"l2 must be a number >= 0, got str"),
-        (lambda: lw.schedules.StepLR(2, gamma=0), ValueError, r"gamma must be a number in \(0, 1\]"),
+        (lambda: lw.schedules.StepLR(2, gamma=0), ValueError, r"gamma must be a number in \(0, 1"),
         (lambda: lw.schedules.ReduceLROnPlateau(patience=1.5), TypeError, "patience must be an"),
         (lambda: lw.optimizers.Adam(eps=float("nan")), ValueError, "eps must be a number >= 0"),
     ],

@@ -108,7 +108,7 @@ def architecture_svg(model: Any, *, height: int = 220) -> str:
     parts = []
     for c, layer in enumerate(_dense(model)):
         x0, x1 = round(pad + gap * c, 1), round(pad + gap * (c + 1), 1)
-        W = getattr(layer, "W", None)
+        W: Any = getattr(layer, "W", None)  # an array of any library, or None
         rows, cols = _shown(widths[c]), _shown(widths[c + 1])
         ok = W is not None and getattr(W, "shape", None) == (widths[c], widths[c + 1])
         big = float(abs(W).max()) if ok and W.size else 0.0

@@ -11,11 +11,11 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator[IO]:
+def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Write to a temporary file beside ``path`` and rename it over ``path`` on success.
 
     On any error the temporary file is removed and an existing ``path`` is untouched.
@@ -52,7 +52,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **kwargs) -> Iterator
 LEFTOVER_AGE = 60.0
 
 
-def remove_leftovers(path: str | os.PathLike) -> list[Path]:
+def remove_leftovers(path: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary files that interrupted writes of ``path`` left behind.
 
     Only files named as :func:`atomic_write` names them for this target
@@ -62,7 +62,7 @@ def remove_leftovers(path: str | os.PathLike) -> list[Path]:
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     pattern = re.compile(re.escape(f".{path.name}.") + r"[a-z0-9_]{8}\.tmp")
-    removed = []
+    removed: list[Path] = []
     try:
         names = [n for n in os.listdir(parent) if pattern.fullmatch(n)]
     except OSError:

@@ -403,8 +403,9 @@ def check_param(value: Any, name: str, rules: Sequence[Rule | None]) -> Any:
 
 def check_params(owner: Any, **values: Any) -> dict[str, Any]:
     """Every keyword checked against the rules ``owner`` (a class or an instance) declares in
-    its ``_parameter_constraints``; returns the values to keep, by name."""
-    rules = owner._parameter_constraints
+    its ``_parameter_constraints`` (or against ``owner`` itself, a dict of rules by name);
+    returns the values to keep, by name."""
+    rules = owner if isinstance(owner, dict) else owner._parameter_constraints
     return {k: check_param(v, k, rules[k]) for k, v in values.items()}
 
 

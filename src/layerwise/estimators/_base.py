@@ -1,87 +1,31 @@
-"""What MLPClassifier and MLPRegressor share: parameters, validation, initialisation, the
-loss and its gradient through the layerwise network, and ``fit``."""
+"""What MLPClassifier and MLPRegressor share: the settings their parameters give,
+initialisation, the loss and its gradient through the layerwise network, and ``fit``."""
 
 from __future__ import annotations
 
 import copy
-from numbers import Integral, Real
-from typing import Any
+from collections.abc import Callable
+from numbers import Integral
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from layerwise import activations as _activations
 from layerwise._internal import array_api as _aa
 from layerwise._internal.validation import check_allocation
 from layerwise.estimators import _net, _solvers
+from layerwise.estimators._checks import PARAMETERS, STOCHASTIC, check_sample_weight
+from layerwise.estimators._dispatch import dispatched
 from layerwise.model import Sequential
-from layerwise.training.schedules import Schedule, improved
-
-STOCHASTIC = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "momentum", "nesterov")
-# the hidden activations: sklearn's four (its "logistic" is our "sigmoid") and layerwise's
-ACTIVATIONS = {"logistic"} | (set(_activations.names()) - {"softmax"})
-
-_PARAMETERS: dict = {
-    "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-    "activation": [StrOptions(ACTIVATIONS)],
-    "solver": [StrOptions({"lbfgs", *STOCHASTIC})],
-    "alpha": [Interval(Real, 0, None, closed="left")],
-    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-    "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-    "power_t": [Interval(Real, 0, None, closed="left")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
-    "shuffle": ["boolean"],
-    "random_state": ["random_state"],
-    "tol": [Interval(Real, 0, None, closed="left")],
-    "verbose": ["verbose"],
-    "warm_start": ["boolean"],
-    "momentum": [Interval(Real, 0, 1, closed="both")],
-    "nesterovs_momentum": ["boolean"],
-    "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-    "beta_1": [Interval(Real, 0, 1, closed="left")],
-    "beta_2": [Interval(Real, 0, 1, closed="left")],
-    "epsilon": [Interval(Real, 0, None, closed="neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
-    "max_fun": [Interval(Integral, 1, None, closed="left")],
-    # layerwise's additions
-    "dropout": [Interval(Real, 0, 1, closed="left")],
-    "dtype": [None, StrOptions({"float32", "float64"}), type],
-    "schedule": [None, Schedule],
-}
-
-
-def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
-    """``sample_weight`` as a finite, non-negative array of shape (n_samples,) in X's dtype."""
-    if sample_weight is None:
-        return None
-    n = X.shape[0]
-    if isinstance(sample_weight, Real):
-        return np.full(n, sample_weight, dtype=X.dtype)
-    sw = np.asarray(sample_weight, dtype=X.dtype)
-    if sw.shape != (n,):
-        raise ValueError(
-            f"sample_weight must have shape ({n},), one weight per sample of X, got shape "
-            f"{sw.shape}"
-        )
-    if not np.isfinite(sw).all() or (sw < 0).any():
-        raise ValueError("sample_weight must hold finite, non-negative numbers")
-    if not sw.any():
-        raise ValueError(
-            "Sample weights must contain at least one non-zero number; all of sample_weight "
-            "is 0, which leaves nothing to fit"
-        )
-    return sw
+from layerwise.training.schedules import improved
 
 
 class BaseMLP(BaseEstimator):
     """Shared code; the subclasses define ``__init__`` (scikit-learn's signatures)."""
 
-    _parameter_constraints: dict = _PARAMETERS
+    _parameter_constraints: dict[str, list[Any]] = PARAMETERS
 
     # ------------------------------------------------------------------ settings
     def _hidden_sizes(self) -> list[int]:
@@ -95,7 +39,7 @@ class BaseMLP(BaseEstimator):
                 )
         return [int(s) for s in sizes]
 
-    def _dtype(self, X: Any) -> np.dtype:
+    def _dtype(self, X: Any) -> np.dtype[Any]:
         if self.dtype is None:
             return X.dtype
         try:
@@ -106,12 +50,12 @@ class BaseMLP(BaseEstimator):
             raise ValueError(f"dtype must be None, 'float32' or 'float64', got {self.dtype!r}")
         return dtype
 
-    def _check_data(self, X: Any, y: Any, incremental: bool, reset: bool):
+    def _check_data(self, X: Any, y: Any, incremental: bool, reset: bool) -> tuple[Any, Any]:
         X, y = self._validate_input(X, y, incremental, reset=reset)
         return X.astype(self._dtype(X), copy=False), y
 
     # ------------------------------------------------------------------ initialisation
-    def _initialize(self, y: np.ndarray, layer_units: list[int], dtype: np.dtype) -> None:
+    def _initialize(self, y: np.ndarray, layer_units: list[int], dtype: np.dtype[Any]) -> None:
         self.__dict__.pop("_net", None)  # a new network: the old one is not followed
         self.n_iter_ = 0
         self.t_ = 0
@@ -126,16 +70,19 @@ class BaseMLP(BaseEstimator):
         _net.build(self)
         self._best_params = _net.view(self).snapshot()
         if self.solver in STOCHASTIC:
-            self.loss_curve_ = []
+            self.loss_curve_: list[float] = []
             self._no_improvement_count = 0
             if self.early_stopping:
-                self.validation_scores_, self.best_validation_score_ = [], -np.inf
-                self.best_loss_ = None
+                self.validation_scores_: list[float] | None = []
+                self.best_validation_score_: float | None = -np.inf
+                self.best_loss_: float | None = None
             else:
                 self.best_loss_ = np.inf
                 self.validation_scores_ = self.best_validation_score_ = None
 
-    def _init_coef(self, fan_in: int, fan_out: int, dtype: np.dtype):
+    def _init_coef(
+        self, fan_in: int, fan_out: int, dtype: np.dtype[Any]
+    ) -> tuple[np.ndarray, np.ndarray]:
         # Glorot uniform with scikit-learn's factor (2 for logistic, 6 otherwise), drawn
         # from the same RandomState in the same order: the same random_state gives
         # scikit-learn's initial weights
@@ -192,7 +139,9 @@ class BaseMLP(BaseEstimator):
         out, _ = _net.forward(_net.sync(self), X)
         return np.exp(out) if self.out_activation_ == "exp" else out
 
-    def _backprop(self, X, y, sample_weight):
+    def _backprop(
+        self, X: Any, y: np.ndarray, sample_weight: np.ndarray | None
+    ) -> tuple[float, list[np.ndarray], list[np.ndarray]]:
         """``(loss, coef_grads, intercept_grads)`` of scikit-learn's objective on (X, y):
         the mean loss plus ``alpha / 2 * sum ||W||^2`` over the summed sample weight."""
         net = _net.sync(self)
@@ -219,14 +168,17 @@ class BaseMLP(BaseEstimator):
         coef_grads = [(g.dW + self.alpha * W) / sw_sum for g, W in zip(grads, self.coefs_)]
         return loss, coef_grads, [g.db / sw_sum for g in grads]
 
-    def _loss_grad_lbfgs(self, packed, X, y, sample_weight, *buffers):
+    def _loss_grad_lbfgs(
+        self, packed: np.ndarray, X: Any, y: np.ndarray, sample_weight: np.ndarray | None,
+        *buffers: Any,
+    ) -> tuple[float, np.ndarray]:  # fmt: skip
         """Loss and flat gradient at the flat parameters ``packed`` (scikit-learn's
         signature; its preallocated ``buffers`` are not needed)."""
         _solvers.unpack(packed, self.coefs_ + self.intercepts_)
         loss, coef_grads, intercept_grads = self._backprop(X, y, sample_weight)
         return loss, _solvers.pack(coef_grads + intercept_grads)
 
-    def _step(self, coef_grads, intercept_grads) -> None:
+    def _step(self, coef_grads: list[np.ndarray], intercept_grads: list[np.ndarray]) -> None:
         params = [
             *((f"W{i}", W, g) for i, (W, g) in enumerate(zip(self.coefs_, coef_grads))),
             *((f"b{i}", b, g) for i, (b, g) in enumerate(zip(self.intercepts_, intercept_grads))),
@@ -234,7 +186,7 @@ class BaseMLP(BaseEstimator):
         self._optimizer.optimizer.step(params)
 
     # ------------------------------------------------------------------ fit
-    def _before_fit(self, y, classes) -> None:
+    def _before_fit(self, y: Any, classes: Any) -> None:
         """The classifier's partial_fit: take ``classes`` on the first call."""
 
     def _check_schedule(self) -> None:
@@ -262,7 +214,10 @@ class BaseMLP(BaseEstimator):
                 "learning_rate='constant' with it"
             )
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+    def _fit(
+        self, X: Any, y: Any, sample_weight: Any = None, incremental: bool = False,
+        classes: Any = None,
+    ) -> Self:  # fmt: skip
         like = dispatched(X)
         if like is not None:  # scikit-learn's solvers are NumPy: the data goes there
             X, y, sample_weight, classes = (
@@ -273,7 +228,9 @@ class BaseMLP(BaseEstimator):
         self._array_like = None if like is None else _aa.convert(np.empty(0), like)
         return self
 
-    def _fit_numpy(self, X, y, sample_weight, incremental, classes):
+    def _fit_numpy(
+        self, X: Any, y: Any, sample_weight: Any, incremental: bool, classes: Any
+    ) -> Self:
         self._validate_params()
         self._check_schedule()
         sizes = self._hidden_sizes()
@@ -293,12 +250,15 @@ class BaseMLP(BaseEstimator):
     _MUTABLE = ("loss_curve_", "validation_scores_", "_optimizer", "_random_state")
 
     def _snapshot(self) -> tuple[dict[str, Any], Sequential | None, dict[str, np.ndarray]]:
-        net = _net.view(self)  # first: it may point coefs_ at a widened network's arrays
+        # first: it may point coefs_ at a widened network's arrays
+        net = _net.view(self) if "coefs_" in self.__dict__ else None
         d = self.__dict__
         saved = {k: copy.deepcopy(v) if k in self._MUTABLE else v for k, v in d.items()}
         return saved, net, {} if net is None else net.snapshot()
 
-    def _restore(self, snapshot) -> None:
+    def _restore(
+        self, snapshot: tuple[dict[str, Any], Sequential | None, dict[str, np.ndarray]]
+    ) -> None:
         saved, net, weights = snapshot
         self.__dict__.clear()
         self.__dict__.update(saved)
@@ -308,7 +268,10 @@ class BaseMLP(BaseEstimator):
             restored = net.restore(weights)
             assert restored, "a fit changed the shape of the arrays it was given"
 
-    def _fit_checked(self, X, y, sample_weight, incremental, sizes, first):
+    def _fit_checked(
+        self, X: Any, y: Any, sample_weight: Any, incremental: bool, sizes: list[int],
+        first: bool,
+    ) -> None:  # fmt: skip
         if self.early_stopping and incremental:
             raise ValueError(
                 "partial_fit does not support early_stopping=True; set early_stopping=False "
@@ -338,7 +301,7 @@ class BaseMLP(BaseEstimator):
                 "large values and need to be preprocessed (for example with StandardScaler)."
             )
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         """Fit the network to X (n_samples, n_features) and y.
 
         Parameters
@@ -364,10 +327,14 @@ class BaseMLP(BaseEstimator):
         return True
 
     # ------------------------------------------------------------------ scores
-    def _update_no_improvement_count(self, early_stopping, X_val, y_val, sw_val) -> None:
+    def _update_no_improvement_count(
+        self, early_stopping: bool, X_val: Any, y_val: Any, sw_val: np.ndarray | None
+    ) -> None:
         if early_stopping:
             score = self._score(X_val, y_val, sample_weight=sw_val)
-            self.validation_scores_.append(score)
+            # a list since _initialize ran with early_stopping (None if a warm start turned
+            # it on later: AttributeError, as in scikit-learn)
+            self.validation_scores_.append(score)  # type: ignore[union-attr]
             if self.verbose:
                 print(f"Validation score: {score:f}")
             # scikit-learn's rule (not the callbacks' strict one): no improvement when
@@ -391,58 +358,16 @@ class BaseMLP(BaseEstimator):
             if improved(last, self.best_loss_):  # min(best, last), NaN never the best
                 self.best_loss_ = last
 
-    def _score_with_function(self, X, y, sample_weight, score_function) -> float:
+    def _score_with_function(
+        self, X: Any, y: Any, sample_weight: Any, score_function: Callable[..., Any]
+    ) -> float:
         y_pred = self._predict(X, check_input=False)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return float(score_function(y, y_pred, sample_weight=sample_weight))
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.array_api_support = True  # see dispatched(): NumPy inside, X's library outside
         return tags
-
-
-def dispatched(X: Any) -> Any:
-    """``X`` when scikit-learn's array API dispatch is on and ``X`` is an array of another
-    library (PyTorch, CuPy ...), else None.
-
-    With ``sklearn.set_config(array_api_dispatch=True)`` the estimators take such arrays and
-    return arrays of X's library and device, as scikit-learn's array API estimators do. The
-    work inside stays NumPy (scikit-learn's solvers, L-BFGS by SciPy): inputs are converted
-    at the edge and outputs converted back. To train on the device itself, use
-    ``lw.Sequential.fit`` on those arrays.
-    """
-    from sklearn import get_config
-
-    return X if get_config().get("array_api_dispatch") and _aa.is_foreign(X) else None
-
-
-def at_the_edge(method: Any) -> Any:
-    """A prediction method that, under array API dispatch, takes X of the library and
-    device the estimator was fitted on (a ValueError for any other, as scikit-learn's
-    ``check_same_namespace``) and returns its arrays there."""
-    import functools
-
-    @functools.wraps(method)
-    def run(self, X, *args, **kwargs):
-        from sklearn import get_config
-
-        if not get_config().get("array_api_dispatch"):
-            return method(self, X, *args, **kwargs)
-        fitted = self.__dict__.get("_array_like")
-        where = _aa.describe(X) if _aa.is_foreign(X) else "numpy"
-        if where != ("numpy" if fitted is None else _aa.describe(fitted)):
-            raise ValueError(
-                f"Inputs passed to {type(self).__name__}.{method.__name__}() must use the same "
-                f"namespace and the same device as those passed to fit(): fit got "
-                f"{'numpy' if fitted is None else _aa.describe(fitted)}, this call {where}"
-            )
-        if fitted is None:
-            return method(self, X, *args, **kwargs)
-        out = method(self, _aa.to_numpy(X), *args, **kwargs)
-        numeric = isinstance(out, np.ndarray) and out.dtype.kind in "biuf"
-        return _aa.convert(out, fitted) if numeric else out
-
-    return run

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Self
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
@@ -15,7 +16,9 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from layerwise import targets
-from layerwise.estimators._base import BaseMLP, at_the_edge
+from layerwise.estimators._base import BaseMLP
+from layerwise.estimators._dispatch import at_the_edge
+from layerwise.training.schedules import Schedule
 
 _SKLEARN_OUTPUT = {"sigmoid": "logistic", "softmax": "softmax", "identity": "identity"}
 
@@ -111,13 +114,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """
 
     def __init__(
-        self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-        batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5,
-        max_iter=200, shuffle=True, random_state=None, tol=1e-4, verbose=False,
-        warm_start=False, momentum=0.9, nesterovs_momentum=True, early_stopping=False,
-        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, max_fun=15000, dropout=0.0, dtype=None, schedule=None,
-    ):  # fmt: skip
+        self, hidden_layer_sizes: int | Sequence[int] = (100,), activation: str = "relu", *,
+        solver: str = "adam", alpha: float = 0.0001, batch_size: int | str = "auto",
+        learning_rate: str = "constant", learning_rate_init: float = 0.001,
+        power_t: float = 0.5, max_iter: int = 200, shuffle: bool = True,
+        random_state: int | np.random.RandomState | None = None, tol: float = 1e-4,
+        verbose: bool | int = False, warm_start: bool = False, momentum: float = 0.9,
+        nesterovs_momentum: bool = True, early_stopping: bool = False,
+        validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+        epsilon: float = 1e-8, n_iter_no_change: int | float = 10, max_fun: int = 15000,
+        dropout: float = 0.0, dtype: str | type | None = None,
+        schedule: Schedule | None = None,
+    ) -> None:  # fmt: skip
         _init_params(self, locals())
 
     loss = "log_loss"
@@ -128,7 +136,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             task = "multilabel"
         return _SKLEARN_OUTPUT[targets.output_for(task)[0]]
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(
+        self, X: Any, y: Any, incremental: bool, reset: bool
+    ) -> tuple[Any, np.ndarray]:
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
             dtype=(np.float64, np.float32), reset=reset,
@@ -157,22 +167,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return X, self._label_binarizer.transform(y).astype(bool)
 
     @at_the_edge
-    def predict(self, X):
+    def predict(self, X: Any) -> Any:
         """Predicted classes, shape (n_samples,) (or (n_samples, n_classes) multi-label)."""
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         return self._label_binarizer.inverse_transform(y_pred)
 
-    def _score(self, X, y, sample_weight=None):
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> Self:
         """One epoch over (X, y). ``classes`` (every label) is needed on the first call.
 
         Parameters
@@ -188,13 +198,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=True, classes=classes)
 
-    def _before_fit(self, y, classes) -> None:
+    def _before_fit(self, y: Any, classes: Any) -> None:
         if self._first_partial_fit(classes):
             lb = LabelBinarizer()
             multilabel = type_of_target(y).startswith("multilabel")
             self._label_binarizer = lb.fit(y if multilabel else classes)
 
-    def _first_partial_fit(self, classes) -> bool:
+    def _first_partial_fit(self, classes: Any) -> bool:
         previous = getattr(self, "classes_", None)
         if previous is None and classes is None:
             raise ValueError(
@@ -214,24 +224,24 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return True
 
     @at_the_edge
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: Any) -> Any:
         """Log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
         proba = self._predict_proba(X)
         return np.log(proba, out=proba)
 
     @at_the_edge
-    def predict_proba(self, X):
+    def predict_proba(self, X: Any) -> Any:
         """Class probabilities, shape (n_samples, n_classes), in ``classes_`` order."""
         return self._predict_proba(X)
 
-    def _predict_proba(self, X):
+    def _predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
         y_pred = self._forward_pass_fast(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         return np.vstack([1 - y_pred, y_pred]).T if y_pred.ndim == 1 else y_pred
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
@@ -315,25 +325,30 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     >>> import layerwise as lw
     >>> from sklearn.datasets import load_diabetes
     >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = lw.MLPRegressor((16,), solver="lbfgs", random_state=0).fit(X, y / 100)
+    >>> reg = lw.MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    >>> reg = reg.fit(X, y / 100)
     >>> reg.predict(X[:3]).shape
     (3,)
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: dict[str, list[Any]] = {
         **BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
     }
 
     def __init__(
-        self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-        solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
-        learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-        random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-        nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-        beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dropout=0.0,
-        dtype=None, schedule=None,
-    ):  # fmt: skip
+        self, loss: str = "squared_error", hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str = "relu", *, solver: str = "adam", alpha: float = 0.0001,
+        batch_size: int | str = "auto", learning_rate: str = "constant",
+        learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200,
+        shuffle: bool = True, random_state: int | np.random.RandomState | None = None,
+        tol: float = 1e-4, verbose: bool | int = False, warm_start: bool = False,
+        momentum: float = 0.9, nesterovs_momentum: bool = True, early_stopping: bool = False,
+        validation_fraction: float = 0.1, beta_1: float = 0.9, beta_2: float = 0.999,
+        epsilon: float = 1e-8, n_iter_no_change: int | float = 10, max_fun: int = 15000,
+        dropout: float = 0.0, dtype: str | type | None = None,
+        schedule: Schedule | None = None,
+    ) -> None:  # fmt: skip
         _init_params(self, locals())
 
     def _out_activation(self) -> str:
@@ -342,19 +357,21 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return _SKLEARN_OUTPUT[targets.output_for("regression")[0]]
 
     @at_the_edge
-    def predict(self, X):
+    def predict(self, X: Any) -> Any:
         """Predictions, shape (n_samples,) for one target, else (n_samples, n_outputs)."""
         check_is_fitted(self)
         return self._predict(X)
 
-    def _predict(self, X, check_input=True):
+    def _predict(self, X: Any, check_input: bool = True) -> np.ndarray:
         y_pred = self._forward_pass_fast(X, check_input=check_input)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
-    def _score(self, X, y, sample_weight=None):
+    def _score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         return self._score_with_function(X, y, sample_weight, r2_score)
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(
+        self, X: Any, y: Any, incremental: bool, reset: bool
+    ) -> tuple[Any, np.ndarray]:
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], multi_output=True, y_numeric=True,
             dtype=(np.float64, np.float32), reset=reset,
@@ -364,7 +381,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return X, y
 
     @available_if(lambda est: est._check_solver())
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         """One epoch over (X, y), continuing from the current network (or starting one).
 
         Parameters

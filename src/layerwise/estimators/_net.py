@@ -9,7 +9,7 @@ after an assignment to the lists the network follows them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from scipy import sparse
@@ -30,7 +30,7 @@ def dense_layers(net: Sequential) -> list[Dense]:
     return [layer for layer in net.layers if isinstance(layer, Dense)]
 
 
-def _lists(est: Any) -> tuple[list, list]:
+def _lists(est: Any) -> tuple[list[Any], list[Any]]:
     # the stored lists themselves (est.coefs_ is a property that calls follow())
     return est.__dict__["coefs_"], est.__dict__["intercepts_"]
 
@@ -64,15 +64,13 @@ def build(est: Any) -> Sequential:
     return net
 
 
-def view(est: Any) -> Sequential | None:
+def view(est: Any) -> Sequential:
     """A network over exactly the arrays in ``est.coefs_``/``est.intercepts_`` (the ones
-    a fit trains in place), for the model's one snapshot/restore of weights; None before
-    the first fit. It binds nothing and draws nothing (``est._net`` may be out of date
+    a fit trains in place), for the model's one snapshot/restore of weights; ``est`` is
+    fitted (``coefs_`` set). It binds nothing and draws nothing (``est._net`` may be out of date
     after an assignment, and rebuilding it here would draw from the RandomState early),
     and its layers are named the same on every call, so that a snapshot of one view
     restores into another."""
-    if "coefs_" not in est.__dict__:
-        return None
     follow(est)
     coefs, intercepts = _lists(est)
     pairs = [
@@ -81,7 +79,7 @@ def view(est: Any) -> Sequential | None:
         if isinstance(W, np.ndarray) and isinstance(b, np.ndarray) and W.ndim == 2
     ]
     net = Sequential([Dense(W.shape[1], "identity") for W, _ in pairs], dtype="float64")
-    for layer, (W, b) in zip(net.layers, pairs, strict=True):
+    for layer, (W, b) in zip(dense_layers(net), pairs, strict=True):
         layer.set_weights(W, b)
     return net
 
@@ -116,7 +114,7 @@ def sync(est: Any) -> Sequential:
     return est._net
 
 
-def forward(net: Sequential, X: Any, *, training: bool = False):
+def forward(net: Sequential, X: Any, *, training: bool = False) -> tuple[Any, list[Any]]:
     """``(A, caches)`` of every layer, by each layer's own ``forward``. A sparse X is
     made dense here, one batch at a time (the layers compute on dense arrays)."""
     A, caches = (X.toarray() if sparse.issparse(X) else X), []
@@ -135,7 +133,8 @@ def backward(net: Sequential, caches: list[Any], delta: np.ndarray) -> list[Any]
         layer, cache = net.layers[i], caches[i]
         need = i > 0
         if dA is None:
-            dA, g = layer.backward_linear(delta, cache, need_dA_prev=need)
+            # the output layer (build makes it Dense): delta is its dL/dZ already
+            dA, g = cast(Dense, layer).backward_linear(delta, cache, need_dA_prev=need)
         else:
             dA, g = layer.backward(dA, cache, need_dA_prev=need)
         if isinstance(layer, Dense):

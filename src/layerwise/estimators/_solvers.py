@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,15 +30,15 @@ from layerwise.estimators import _net
 # loss_curve_ read the same numbers: half squared error, half Poisson deviance, log loss.
 
 
-def _squared(y, out, sw):
+def _squared(y: np.ndarray, out: np.ndarray, sw: np.ndarray | None) -> float:
     return 0.5 * np.average((y - out) ** 2, weights=sw, axis=0).mean()
 
 
-def _poisson(y, out, sw):
+def _poisson(y: np.ndarray, out: np.ndarray, sw: np.ndarray | None) -> float:
     return np.average(xlogy(y, y / out) - y + out, weights=sw, axis=0).sum()
 
 
-def _log_loss(y, prob, sw):
+def _log_loss(y: np.ndarray, prob: np.ndarray, sw: np.ndarray | None) -> float:
     eps = np.finfo(prob.dtype).eps  # clip so that log never sees 0 or 1
     prob = np.clip(prob, eps, 1 - eps)
     if prob.shape[1] == 1:
@@ -47,14 +48,14 @@ def _log_loss(y, prob, sw):
     return -np.average(xlogy(y, prob), weights=sw, axis=0).sum()
 
 
-def _binary_log_loss(y, prob, sw):
+def _binary_log_loss(y: np.ndarray, prob: np.ndarray, sw: np.ndarray | None) -> float:
     eps = np.finfo(prob.dtype).eps
     prob = np.clip(prob, eps, 1 - eps)
     terms = xlogy(y, prob) + xlogy(1 - y, 1 - prob)
     return -np.average(terms, weights=sw, axis=0).sum()
 
 
-LOSSES = {
+LOSSES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray | None], float]] = {
     "squared_error": _squared,
     "poisson": _poisson,
     "log_loss": _log_loss,
@@ -174,7 +175,9 @@ def fit_lbfgs(est: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None)
 _DENSE_AT_ONCE = 2**22  # elements (32 MiB of float64)
 
 
-def _split(est: Any, X, y, sample_weight):
+def _split(
+    est: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None
+) -> tuple[tuple[Any, np.ndarray, Any], tuple[Any, Any, Any]]:
     """The early-stopping split, as scikit-learn's: stratified for single-output
     classification, at least 2 validation samples."""
     stratify = y if is_classifier(est) and est.n_outputs_ == 1 else None
@@ -209,7 +212,9 @@ def _batch_size(est: Any, n_samples: int) -> int:
     return int(np.clip(est.batch_size, 1, n_samples))
 
 
-def _epoch(est: Any, X, y, sw, idx: np.ndarray, batch_size: int) -> float:
+def _epoch(
+    est: Any, X: Any, y: np.ndarray, sw: np.ndarray | None, idx: np.ndarray, batch_size: int
+) -> float:
     """One pass over the batches in the order ``idx``; returns the sample-averaged loss."""
     total = 0.0
     for batch in gen_batches(len(idx), batch_size):
@@ -233,7 +238,9 @@ def _forget_reshaped(est: Any) -> None:
             opt.forget(key=key)
 
 
-def fit_stochastic(est: Any, X, y, sample_weight, incremental: bool) -> None:
+def fit_stochastic(
+    est: Any, X: Any, y: np.ndarray, sample_weight: np.ndarray | None, incremental: bool
+) -> None:
     """scikit-learn's epoch loop: ``max_iter`` epochs (one for ``partial_fit``), stopping
     when the training loss (or, with early stopping, the validation score) has not
     improved by ``tol`` for more than ``n_iter_no_change`` epochs."""

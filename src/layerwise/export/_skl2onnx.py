@@ -10,6 +10,7 @@ its functions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["register_skl2onnx", "register_skl2onnx_on_import"]
@@ -104,7 +105,7 @@ class _LoaderThen:
     """A module loader that runs ``then()`` once the module has executed; any other
     attribute is the wrapped loader's (resource readers, ``get_data`` ...)."""
 
-    def __init__(self, loader: Any, then: Any) -> None:
+    def __init__(self, loader: Any, then: Callable[[], None]) -> None:
         self._loader, self._then = loader, then
 
     def __getattr__(self, name: str) -> Any:
@@ -122,7 +123,7 @@ class _AfterImport:
     """A ``sys.meta_path`` finder that, the first time ``name`` is imported, finds it with
     the usual finders and wraps its loader to run ``then()`` after it."""
 
-    def __init__(self, name: str, then: Any) -> None:
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
         self.name, self.then = name, then
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
@@ -134,7 +135,9 @@ class _AfterImport:
         sys.meta_path.remove(self)  # once; and the lookup below must not find us again
         spec = importlib.util.find_spec(fullname)
         if spec is not None and spec.loader is not None:
-            spec.loader = _LoaderThen(spec.loader, self.then)
+            # a loader by duck typing (create_module, exec_module, the rest delegated), not
+            # a subclass of importlib.abc.Loader, whose methods would shadow the delegation
+            spec.loader = _LoaderThen(spec.loader, self.then)  # type: ignore[assignment]
         return spec
 
 

@@ -66,7 +66,7 @@ def _as_model(model: Any) -> Sequential:
 class _Graph:
     """Nodes and initializers under construction, with unique tensor names."""
 
-    def __init__(self, helper, numpy_helper, dtype: np.dtype) -> None:
+    def __init__(self, helper: Any, numpy_helper: Any, dtype: np.dtype[Any]) -> None:
         self.helper, self.numpy_helper, self.dtype = helper, numpy_helper, dtype
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []

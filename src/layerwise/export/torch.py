@@ -27,6 +27,7 @@ models (where the difference, ``4e-18``, is below float64's resolution at 40), a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from layerwise.regularization import BatchNorm, Dropout
 __all__ = ["to_torch", "from_torch"]
 
 
-def _torch():
+def _torch() -> Any:
     # imported here, not from layerwise.export, which imports this module (no cycle)
     try:
         import torch
@@ -51,12 +52,12 @@ def _torch():
     return torch
 
 
-def _activation_module(nn, name: str, dtype: np.dtype):
+def _activation_module(nn: Any, name: str, dtype: np.dtype[Any]) -> Any:
     if name == "identity":
         return None
     if name == "softplus":
         return nn.Softplus(beta=1.0, threshold=40.0 if dtype == np.float64 else 20.0)
-    makers = {
+    makers: dict[str, Callable[[], Any]] = {
         "relu": nn.ReLU,
         "sigmoid": nn.Sigmoid,
         "tanh": nn.Tanh,
@@ -70,7 +71,7 @@ def _activation_module(nn, name: str, dtype: np.dtype):
     return makers[name]()
 
 
-def to_torch(model: Sequential):
+def to_torch(model: Sequential) -> Any:
     """A ``torch.nn.Sequential`` that computes what ``model.predict`` computes.
 
     Every Dense layer becomes an ``nn.Linear`` with ``weight = W.T`` (shape (units, n_in))
@@ -110,6 +111,7 @@ def to_torch(model: Sequential):
     modules: list[Any] = []
     for i, layer in enumerate(model.layers):
         if isinstance(layer, Dense):
+            assert layer.W is not None  # built: _as_model refuses a model that is not
             linear = nn.Linear(layer.n_in, layer.units, dtype=tdtype)
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.W.T)))
@@ -140,8 +142,8 @@ def to_torch(model: Sequential):
     return nn.Sequential(*modules).eval()
 
 
-def _flatten(module, nn) -> list[tuple[str, Any]]:
-    out = []
+def _flatten(module: Any, nn: Any) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
     for name, child in module.named_children():
         if isinstance(child, nn.Sequential):
             out.extend((f"{name}.{n}", c) for n, c in _flatten(child, nn))
@@ -150,7 +152,7 @@ def _flatten(module, nn) -> list[tuple[str, Any]]:
     return out
 
 
-def _activation_name(nn, module, where: str) -> str | None:
+def _activation_name(nn: Any, module: Any, where: str) -> str | None:
     """The layerwise activation of a torch activation module (None if it is not one)."""
     simple = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.Identity: "identity"}
     for cls, name in simple.items():
@@ -192,7 +194,7 @@ def _activation_name(nn, module, where: str) -> str | None:
     return None
 
 
-def from_torch(module, *, seed: int | np.random.Generator | None = None) -> Sequential:
+def from_torch(module: Any, *, seed: int | np.random.Generator | None = None) -> Sequential:
     """A layerwise Sequential with the weights and function of a ``torch.nn.Sequential``.
 
     Each ``nn.Linear`` becomes a Dense layer (``W = weight.T``, ``b = bias`` or zeros) whose
@@ -235,24 +237,26 @@ def from_torch(module, *, seed: int | np.random.Generator | None = None) -> Sequ
     layers: list[Layer] = []
     weights: list[tuple[str, dict[str, np.ndarray]]] = []
     input_dim = None
-    open_layer = False  # the last layer is a Linear or BatchNorm1d with no activation yet
+    # the last layer, when it is a Linear or BatchNorm1d with no activation yet
+    open_layer: Dense | BatchNorm | None = None
     for name, child in children:
         where = f"module {name} ({type(child).__name__})"
         converted = _convert(nn, child, where, dtype)
         if converted is None:  # an activation: goes into the layer before it
-            if _attach_activation(nn, child, where, layers[-1] if open_layer else None):
-                open_layer = False
+            if _attach_activation(nn, child, where, open_layer):
+                open_layer = None
             continue
-        layers.append(converted[0])
-        weights.append(converted[1:])
-        open_layer = converted[1] != "dropout"
-        if input_dim is None and converted[1] != "dropout":
-            input_dim = child.in_features if converted[1] == "dense" else child.num_features
+        layer, kind, arrays = converted
+        layers.append(layer)
+        weights.append((kind, arrays))
+        open_layer = layer if isinstance(layer, Dense | BatchNorm) else None  # not Dropout
+        if input_dim is None and kind != "dropout":
+            input_dim = child.in_features if kind == "dense" else child.num_features
     if not any(isinstance(layer, Dense) for layer in layers):
         raise ValueError("the module holds no Linear layer")
     model = Sequential(layers, input_dim=input_dim, seed=seed, dtype=dtype)
     for i, (layer, (kind, arrays)) in enumerate(zip(model.layers, weights, strict=True)):
-        if kind == "dense":
+        if isinstance(layer, Dense):  # kind "dense"
             if arrays["W"].shape[0] != layer.n_in:
                 raise ValueError(
                     f"Linear layer at position {i} has in_features={arrays['W'].shape[0]} but "
@@ -270,7 +274,7 @@ def from_torch(module, *, seed: int | np.random.Generator | None = None) -> Sequ
     return model
 
 
-def _check_tensors(torch, module) -> str:
+def _check_tensors(torch: Any, module: Any) -> str:
     """The module's dtype name, after checking that every tensor has data (not the meta
     device), one float dtype, and a size that fits in memory (copied about 3 times)."""
     tensors = [*module.parameters(), *(b for b in module.buffers() if b.is_floating_point())]
@@ -293,10 +297,12 @@ def _check_tensors(torch, module) -> str:
     return dtype
 
 
-def _convert(nn, child, where: str, dtype: str) -> tuple[Layer, str, dict[str, np.ndarray]] | None:
+def _convert(
+    nn: Any, child: Any, where: str, dtype: str
+) -> tuple[Layer, str, dict[str, np.ndarray]] | None:
     """The layerwise layer for ``child`` with its arrays, or None for an activation."""
 
-    def array(t) -> np.ndarray:
+    def array(t: Any) -> np.ndarray:
         return np.ascontiguousarray(t.detach().cpu().numpy(), dtype=dtype)
 
     if isinstance(child, nn.Linear):
@@ -323,7 +329,7 @@ def _convert(nn, child, where: str, dtype: str) -> tuple[Layer, str, dict[str, n
     return None
 
 
-def _attach_activation(nn, child, where: str, layer: Layer | None) -> bool:
+def _attach_activation(nn: Any, child: Any, where: str, layer: Dense | BatchNorm | None) -> bool:
     """Give ``layer`` the activation ``child``; False for an identity (nothing to give)."""
     act = _activation_name(nn, child, where)
     if act is None:

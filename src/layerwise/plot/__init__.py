@@ -2,7 +2,8 @@
 
 Every function takes ``ax=`` (draw into a given matplotlib Axes) and ``path=`` (also write
 the picture there, atomically; PNG unless the suffix says ``.svg`` or ``.pdf``) and returns
-the :class:`matplotlib.figure.Figure`. A figure made only to be written to ``path`` is
+the :class:`matplotlib.figure.Figure` (the SubFigure holding ``ax`` when ``ax`` is in one;
+``path`` then gets the whole figure). A figure made only to be written to ``path`` is
 closed after writing, so loops that write many pictures do not leak memory.
 
 matplotlib is imported inside the functions: ``import layerwise`` never loads it. Without a

@@ -12,7 +12,9 @@ from layerwise.plot._figures import _NEGATIVE, _POSITIVE, _finish, _new_axes
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
+
+    from layerwise.model import Sequential
 
 
 def _shown(n: int, max_neurons: int) -> tuple[list[int], int]:
@@ -25,13 +27,13 @@ def _shown(n: int, max_neurons: int) -> tuple[list[int], int]:
 
 
 def architecture(
-    model,
+    model: Sequential,
     *,
     ax: Axes | None = None,
     path: str | os.PathLike[str] | None = None,
     max_neurons: int = 10,
     title: str | None = None,
-) -> Figure:
+) -> Figure | SubFigure:
     """Draw the network as columns of neurons joined by their weights.
 
     Line width grows with ``|W[i, j]|`` (relative to the layer's largest weight); colour
@@ -51,7 +53,8 @@ def architecture(
 
     Returns
     -------
-    Figure
+    Figure or SubFigure
+        The figure drawn on: the SubFigure holding ``ax`` when ``ax`` is in one.
     """
     if isinstance(max_neurons, bool) or not isinstance(max_neurons, int) or max_neurons < 2:
         raise ValueError(f"max_neurons must be an integer >= 2, got {max_neurons!r}")

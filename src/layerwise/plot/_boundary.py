@@ -12,10 +12,14 @@ from layerwise.plot._figures import _NEGATIVE, _POSITIVE, _finish, _new_axes, _p
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
+
+    from layerwise.model import Sequential
 
 
-def _predict_grid(model, X: np.ndarray, resolution: int, scaler) -> tuple[Any, ...]:
+def _predict_grid(
+    model: Sequential, X: np.ndarray, resolution: int, scaler: Any
+) -> tuple[Any, ...]:
     pad_x = 0.1 * (X[:, 0].max() - X[:, 0].min()) or 1.0
     pad_y = 0.1 * (X[:, 1].max() - X[:, 1].min()) or 1.0
     gx = np.linspace(X[:, 0].min() - pad_x, X[:, 0].max() + pad_x, resolution)
@@ -28,7 +32,7 @@ def _predict_grid(model, X: np.ndarray, resolution: int, scaler) -> tuple[Any, .
 
 
 def decision_boundary(
-    model,
+    model: Sequential,
     X: Any,
     y: Any,
     *,
@@ -39,7 +43,7 @@ def decision_boundary(
     title: str | None = None,
     feature_names: Sequence[str] | None = None,
     class_names: Sequence[str] | None = None,
-) -> Figure:
+) -> Figure | SubFigure:
     """The model's prediction over the plane of a 2-D data set, under its points.
 
     A sigmoid output is drawn as the probability of class 1 (with its 0.5 contour); a
@@ -73,7 +77,8 @@ def decision_boundary(
 
     Returns
     -------
-    Figure
+    Figure or SubFigure
+        The figure drawn on: the SubFigure holding ``ax`` when ``ax`` is in one.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
@@ -176,7 +181,10 @@ def _class_names(names: Any, texts: Any, kind: str, units: int, labels: np.ndarr
     return list(names)
 
 
-def _draw_classes(ax, xx, yy, out, X, labels, names) -> None:
+def _draw_classes(
+    ax: Axes, xx: np.ndarray, yy: np.ndarray, out: np.ndarray, X: np.ndarray,
+    labels: np.ndarray, names: list[str],
+) -> None:  # fmt: skip
     """A softmax output: the predicted class as coloured regions, the points by class."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
@@ -194,7 +202,7 @@ def _draw_classes(ax, xx, yy, out, X, labels, names) -> None:
     ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
 
 
-def _draw_values(ax, X, labels, names) -> None:
+def _draw_values(ax: Axes, X: np.ndarray, labels: np.ndarray, names: list[str] | None) -> None:
     """Any other output: the points coloured by label, one legend entry per named class."""
     if names is None:
         ax.scatter(X[:, 0], X[:, 1], c=labels, cmap="viridis", s=14, edgecolors="k",
@@ -210,7 +218,7 @@ def _draw_values(ax, X, labels, names) -> None:
     ax.legend(fontsize=8, loc="upper right", framealpha=0.85)
 
 
-def _shape_text(model) -> str:
+def _shape_text(model: Sequential) -> str:
     widths = [str(model.input_dim)] + [str(layer.units) for layer in model.layers]
     acts = [layer.describe() for layer in model.layers if layer.describe()]
     hidden = sorted(set(acts[:-1]))

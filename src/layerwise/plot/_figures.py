@@ -6,18 +6,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from layerwise._internal.files import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure, SubFigure
 
 _POSITIVE, _NEGATIVE = "#1f77b4", "#d62728"
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     """Import pyplot, choosing Agg only when nothing else was chosen and there is no display."""
     import matplotlib
 
@@ -55,22 +56,28 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 100) ->
     return path
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
+def _new_axes(
+    ax: Axes | None, figsize: tuple[float, float]
+) -> tuple[Figure | SubFigure, Axes, bool]:
     if ax is not None:
         return ax.figure, ax, False
     fig, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
     return fig, ax, True
 
 
-def _finish(fig: Figure, path: Any, created: bool) -> Figure:
+def _finish(
+    fig: Figure | SubFigure, path: str | os.PathLike[str] | None, created: bool
+) -> Figure | SubFigure:
     if path is not None:
-        save_figure(fig, path)
+        save_figure(fig.figure, path)  # the whole figure: a SubFigure has no file of its own
         if created:
             _pyplot().close(fig)
     return fig
 
 
-def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None):
+def subplots(
+    nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None
+) -> tuple[Figure, Any]:
     """A new figure and its axes (constrained layout), with the backend chosen as above.
 
     Parameters

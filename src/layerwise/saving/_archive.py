@@ -17,8 +17,9 @@ import math
 import os
 import stat
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -71,7 +72,8 @@ def read_members(zf: zipfile.ZipFile, where: str, kinds: str = "biuf") -> dict[s
     if len(infos) > MAX_MEMBERS:
         raise ValueError(f"{where}: {len(infos):,} archive members, more than {MAX_MEMBERS:,}")
     members: dict[str, Member] = {}
-    size = os.fstat(zf.fp.fileno()).st_size if hasattr(zf.fp, "fileno") else None
+    fp = zf.fp
+    size = os.fstat(fp.fileno()).st_size if fp is not None and hasattr(fp, "fileno") else None
     for info in infos:
         if not info.filename.endswith(".npy") or info.is_dir():
             raise ValueError(
@@ -192,7 +194,7 @@ def read_array(zf: zipfile.ZipFile, member: Member, where: str) -> np.ndarray:
             f"{where}: archive member {member.info.filename!r} holds {len(data)} bytes, "
             f"{expected} expected; the file is truncated"
         )
-    order = "F" if member.fortran else "C"
+    order: Literal["C", "F"] = "F" if member.fortran else "C"
     arr = np.frombuffer(data, dtype=member.dtype).reshape(member.shape, order=order)
     return np.array(arr, order="C", copy=True)
 
@@ -251,6 +253,7 @@ def nesting_depth(value: Any) -> int:
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list | tuple):

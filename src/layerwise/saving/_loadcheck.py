@@ -6,7 +6,7 @@ against what the architecture and the optimizer's state need."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -21,6 +21,10 @@ MAX_LAYERS = 10_000
 _UNKNOWN = -1  # the input width of a layer after one of a type other than Dense
 
 
+@overload
+def _int(value: Any, what: str, low: int = 0, *, none: Literal[False] = False) -> int: ...
+@overload
+def _int(value: Any, what: str, low: int = 0, *, none: bool) -> int | None: ...
 def _int(value: Any, what: str, low: int = 0, *, none: bool = False) -> int | None:
     if value is None and none:
         return None
@@ -48,6 +52,7 @@ def check_header(header: dict[str, Any], members: dict[str, Any], where: str) ->
             raise TypeError(f"{field} must be a dict or null, got {type(header[field]).__name__}")
     shapes, others = _param_shapes(header.get("model"), members, where)
     dtype = np.dtype(header["model"]["dtype"])
+    expected: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any] | None]]
     expected = {key: (shape, dtype) for key, shape in shapes.items()}
     for name in members:  # the arrays of layer types other than Dense: they check their own
         if name.split("/")[0] in ("params", "buffers") and name.split("/")[1:2] in others:
@@ -143,7 +148,9 @@ def _check_scaler(scaler: dict[str, Any] | None, input_dim: int | None) -> None:
         )
 
 
-def _optimizer_members(info: Any, shapes: dict[str, Any], members: dict[str, Any], dtype):
+def _optimizer_members(
+    info: Any, shapes: dict[str, Any], members: dict[str, Any], dtype: np.dtype[Any]
+) -> dict[str, tuple[tuple[int, ...] | None, np.dtype[Any] | None]]:
     """The optimizer's state entries: each 0-d, or shaped like its parameter in its dtype."""
     if info is None:
         return {}
@@ -153,7 +160,7 @@ def _optimizer_members(info: Any, shapes: dict[str, Any], members: dict[str, Any
     entries = info.get("state")
     if not isinstance(entries, list) or len(entries) > _archive.MAX_MEMBERS:
         raise TypeError("the optimizer's state must be a list of [key, name, kind] entries")
-    expected: dict[str, tuple[tuple[int, ...] | None, np.dtype | None]] = {}
+    expected: dict[str, tuple[tuple[int, ...] | None, np.dtype[Any] | None]] = {}
     for entry in entries:
         if not (
             isinstance(entry, list)

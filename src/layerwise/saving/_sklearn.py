@@ -123,8 +123,11 @@ def _dump(obj: Any) -> tuple[bytes, dict[str, str]]:
     for name in untrusted:
         if _trust.by_construction(name):
             continue
-        where = _trust.locate(obj, lambda node, n=name: n in sio.get_untrusted_types(
-            data=sio.dumps(node)))  # fmt: skip
+
+        def holds(node: Any, n: str = name) -> bool:
+            return n in sio.get_untrusted_types(data=sio.dumps(node))
+
+        where = _trust.locate(obj, holds)
         if not _trust.importable(name):
             raise ValueError(
                 f"lw.save cannot write {where}: it holds {name}, which another program could "
@@ -220,7 +223,7 @@ def save(
         _SKOPS: np.frombuffer(data, dtype=np.uint8),
     }
     with atomic_write(path, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, allow_pickle=False, **arrays)  # two byte arrays: nothing to pickle
 
 
 # ------------------------------------------------------------------ load
@@ -309,7 +312,8 @@ def load(path: str | os.PathLike[str], *, trusted: Any = None) -> Any:
             header, arrays, where, lambda data, step: _loads(data, where, names, {})
         )
     else:
-        needs = header.get("trust") if isinstance(header.get("trust"), dict) else {}
+        trust = header.get("trust")
+        needs = trust if isinstance(trust, dict) else {}
         if _SKOPS not in arrays:
             raise ValueError(f"{where}: the saved object is missing; save it again")
         obj = _loads(arrays[_SKOPS].tobytes(), where, names, needs)

@@ -173,7 +173,8 @@ def locate(obj: Any, bad: Callable[[Any], bool]) -> str:
     """Describe the innermost part of ``obj`` for which ``bad`` holds (``obj`` itself when
     none of its parts does): ``"step 'columntransformer > num > simpleimputer'
     (SimpleImputer)"``."""
-    path, node, seen = [], obj, {id(obj)}
+    path: list[str] = []
+    node, seen = obj, {id(obj)}
     found = (path[:], node)  # the innermost estimator so far (not a helper inside one)
     while True:
         for label, child in children(node):

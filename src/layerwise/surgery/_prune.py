@@ -22,7 +22,9 @@ def _data_X(model: Any, data: Any, op: str) -> np.ndarray:
     return model.check_input(data, name=f"{op}: data")
 
 
-def refit(A: np.ndarray, keep: np.ndarray, W: np.ndarray, b: np.ndarray):
+def refit(
+    A: np.ndarray, keep: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The next layer's weights for the kept columns of ``A`` that best reproduce its
     pre-activation ``Z = A W + b``, in the least-squares sense.
 

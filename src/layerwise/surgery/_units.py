@@ -104,7 +104,9 @@ def remap_state(model: Any, key: str, old_shape: tuple, src: np.ndarray, axis: i
             entry[name] = take_units(arr, src, axis, None)
 
 
-def set_units(model: Any, i: int, j: int, src: np.ndarray, W, b, W_next) -> None:
+def set_units(
+    model: Any, i: int, j: int, src: np.ndarray, W: np.ndarray, b: np.ndarray, W_next: np.ndarray
+) -> None:
     """Install layer i's new ``W``, ``b`` and layer j's new ``W``; carry the per-unit layers
     between them and every optimizer state along the same map ``src`` (new neuron c comes
     from old neuron ``src[c]``, or is fresh where ``src[c]`` is -1)."""

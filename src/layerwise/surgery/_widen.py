@@ -12,6 +12,7 @@ import numpy as np
 
 from layerwise import activations as _activations
 from layerwise._internal.validation import check_allocation, check_range, check_same_length
+from layerwise.losses import Loss
 from layerwise.state import through_numpy
 from layerwise.surgery._units import (
     check_units,
@@ -93,7 +94,7 @@ def _check_fresh(model: Any, i: int, j: int, init: str) -> None:
             )
 
 
-def _check_batch(model: Any, data: tuple, loss: Any):
+def _check_batch(model: Any, data: tuple[Any, Any], loss: Any) -> tuple[np.ndarray, Loss]:
     """GradMax's batch (X, y) and loss, checked against the model; returns (X, loss)."""
     X = model.check_input(data[0], name="widen: data X")
     loss = model.output_loss(loss)
@@ -102,7 +103,7 @@ def _check_batch(model: Any, data: tuple, loss: Any):
     return X, loss
 
 
-def gradmax_matrix(model: Any, i: int, data: tuple, loss: Any) -> np.ndarray:
+def gradmax_matrix(model: Any, i: int, data: tuple[Any, Any], loss: Any) -> np.ndarray:
     """``M = A_prev^T dZ_next`` of hidden Dense layer ``i`` on ``data = (X, y)``.
 
     ``A_prev`` (n, n_in) is layer i's input, ``dZ_next`` (n, n_next) the gradient of the mean
@@ -188,7 +189,9 @@ def gradmax_rows(M: np.ndarray, k: int, c: float, rng: np.random.Generator) -> n
     return c * np.sqrt(k / n_next) * (Q @ Vt)
 
 
-def _widen_fresh(model: Any, i: int, j: int, units: int, init: str, data, loss) -> np.ndarray:
+def _widen_fresh(
+    model: Any, i: int, j: int, units: int, init: str, data: Any, loss: Any
+) -> np.ndarray:
     """New neurons with zero incoming weights and bias b0; outgoing rows by ``init``; the
     next bias absorbs their constant output ``f(b0)``."""
     layer, nxt = model.layers[i], model.layers[j]
@@ -212,7 +215,7 @@ def _widen_fresh(model: Any, i: int, j: int, units: int, init: str, data, loss) 
     return src
 
 
-def _widen_copy(model: Any, i: int, j: int, units: int, noise: float, split: float):
+def _widen_copy(model: Any, i: int, j: int, units: int, noise: float, split: float) -> np.ndarray:
     """Net2WiderNet: new neurons copy old ones; copies share the outgoing rows."""
     layer, old = model.layers[i], model.layers[i].units
     src = np.concatenate([np.arange(old), model.rng.integers(0, old, units - old)])
@@ -231,7 +234,9 @@ def _widen_copy(model: Any, i: int, j: int, units: int, noise: float, split: flo
     return src
 
 
-def _check_widen(model, i, units, noise, split, init, data, loss) -> tuple[int, float, str]:
+def _check_widen(
+    model: Any, i: int, units: int, noise: float, split: float, init: str, data: Any, loss: Any
+) -> tuple[int, float, str]:
     """Every check of :func:`widen` that needs no computation; returns the next Dense
     layer's index, ``split`` and ``init``."""
     layer = model.layers[i]

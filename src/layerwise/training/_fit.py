@@ -27,7 +27,7 @@ __all__ = ["fit"]
 
 
 def fit(
-    model,
+    model: Any,
     X: Any,
     y: Any,
     *,
@@ -96,25 +96,26 @@ def fit(
     TrainingInterrupted
         Ctrl-C (a KeyboardInterrupt): the model keeps the last completed batch's weights.
     """
-    run = _Run.checked(model, **{k: v for k, v in locals().items() if k != "model"})
+    run = _Run.checked(model, locals())  # every argument, by name
     history = run.begin(model)  # the first change to the model: everything is valid
-    opt, loss, metric_fns, state = run.opt, run.loss, run.metric_fns, model.state
-    guard, first_epoch, bar = _Guard(model), state.epochs_trained, _Progress(run.show, run.epochs)
+    opt, loss_fn, metric_fns, state = run.opt, run.loss, run.metric_fns, model.state
+    epochs, clipnorm = run.settings["epochs"], run.settings["clipnorm"]
+    guard, first_epoch, bar = _Guard(model), state.epochs_trained, _Progress(run.show, epochs)
     try:
         with run.settings_applied() as interrupts:
-            for _ in range(run.epochs):
+            for _ in range(epochs):
                 epoch = state.epochs_trained + 1
                 logs = _begin_epoch(model, run, epoch, guard)
                 total, sums = 0.0, dict.fromkeys(metric_fns, 0.0)
                 for bi, (Xb, Yb) in enumerate(run.batches(state.rng)):
                     A, caches = model.forward(Xb, training=True, check_input=False)  # 1.
-                    batch_loss = loss.value(A, Yb) + model.penalty()
+                    batch_loss = loss_fn.value(A, Yb) + model.penalty()
                     if not math.isfinite(batch_loss):
                         guard.diverged(epoch, history, opt.lr, older=bi == 0)
                     total += batch_loss * Xb.shape[0]
                     sums = {m: sums[m] + fn(A, Yb) * Xb.shape[0] for m, fn in metric_fns.items()}
-                    grads = model.backward(caches, Yb, loss, check_input=False)  # 2.
-                    apply_gradients(model, opt, grads, run.clipnorm)  # 3.
+                    grads = model.backward(caches, Yb, loss_fn, check_input=False)  # 2.
+                    apply_gradients(model, opt, grads, clipnorm)  # 3.
                     _batch_end(run, guard, interrupts, history, bi, batch_loss, Xb.shape[0])
                 _end_epoch(model, run, history, epoch, logs, total, sums, guard)
                 bar.update(logs)
@@ -127,7 +128,9 @@ def fit(
     return history
 
 
-def _batch_end(run, guard, interrupts, history, batch: int, loss: float, n: int) -> None:
+def _batch_end(
+    run: _Run, guard: _Guard, interrupts: Any, history: History, batch: int, loss: float, n: int
+) -> None:
     """After a batch's update: the thread timer, the callbacks' ``on_batch_end`` (the guard
     follows a network they changed), and a held Ctrl-C."""
     if run.chooser:
@@ -140,7 +143,7 @@ def _batch_end(run, guard, interrupts, history, batch: int, loss: float, n: int)
         _interrupted(guard.model, interrupts.signum, history, batch)
 
 
-def _finish(model, run: _Run, history: History, guard: _Guard, first_epoch: int) -> None:
+def _finish(model: Any, run: _Run, history: History, guard: _Guard, first_epoch: int) -> None:
     """After the last epoch: weights still finite, the run's events, ``on_train_end``."""
     if not all(all_finite(p) for p in model.parameters().values()):
         guard.diverged(model.epochs_trained, history, run.opt.lr, older=False)
@@ -149,7 +152,7 @@ def _finish(model, run: _Run, history: History, guard: _Guard, first_epoch: int)
         cb.on_train_end({"loss": history.loss[-1] if history.loss else None})
 
 
-def _begin_epoch(model, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
+def _begin_epoch(model: Any, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
     """Set the epoch's learning rate, tell the callbacks, and take the guard's snapshot."""
     if run.opt.schedule is not None:
         run.opt.schedule.begin_epoch(run.opt)
@@ -160,7 +163,16 @@ def _begin_epoch(model, run: _Run, epoch: int, guard: _Guard) -> dict[str, Any]:
     return logs
 
 
-def _end_epoch(model, run: _Run, history: History, epoch, logs, total, sums, guard) -> None:
+def _end_epoch(
+    model: Any,
+    run: _Run,
+    history: History,
+    epoch: int,
+    logs: dict[str, Any],
+    total: float,
+    sums: dict[str, float],
+    guard: _Guard,
+) -> None:
     """Record the epoch, run the validation pass, advance the schedule, call the callbacks."""
     n = run.X.shape[0]
     model.state.epochs_trained = epoch
@@ -181,7 +193,9 @@ def _end_epoch(model, run: _Run, history: History, epoch, logs, total, sums, gua
         cb.on_epoch_end(epoch, logs)
 
 
-def _validate(model, run: _Run, history: History, logs, epoch, guard) -> None:
+def _validate(
+    model: Any, run: _Run, history: History, logs: dict[str, Any], epoch: int, guard: _Guard
+) -> None:
     """The validation pass: loss and metrics on (Xv, Yv) in inference mode."""
     Av = model.forward(run.Xv, check_input=False)[0]
     val_loss = run.loss.value(Av, run.Yv) + model.penalty()

@@ -1,9 +1,15 @@
-"""The checked settings of one ``fit`` call (``_Run``), built before anything changes."""
+"""The checked settings of one ``fit`` call (``_Run``), built before anything changes.
+
+``fit``'s signature declares its settings (names, defaults, types, docs); ``FIT_RULES``
+beside it here declares each one's rule; ``_Run.checked`` takes them as one dict, so no
+setting is listed a second time.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import numbers
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +23,16 @@ from layerwise._internal.array_api import (
     same_place,
 )
 from layerwise._internal.validation import (
-    check_positive,
-    check_range,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    Boolean,
+    Instance,
+    Interval,
+    Options,
+    Rule,
+    check_param,
+    check_params,
     check_same_length,
     check_X,
 )
@@ -28,11 +42,27 @@ from layerwise.training._callback import Callback, _check_callbacks, _start_call
 from layerwise.training._history import History
 from layerwise.training._interrupts import _Interrupts
 from layerwise.training._progress import _interactive
-from layerwise.training._step import _resolve_optimizer
+from layerwise.training._step import prepare_step, use_optimizer
 from layerwise.training._threads import ThreadChooser, check_threads
 
+# the rule of each of fit's settings that is a plain value (the others are resolved below:
+# loss, optimizer, lr, validation_data, metrics, callbacks, threads)
+FIT_RULES: dict[str, list[Rule | None]] = {
+    "epochs": [POSITIVE_INT],
+    "batch_size": [POSITIVE_INT, None],
+    "shuffle": [Boolean()],
+    "validation_split": [Interval(numbers.Real, 0, 1, closed="left")],
+    "verbose": [Boolean(), Options("auto"), NON_NEGATIVE_INT],
+    "schedule": [Instance(_schedules.Schedule, what="a lw.schedules object (StepLR(10, 0.5))"),
+                 None],
+    "clipnorm": [POSITIVE, None],
+    "initial_epoch": [NON_NEGATIVE_INT, None],
+}  # fmt: skip
 
-def _split_validation(model, loss, X, Y, validation_data, validation_split):
+
+def _split_validation(
+    model: Any, loss: Any, X: Any, Y: Any, validation_data: Any, validation_split: float
+) -> tuple[Any, Any, Any, Any]:
     if validation_data is not None and validation_split:
         raise ValueError("give validation_data or validation_split, not both")
     if validation_data is not None:
@@ -43,8 +73,6 @@ def _split_validation(model, loss, X, Y, validation_data, validation_split):
         check_same_length(Xv, validation_data[1], names=("X_val", "y_val"))
         return X, Y, Xv, model.prepare_targets(validation_data[1], loss, Xv.shape[0], like=Xv)
     if validation_split:
-        if not isinstance(validation_split, float | int) or not 0 < validation_split < 1:
-            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
         n_val = int(round(X.shape[0] * validation_split))
         if n_val < 1 or n_val >= X.shape[0]:
             raise ValueError(
@@ -57,7 +85,7 @@ def _split_validation(model, loss, X, Y, validation_data, validation_split):
     return X, Y, None, None
 
 
-def _metric_fns(loss, metrics):
+def _metric_fns(loss: Any, metrics: Any) -> dict[str, Any]:
     if metrics is None:
         metrics = ("accuracy",) if loss.classification else ("r2", "mae")
     elif isinstance(metrics, str):  # one name, not its letters
@@ -75,88 +103,67 @@ def _metric_fns(loss, metrics):
 class _Run:
     """The checked settings of one ``fit`` call (built before anything changes)."""
 
+    settings: dict[str, Any]  # fit's plain settings, checked (epochs: those left to run)
     loss: Any
-    X: np.ndarray
-    Y: np.ndarray
-    Xv: np.ndarray | None
-    Yv: np.ndarray | None
-    epochs: int
-    initial_epoch: int | None
-    batch_size: int | None
-    shuffle: bool
-    clipnorm: float | None
+    X: Any
+    Y: Any
+    Xv: Any
+    Yv: Any
     opt: Any
     new_lr: float | None
-    schedule: Any
     metric_fns: dict[str, Any]
     callbacks: list[Callback]
     show: bool
     chooser: ThreadChooser | None
 
     @classmethod
-    def checked(
-        cls, model, X, y, *, loss, optimizer, lr, epochs, batch_size, shuffle, validation_data,
-        validation_split, metrics, callbacks, verbose, schedule, clipnorm, initial_epoch,
-        threads,
-    ) -> _Run:  # fmt: skip
-        """Validate every argument of ``fit``; the model is not touched."""
-        loss_obj = model.output_loss(loss)
-        untrained = model.optimizer is None and model.epochs_trained == 0
-        X = model.check_input(X, build=False, place=not untrained)  # the model follows X
-        Y = model.prepare_targets(y, loss_obj, X.shape[0], like=X)
-        epochs = check_positive(epochs, "epochs", integer=True)
-        if initial_epoch is not None:
-            initial_epoch = check_range(initial_epoch, "initial_epoch", 0, epochs, integer=True)
-            epochs -= initial_epoch
-        batch_size = check_positive(batch_size, "batch_size", integer=True, allow_none=True)
-        clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
-        opt, new_lr = _resolve_optimizer(model, optimizer, lr)
-        if schedule is not None and not isinstance(schedule, _schedules.Schedule):
-            raise TypeError(
-                f"schedule must be a lw.schedules object such as StepLR(10, 0.5), got "
-                f"{type(schedule).__name__} {schedule!r}"
-            )
-        X, Y, Xv, Yv = _split_validation(model, loss_obj, X, Y, validation_data, validation_split)
-        metric_fns = _metric_fns(loss_obj, metrics)
-        cbs = _check_callbacks(callbacks)
+    def checked(cls, model: Any, args: dict[str, Any]) -> _Run:
+        """Validate every argument of ``fit`` (``args``: by name, as ``locals()`` gives
+        them); the model is not touched."""
+        X, y = args["X"], args["y"]
+        s = {k: v for k, v in args.items() if k not in ("model", "X", "y")}
+        s.update(check_params(FIT_RULES, **{k: s[k] for k in FIT_RULES}))
+        loss, X, Y, opt, new_lr = prepare_step(model, X, y, s["loss"], s["optimizer"], s["lr"])
+        if s["initial_epoch"] is not None:
+            rule = [Interval(numbers.Integral, 0, s["epochs"], closed="left")]
+            s["epochs"] -= check_param(s["initial_epoch"], "initial_epoch", rule)
+        X, Y, Xv, Yv = _split_validation(
+            model, loss, X, Y, s["validation_data"], s["validation_split"]
+        )
+        cbs = _check_callbacks(s["callbacks"])
         for cb in cbs:
             cb.check(model)
-        show = _interactive() if verbose == "auto" else bool(verbose)
-        threads = check_threads(threads)
+        show = _interactive() if s["verbose"] == "auto" else bool(s["verbose"])
+        threads = check_threads(s["threads"])
         chooser = None if threads is None else ThreadChooser(threads)
-        return cls(
-            loss_obj, X, Y, Xv, Yv, epochs, initial_epoch, batch_size, bool(shuffle), clipnorm,
-            opt, new_lr, schedule, metric_fns, cbs, show, chooser,
-        )  # fmt: skip
+        metric_fns = _metric_fns(loss, s["metrics"])
+        return cls(s, loss, X, Y, Xv, Yv, opt, new_lr, metric_fns, cbs, show, chooser)
 
-    def begin(self, model) -> History:
+    def begin(self, model: Any) -> History:
         """Apply the run's settings to the model (the first change), return its History."""
         if not model.built:
             model.build(self.X.shape[1])
         if not same_place(self.X, model_arrays(model)):
             model.to(self.X)  # an untrained model: its arrays follow the data
-        if self.initial_epoch is not None:
-            model.epochs_trained = self.initial_epoch
-        opt = model.optimizer = self.opt
-        if self.new_lr is not None:
-            opt.lr = self.new_lr
-            if opt.schedule is not None:
-                opt.schedule.base_lr = self.new_lr
-        if self.schedule is not None:
-            self.schedule.attach(opt)
+        s = self.settings
+        if s["initial_epoch"] is not None:
+            model.epochs_trained = s["initial_epoch"]
+        opt = use_optimizer(model, self.opt, self.new_lr)
+        if s["schedule"] is not None:
+            s["schedule"].attach(opt)
         model.stop_training = False
         history = History(params={
             "loss": self.loss.name, "optimizer": opt.get_config(), "lr": opt.lr,
             "schedule": opt.schedule.get_config() if opt.schedule is not None else None,
-            "clipnorm": self.clipnorm, "epochs": self.epochs, "batch_size": self.batch_size,
-            "shuffle": self.shuffle, "n_samples": self.X.shape[0], "seed": model.seed,
+            **{k: s[k] for k in ("clipnorm", "epochs", "batch_size", "shuffle")},
+            "n_samples": self.X.shape[0], "seed": model.seed,
             "threads": self.chooser.describe() if self.chooser else None,
         })  # fmt: skip
-        _start_callbacks(model, self.callbacks, history, resume=self.initial_epoch is not None)
+        _start_callbacks(model, self.callbacks, history, resume=s["initial_epoch"] is not None)
         return history
 
     @contextlib.contextmanager
-    def settings_applied(self):
+    def settings_applied(self) -> Iterator[_Interrupts]:
         """For the loop: BLAS threads as asked, Ctrl-C held to the end of a batch (yielded),
         and NumPy's floating-point warnings off (a non-finite loss is the guard's)."""
         with (
@@ -166,14 +173,14 @@ class _Run:
         ):
             yield interrupts
 
-    def batches(self, rng: np.random.Generator):
+    def batches(self, rng: np.random.Generator) -> Iterator[tuple[Any, Any]]:
         """Yield the epoch's batches ``(Xb, Yb)``: slices in order, or with shuffling the
         rows of a permutation drawn from the model's Generator."""
-        X, Y, n = self.X, self.Y, self.X.shape[0]
-        bs = n if self.batch_size is None else min(self.batch_size, n)
+        X, Y, n, batch_size = self.X, self.Y, self.X.shape[0], self.settings["batch_size"]
+        bs = n if batch_size is None else min(batch_size, n)
         xp = array_namespace(X)
         order = None
-        if self.shuffle and bs < n:
+        if self.settings["shuffle"] and bs < n:
             order = xp.asarray(rng.permutation(n), device=device_of(X))
         for start in range(0, n, bs):
             stop = min(start + bs, n)  # the standard leaves a stop past the end undefined

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerwise import optimizers as _optimizers
 from layerwise._internal.array_api import (
@@ -16,6 +16,9 @@ from layerwise._internal.array_api import (
 from layerwise._internal.validation import check_positive
 from layerwise.training._guard import DivergenceError
 from layerwise.training._history import History
+
+if TYPE_CHECKING:
+    from layerwise.losses import Loss
 
 
 def apply_gradients(
@@ -29,6 +32,38 @@ def apply_gradients(
     new = opt.step(pgs)
     if new:  # arrays that could not change in place (JAX): the new ones take their place
         model.assign(new)
+
+
+def prepare_step(
+    model: Any,
+    X: Any,
+    y: Any,
+    loss: str | Loss,
+    optimizer: str | _optimizers.Optimizer | None,
+    lr: float | None,
+) -> tuple[Loss, Any, Any, _optimizers.Optimizer, float | None]:
+    """What ``fit`` and ``train_on_batch`` check alike, before anything changes: the loss
+    object, ``X`` and the targets ``Y`` shaped like the output, the optimizer and the
+    learning rate to give it (:func:`_resolve_optimizer`)."""
+    loss_obj = model.output_loss(loss)
+    untrained = model.optimizer is None and model.epochs_trained == 0
+    X = model.check_input(X, build=False, place=not untrained)  # the model follows X
+    Y = model.prepare_targets(y, loss_obj, X.shape[0], like=X)
+    opt, new_lr = _resolve_optimizer(model, optimizer, lr)
+    return loss_obj, X, Y, opt, new_lr
+
+
+def use_optimizer(
+    model: Any, opt: _optimizers.Optimizer, new_lr: float | None
+) -> _optimizers.Optimizer:
+    """Make ``opt`` the model's optimizer, with the learning rate ``new_lr`` (None: its own;
+    a schedule then starts from the new rate); returns it."""
+    if new_lr is not None:
+        opt.lr = new_lr
+        if opt.schedule is not None:
+            opt.schedule.base_lr = new_lr
+    model.optimizer = opt
+    return opt
 
 
 def _resolve_optimizer(
@@ -128,20 +163,12 @@ def train_on_batch(
     float
         The batch's loss (penalty included) before the update.
     """
-    loss_obj = model.output_loss(loss)
-    untrained = model.optimizer is None and model.epochs_trained == 0
-    X = model.check_input(X, build=False, place=not untrained)
-    Y = model.prepare_targets(y, loss_obj, X.shape[0], like=X)
+    loss_obj, X, Y, opt, new_lr = prepare_step(model, X, y, loss, optimizer, lr)
     clipnorm = check_positive(clipnorm, "clipnorm", allow_none=True)
-    opt, new_lr = _resolve_optimizer(model, optimizer, lr)
     model.check_input(X, place=False)  # every argument is good: build an unbuilt model
     if not same_place(X, model_arrays(model)):
         model.to(X)
-    if new_lr is not None:
-        opt.lr = new_lr
-        if opt.schedule is not None:
-            opt.schedule.base_lr = new_lr
-    model.optimizer = opt
+    opt = use_optimizer(model, opt, new_lr)
     A, caches = model.forward(X, training=True, check_input=False)
     value = loss_obj.value(A, Y) + model.penalty()
     if not math.isfinite(value):

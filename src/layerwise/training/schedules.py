@@ -34,7 +34,26 @@ import math
 import numbers
 from typing import Any
 
-from layerwise._internal.validation import check_positive, check_range
+from layerwise._internal.validation import (
+    MODE,
+    MONITOR,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    Interval,
+    Options,
+    Rule,
+    set_params,
+)
+from layerwise.training._monitor import (  # noqa: F401 (public here too: lw.schedules.*)
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    improved,
+    monitor_mode,
+    resolve_mode,
+)
+
+FACTOR = Interval(numbers.Real, 0, 1, closed="right")  # a decay factor in (0, 1]
 
 __all__ = [
     "Schedule",
@@ -87,8 +106,17 @@ class Schedule:
         """Advance one epoch (``logs`` holds that epoch's loss, val_loss and metrics)."""
         self.epoch += 1
 
+    _parameter_constraints: dict[str, list[Rule | None]] = {}
+
     def _args(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The constructor's arguments, by name (the declared parameters)."""
+        return {name: getattr(self, name) for name in self._parameter_constraints}
+
+    @property
+    def _base(self) -> float:
+        if self.base_lr is None:
+            raise ValueError("the schedule has no base_lr yet: attach it to an optimizer first")
+        return self.base_lr
 
     def _state(self) -> dict[str, Any]:
         return {"base_lr": self.base_lr, "epoch": self.epoch}
@@ -119,16 +147,17 @@ class StepLR(Schedule):
 
     name = "step"
 
+    _parameter_constraints = {"step_size": [POSITIVE_INT], "gamma": [FACTOR]}
+
+    step_size: int
+    gamma: float
+
     def __init__(self, step_size: int, gamma: float = 0.1) -> None:
         super().__init__()
-        self.step_size = check_positive(step_size, "step_size", integer=True)
-        self.gamma = check_range(gamma, "gamma", 0.0, 1.0, low_open=True, high_open=False)
+        set_params(self, step_size=step_size, gamma=gamma)
 
-    def lr_at(self, epoch):
-        return self.base_lr * self.gamma ** (epoch // self.step_size)
-
-    def _args(self):
-        return {"step_size": self.step_size, "gamma": self.gamma}
+    def lr_at(self, epoch: int) -> float:
+        return self._base * self.gamma ** (epoch // self.step_size)
 
 
 class ExponentialLR(Schedule):
@@ -142,15 +171,16 @@ class ExponentialLR(Schedule):
 
     name = "exponential"
 
+    _parameter_constraints = {"gamma": [FACTOR]}
+
+    gamma: float
+
     def __init__(self, gamma: float) -> None:
         super().__init__()
-        self.gamma = check_range(gamma, "gamma", 0.0, 1.0, low_open=True, high_open=False)
+        set_params(self, gamma=gamma)
 
-    def lr_at(self, epoch):
-        return self.base_lr * self.gamma**epoch
-
-    def _args(self):
-        return {"gamma": self.gamma}
+    def lr_at(self, epoch: int) -> float:
+        return self._base * self.gamma**epoch
 
 
 class CosineAnnealing(Schedule):
@@ -172,27 +202,30 @@ class CosineAnnealing(Schedule):
 
     name = "cosine"
 
+    _parameter_constraints = {
+        "T_max": [POSITIVE_INT],
+        "eta_min": [NON_NEGATIVE],
+        "warmup_epochs": [NON_NEGATIVE_INT],
+    }
+
+    T_max: int
+    eta_min: float
+    warmup_epochs: int
+
     def __init__(self, T_max: int, eta_min: float = 0.0, warmup_epochs: int = 0) -> None:
         super().__init__()
-        self.T_max = check_positive(T_max, "T_max", integer=True)
-        self.eta_min = check_range(eta_min, "eta_min", 0.0)
-        if isinstance(warmup_epochs, bool) or not isinstance(warmup_epochs, numbers.Integral):
-            raise TypeError(f"warmup_epochs must be an integer, got {warmup_epochs!r}")
-        if not 0 <= warmup_epochs < self.T_max:
+        set_params(self, T_max=T_max, eta_min=eta_min, warmup_epochs=warmup_epochs)
+        if self.warmup_epochs >= self.T_max:
             raise ValueError(
                 f"warmup_epochs must be in [0, T_max) = [0, {self.T_max}), got {warmup_epochs}"
             )
-        self.warmup_epochs = int(warmup_epochs)
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch: int) -> float:
         w = self.warmup_epochs
         if epoch < w:
-            return self.base_lr * (epoch + 1) / (w + 1)
+            return self._base * (epoch + 1) / (w + 1)
         k, T = epoch - w, self.T_max - w
-        return self.eta_min + (self.base_lr - self.eta_min) * (1 + math.cos(math.pi * k / T)) / 2
-
-    def _args(self):
-        return {"T_max": self.T_max, "eta_min": self.eta_min, "warmup_epochs": self.warmup_epochs}
+        return self.eta_min + (self._base - self.eta_min) * (1 + math.cos(math.pi * k / T)) / 2
 
 
 class ReduceLROnPlateau(Schedule):
@@ -224,6 +257,23 @@ class ReduceLROnPlateau(Schedule):
 
     name = "plateau"
 
+    _parameter_constraints = {
+        "monitor": [MONITOR], "mode": [MODE], "patience": [NON_NEGATIVE_INT],
+        "factor": [Interval(numbers.Real, 0, 1, closed="neither")], "threshold": [NON_NEGATIVE],
+        "threshold_mode": [Options("rel", "abs")], "cooldown": [NON_NEGATIVE_INT],
+        "min_lr": [NON_NEGATIVE], "eps": [NON_NEGATIVE],
+    }  # fmt: skip
+
+    monitor: str
+    mode: str
+    factor: float
+    patience: int
+    threshold: float
+    threshold_mode: str
+    cooldown: int
+    min_lr: float
+    eps: float
+
     def __init__(
         self,
         monitor: str = "val_loss",
@@ -238,33 +288,24 @@ class ReduceLROnPlateau(Schedule):
         eps: float = 1e-8,
     ) -> None:
         super().__init__()
-        if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be a log key such as 'val_loss', got {monitor!r}")
-        self.monitor = monitor
+        set_params(
+            self, monitor=monitor, mode=mode, factor=factor, patience=patience,
+            threshold=threshold, threshold_mode=threshold_mode, cooldown=cooldown,
+            min_lr=min_lr, eps=eps,
+        )  # fmt: skip
         self.mode = resolve_mode(mode, monitor)
-        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-            raise ValueError(f"factor must be in (0, 1), got {factor!r}")
-        self.factor = float(factor)
-        self.patience = check_range(patience, "patience", 0, integer=True)
-        self.threshold = check_range(threshold, "threshold", 0.0)
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}")
-        self.threshold_mode = threshold_mode
-        self.cooldown = check_range(cooldown, "cooldown", 0, integer=True)
-        self.min_lr = check_range(min_lr, "min_lr", 0.0)
-        self.eps = check_range(eps, "eps", 0.0)
         self.best: float | None = None
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch: int) -> float | None:
         return None  # the rate only moves at the end of a bad epoch
 
     def is_better(self, a: float) -> bool:
         return improved(a, self.best, mode=self.mode, delta=self.threshold,
                         relative=self.threshold_mode == "rel")  # fmt: skip
 
-    def end_epoch(self, logs, optimizer):
+    def end_epoch(self, logs: dict[str, Any], optimizer: Any) -> None:
         super().end_epoch(logs, optimizer)
         if self.monitor not in logs:
             raise ValueError(
@@ -290,20 +331,7 @@ class ReduceLROnPlateau(Schedule):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
 
-    def _args(self):
-        return {
-            "monitor": self.monitor,
-            "mode": self.mode,
-            "factor": self.factor,
-            "patience": self.patience,
-            "threshold": self.threshold,
-            "threshold_mode": self.threshold_mode,
-            "cooldown": self.cooldown,
-            "min_lr": self.min_lr,
-            "eps": self.eps,
-        }
-
-    def _state(self):
+    def _state(self) -> dict[str, Any]:
         return {
             **super()._state(),
             "best": self.best,
@@ -311,75 +339,11 @@ class ReduceLROnPlateau(Schedule):
             "cooldown_counter": self.cooldown_counter,
         }
 
-    def _set_state(self, state):
+    def _set_state(self, state: dict[str, Any]) -> None:
         super()._set_state(state)
         self.best = state.get("best")
         self.num_bad_epochs = int(state.get("num_bad_epochs", 0))
         self.cooldown_counter = int(state.get("cooldown_counter", 0))
-
-
-def improved(
-    value: float, best: float | None, *, mode: str = "min", delta: float = 0.0,
-    relative: bool = False, strict: bool = True,
-) -> bool:  # fmt: skip
-    """Whether ``value`` improves on ``best`` (None: nothing seen yet) by more than ``delta``
-    (``relative``: by more than the fraction ``delta`` of ``best``), lower being better in
-    mode "min" and higher in "max". The one rule of EarlyStopping, ModelCheckpoint,
-    GrowOnPlateau and ReduceLROnPlateau (torch's: NaN never improves).
-
-    ``strict=False`` is scikit-learn's MLP rule instead: an improvement unless ``value`` is
-    worse than the threshold (``loss > best - tol`` is none), so reaching the threshold
-    exactly counts, and so does NaN, which is never worse."""
-    if best is None:
-        best = math.inf if mode == "min" else -math.inf
-    if mode == "min":
-        threshold = best * (1 - delta) if relative else best - delta
-        return value < threshold if strict else not value > threshold
-    threshold = best * (1 + delta) if relative else best + delta
-    return value > threshold if strict else not value < threshold
-
-
-#: Monitored values where higher is better ("val_" prefixes stripped): the metrics fit
-#: reports (accuracy, r2), the estimators' validation score, and the usual names of scores.
-HIGHER_IS_BETTER = ("accuracy", "binary_accuracy", "r2", "score", "auc", "f1", "precision",
-                    "recall")  # fmt: skip
-#: ... and where lower is better: every loss, and the errors.
-LOWER_IS_BETTER = ("loss", "mae", "mse", "rmse", "error")
-
-
-def monitor_mode(monitor: str) -> str:
-    """``"max"`` or ``"min"``: the direction in which ``monitor`` improves. The one rule of
-    every ``mode="auto"`` (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, GrowOnPlateau).
-
-    Scores and accuracies improve upwards, losses and errors downwards, with or without the
-    ``val_`` prefix: ``"val_score"``, ``"accuracy"``, ``"val_r2"``, ``"roc_auc"``,
-    ``"f1_score"`` are ``"max"``; ``"loss"``, ``"val_loss"``, ``"mae"``,
-    ``"mean_squared_error"`` are ``"min"``. Any other name is refused (ValueError): give the
-    mode yourself.
-
-    >>> monitor_mode("val_score"), monitor_mode("val_accuracy"), monitor_mode("val_loss")
-    ('max', 'max', 'min')
-    """
-    if not isinstance(monitor, str):
-        raise TypeError(f"monitor must be a log name such as 'val_loss', got {monitor!r}")
-    name = monitor.lower().removeprefix("val_")
-    last = name.rpartition("_")[2]
-    if name in HIGHER_IS_BETTER or last in ("score", "accuracy", "auc", "r2"):
-        return "max"
-    if name in LOWER_IS_BETTER or last in ("loss", "error", "mae", "mse", "rmse"):
-        return "min"
-    raise ValueError(
-        f"mode='auto' cannot tell whether {monitor!r} improves upwards or downwards (it knows "
-        "scores and accuracies, which rise, and losses and errors, which fall); give "
-        "mode='max' or mode='min'"
-    )
-
-
-def resolve_mode(mode: str, monitor: str) -> str:
-    """Resolve ``mode`` to "min" or "max" (``"auto"``: :func:`monitor_mode`)."""
-    if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
-    return monitor_mode(monitor) if mode == "auto" else mode
 
 
 _REGISTRY: dict[str, type[Schedule]] = {
