@@ -28,6 +28,7 @@ from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, move, restore, snapshot
 
 if TYPE_CHECKING:
+    from layerwise.activations import Activation
     from layerwise.training import History
 
 __all__ = ["Sequential"]
@@ -88,7 +89,7 @@ class Sequential:
         layers: Sequence[Layer] | None = None,
         *,
         input_dim: int | None = None,
-        seed: int | np.random.Generator | None = None,
+        seed: rules.SeedLike = None,
         dtype: str = "float32",
     ) -> None:
         p = rules.check_params(self, layers=layers, input_dim=input_dim, seed=seed, dtype=dtype)
@@ -153,7 +154,7 @@ class Sequential:
         init: str = "copy",
         split: float = 0.0,
         data: Any = None,
-        loss: Any = None,
+        loss: str | _losses.Loss | None = None,
     ) -> Sequential:
         """Grow hidden layer ``i`` to ``units``, keeping the function: :func:`.surgery.widen`."""
         _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
@@ -163,7 +164,7 @@ class Sequential:
         """Keep the ``units`` most useful neurons of layer ``i``: :func:`.surgery.prune`."""
         return _surgery.prune(self, i, units, data=data)
 
-    def deepen(self, i: int, activation: Any = None) -> Sequential:
+    def deepen(self, i: int, activation: str | Activation | None = None) -> Sequential:
         """Insert an identity-initialised layer after layer ``i``: :func:`.surgery.deepen`."""
         _surgery.deepen(self, i, activation=activation)
         return self
@@ -452,7 +453,7 @@ class Sequential:
         return {"input_dim": self.input_dim, "dtype": self.dtype.name, "layers": layers}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, seed: Any = None) -> Sequential:
+    def from_config(cls, config: dict[str, Any], *, seed: rules.SeedLike = None) -> Sequential:
         """Rebuild an (untrained) model from :meth:`get_config`'s output."""
         layers = [get_layer_class(c["type"]).from_config(c) for c in config["layers"]]
         return cls(layers, input_dim=config.get("input_dim"), seed=seed, dtype=config["dtype"])

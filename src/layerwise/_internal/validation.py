@@ -473,6 +473,7 @@ NON_NEGATIVE = Interval(numbers.Real, 0, None, closed="left")
 NON_NEGATIVE_INT = Interval(numbers.Integral, 0, None, closed="left")
 PATH = Instance(str, os.PathLike, what="a file path (str or PathLike)")
 DTYPE = Lookup(check_dtype, type, np.dtype, what="'float32' or 'float64'")
+SeedLike = int | np.random.Generator | None  # the type of a seed that SEED accepts
 SEED: list[Rule | None] = [
     NON_NEGATIVE_INT, Instance(np.random.Generator, what="a numpy Generator"), None
 ]  # fmt: skip
