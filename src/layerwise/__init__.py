@@ -19,6 +19,7 @@ import importlib.util
 import sys
 import types
 import warnings
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -64,11 +65,34 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "MLPRegressor": ("layerwise.estimators", "MLPRegressor"),
 }
 
+# The names __getattr__ loads, for type checkers. Not lw.callbacks, load, save, saving, sweep,
+# SweepResult: their modules import layerwise itself, a cycle tests/test_imports.py refuses.
+if TYPE_CHECKING:
+    from layerwise import (  # noqa: F401
+        activations,
+        datasets,
+        export,
+        initializers,
+        losses,
+        optimizers,
+        plot,
+        regularization,
+        surgery,
+        training,
+    )
+    from layerwise.builders import mlp  # noqa: F401
+    from layerwise.estimators import MLPClassifier, MLPRegressor  # noqa: F401
+    from layerwise.gradcheck import gradient_check  # noqa: F401
+    from layerwise.layers import Dense, Layer  # noqa: F401
+    from layerwise.model import Sequential  # noqa: F401
+    from layerwise.regularization import BatchNorm, Dropout  # noqa: F401
+    from layerwise.training import DivergenceError, History, fit, metrics, schedules  # noqa: F401
+
 # the folders saving and training are reached by their public names (lw.save, lw.fit, ...)
 __all__ = sorted(set(_LAZY) - {"MLPClassifier", "MLPRegressor", "export", "saving", "training"})
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if f"{__name__}.{name}" in _MOVED and name not in _LAZY:  # lw.io: the old module, warned
         return importlib.import_module(f"{__name__}.{name}")
     if name not in _LAZY:
@@ -101,7 +125,9 @@ _MOVED: dict[str, str] = {
 class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds the paths of ``_MOVED``: a module that forwards every attribute to the new one."""
 
-    def find_spec(self, name: str, path: object = None, target: object = None):
+    def find_spec(
+        self, name: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if name not in _MOVED:
             return None
         return importlib.util.spec_from_loader(name, self)
@@ -118,7 +144,7 @@ class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         )
         target = importlib.import_module(new)
         module.__getattr__ = lambda name: getattr(target, name)  # type: ignore[method-assign]
-        module.__all__ = list(getattr(target, "__all__", ()))
+        module.__dict__["__all__"] = list(getattr(target, "__all__", ()))  # not in ModuleType
         module.__doc__ = f"Moved to :mod:`{new}` (this path is deprecated)."
 
 

@@ -12,16 +12,20 @@ dropout draws the same mask each time.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from layerwise._internal.validation import check_positive
 
+if TYPE_CHECKING:
+    from layerwise.losses import Loss
+    from layerwise.model import Sequential
+
 __all__ = ["gradient_check", "numerical_gradients"]
 
 
-def _float64_copy(model):
+def _float64_copy(model: Sequential) -> Sequential:
     m = copy.deepcopy(model)
     m.dtype = np.dtype(np.float64)
     for layer in m.layers:
@@ -33,8 +37,8 @@ def _float64_copy(model):
 
 
 def numerical_gradients(
-    model, X: Any, y: Any, loss: str, *, h: float = 1e-5, max_params: int | None = 2000,
-    seed: int = 0, training: bool = True,
+    model: Sequential, X: Any, y: Any, loss: str | Loss, *, h: float = 1e-5,
+    max_params: int | None = 2000, seed: int = 0, training: bool = True,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:  # fmt: skip
     """Analytic and numerical gradients of a float64 copy of ``model``.
 
@@ -52,11 +56,11 @@ def numerical_gradients(
     Y = m.prepare_targets(y, loss_obj, len(X))
     state = copy.deepcopy(m.rng.bit_generator.state)
 
-    def run(with_grads: bool):
+    def run(with_grads: bool) -> tuple[float, list[Any]]:
         m.rng.bit_generator.state = copy.deepcopy(state)
         A, caches = m.forward(X, training=training, check_input=False)
         value = loss_obj.value(A, Y) + m.penalty()
-        return value, (m.backward(caches, Y, loss_obj, check_input=False) if with_grads else None)
+        return value, (m.backward(caches, Y, loss_obj, check_input=False) if with_grads else [])
 
     _, grads = run(True)
     analytic = {
@@ -91,8 +95,8 @@ def numerical_gradients(
 
 
 def gradient_check(
-    model, X: Any, y: Any, loss: str, *, h: float = 1e-5, max_params: int | None = 2000,
-    seed: int = 0, training: bool = True,
+    model: Sequential, X: Any, y: Any, loss: str | Loss, *, h: float = 1e-5,
+    max_params: int | None = 2000, seed: int = 0, training: bool = True,
 ) -> float:  # fmt: skip
     """Largest relative error between backpropagated and numerical gradients.
 

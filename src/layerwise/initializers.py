@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from layerwise._internal.validation import Lookup
 
@@ -35,7 +36,9 @@ Initializer = Callable[[np.random.Generator, int, int, np.dtype], np.ndarray]
 _BLOCK = 1 << 20  # values drawn at a time: the float64 temporary stays at most 8 MiB
 
 
-def _drawn(shape: tuple[int, int], dtype, draw: Callable[[int], np.ndarray]) -> np.ndarray:
+def _drawn(
+    shape: tuple[int, int], dtype: DTypeLike, draw: Callable[[int], np.ndarray]
+) -> np.ndarray:
     """An array of ``dtype`` filled block of rows by block of rows from ``draw(rows)``.
 
     NumPy's Generator draws in float64; a weight matrix of float32 is filled from bounded
@@ -48,40 +51,56 @@ def _drawn(shape: tuple[int, int], dtype, draw: Callable[[int], np.ndarray]) -> 
     return W
 
 
-def _normal(rng: np.random.Generator, shape: tuple[int, int], std: float, dtype) -> np.ndarray:
+def _normal(
+    rng: np.random.Generator, shape: tuple[int, int], std: float, dtype: DTypeLike
+) -> np.ndarray:
     return _drawn(shape, dtype, lambda r: rng.standard_normal((r, shape[1])) * std)
 
 
-def _uniform(rng: np.random.Generator, shape: tuple[int, int], limit: float, dtype) -> np.ndarray:
+def _uniform(
+    rng: np.random.Generator, shape: tuple[int, int], limit: float, dtype: DTypeLike
+) -> np.ndarray:
     return _drawn(shape, dtype, lambda r: rng.uniform(-limit, limit, (r, shape[1])))
 
 
-def he_normal(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
+def he_normal(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """He et al. (2015): N(0, 2/n_in), keeps the variance of relu activations."""
     return _normal(rng, (n_in, n_out), math.sqrt(2.0 / n_in), dtype)
 
 
-def he_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
+def he_uniform(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """U(-l, l) with l = sqrt(6/n_in): the same variance as :func:`he_normal`."""
     return _uniform(rng, (n_in, n_out), math.sqrt(6.0 / n_in), dtype)
 
 
-def glorot_normal(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
+def glorot_normal(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """Glorot & Bengio (2010): N(0, 2/(n_in+n_out))."""
     return _normal(rng, (n_in, n_out), math.sqrt(2.0 / (n_in + n_out)), dtype)
 
 
-def glorot_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
+def glorot_uniform(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """U(-l, l) with l = sqrt(6/(n_in+n_out)) (Keras' default)."""
     return _uniform(rng, (n_in, n_out), math.sqrt(6.0 / (n_in + n_out)), dtype)
 
 
-def small_random(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
+def small_random(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """``0.01 * randn``: the seed note's initialisation (slow to train deep nets)."""
     return _normal(rng, (n_in, n_out), 0.01, dtype)  # 0.01 * randn, as the note writes it
 
 
-def zeros(rng: np.random.Generator, n_in: int, n_out: int, dtype=np.float32) -> np.ndarray:
+def zeros(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype: DTypeLike = np.float32
+) -> np.ndarray:
     """All zeros. Hidden neurons stay identical forever; useful for output layers only."""
     return np.zeros((n_in, n_out), dtype=dtype)
 

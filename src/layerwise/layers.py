@@ -19,7 +19,7 @@ sums here are plain sums.
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from layerwise._internal import validation as rules
 from layerwise._internal.array_api import array_namespace
 
 __all__ = ["Cache", "Grads", "Layer", "Dense", "get_layer_class", "register_layer"]
+Rng = np.random.Generator | None  # the rng of forward: the model's Generator (or None)
 
 
 class Cache(NamedTuple):
@@ -99,9 +100,7 @@ class Layer:
     def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
         self.n_in = n_in
 
-    def forward(
-        self, A_prev: Any, *, training: bool = False, rng: np.random.Generator | None = None
-    ) -> tuple[Any, Any]:
+    def forward(self, A_prev: Any, *, training: bool = False, rng: Rng = None) -> tuple[Any, Any]:
         """Return the output (n, units) and the cache that ``backward`` needs."""
         raise NotImplementedError
 
@@ -170,7 +169,7 @@ class Dense(Layer):
     """
 
     param_names = ("W", "b")
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[rules.Constraints] = {
         "units": [rules.POSITIVE_INT],
         "activation": [activations.RULE],
         "init": [initializers.RULE, None],
@@ -182,14 +181,14 @@ class Dense(Layer):
         units: int,
         activation: str | activations.Activation | None = "relu",
         *,
-        init: str | Any | None = None,
+        init: str | initializers.Initializer | None = None,
         l2: float = 0.0,
     ) -> None:
         super().__init__()
         p = rules.check_params(self, units=units, activation=activation, init=init, l2=l2)
         self._units, self.activation, self.init, self._l2 = p.values()
-        self.W: np.ndarray | None = None
-        self.b: np.ndarray | None = None
+        self.W: Any = None  # arrays of any library (``model.to``), None until built
+        self.b: Any = None
 
     @property
     def units(self) -> int:
@@ -204,7 +203,7 @@ class Dense(Layer):
     def l2(self, value: float) -> None:
         self._l2 = rules.check_param(value, "l2", self._parameter_constraints["l2"])
 
-    def initializer(self):
+    def initializer(self) -> initializers.Initializer:
         """The initialiser in use (the default for the activation when none was given)."""
         return self.init or initializers.get(initializers.default_for(self.activation.name))
 
@@ -222,19 +221,21 @@ class Dense(Layer):
         self.W, self.b = W, b
         self.n_in, self._units = W.shape
 
-    def forward(self, A_prev, *, training=False, rng=None):
+    def forward(self, A_prev: Any, *, training: bool = False, rng: Rng = None) -> tuple[Any, Cache]:
         """Return ``A`` (n, units) and a :class:`Cache` ``(A_prev, W, b, Z, A)``."""
         Z = A_prev @ self.W
         Z += self.b
         A = self.activation.forward(Z)
         return A, Cache(A_prev, self.W, self.b, Z, A)
 
-    def backward(self, dA, cache, *, need_dA_prev=True):
+    def backward(self, dA: Any, cache: Cache, *, need_dA_prev: bool = True) -> tuple[Any, Grads]:
         """From ``dA`` (n, units) return ``dA_prev`` (n, n_in) or None, and :class:`Grads`."""
         dZ = self.activation.backward(dA, cache.Z, cache.A)
         return self.backward_linear(dZ, cache, need_dA_prev=need_dA_prev)
 
-    def backward_linear(self, dZ, cache, *, need_dA_prev=True):
+    def backward_linear(
+        self, dZ: Any, cache: Cache, *, need_dA_prev: bool = True
+    ) -> tuple[Any, Grads]:
         """The linear part of backward, from ``dZ = dL/dZ`` (n, units) already known (the
         output layer's, fused with the loss)."""
         dW = cache.A_prev.T @ dZ
@@ -244,7 +245,7 @@ class Dense(Layer):
         dA_prev = dZ @ cache.W.T if need_dA_prev else None  # the first layer's: not needed
         return dA_prev, Grads(dW, db)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
             units=self._units,

@@ -37,7 +37,7 @@ def _clip_probs(A: Any) -> Any:
     return xp.minimum(xp.maximum(A, eps), 1.0 - eps)
 
 
-_EPS: dict = {}  # (library, dtype) -> eps, a fact cached: finfo() costs a call a batch
+_EPS: dict[tuple[Any, Any], float] = {}  # (library, dtype) -> eps: finfo() costs a call a batch
 
 
 class Loss:
@@ -79,7 +79,7 @@ class Loss:
     def fuses_with(self, activation: Activation) -> bool:
         return activation.name == self.fused_activation
 
-    def prepare_targets(self, y, units: int, dtype) -> Any:
+    def prepare_targets(self, y: Any, units: int, dtype: Any) -> Any:
         """Validate ``y``; return it as a float array (n_samples, units): see
         :func:`layerwise.targets.prepare` (``cce`` takes integer labels too)."""
         return targets.prepare(self.name, y, units, dtype)
@@ -95,12 +95,12 @@ class MSE(Loss):
     fused_activation = "identity"  # dZ = dA = 2(A - Y)/N
     fused_scale = 2.0
 
-    def value(self, A, Y):
+    def value(self, A: Any, Y: Any) -> float:
         xp = array_namespace(A)
         d = A - Y
         return float(xp.sum(d * d)) / self.count(A)
 
-    def gradient(self, A, Y):
+    def gradient(self, A: Any, Y: Any) -> Any:
         return self.fused_gradient(A, Y)
 
 
@@ -111,7 +111,7 @@ class BCE(Loss):
     fused_activation = "sigmoid"  # sigmoid'(z) = a(1-a) cancels the denominator of dL/dA
     classification = True
 
-    def value(self, A, Y):
+    def value(self, A: Any, Y: Any) -> float:
         xp = array_namespace(A)
         P = _clip_probs(A)
         L = xp.log(P)
@@ -121,7 +121,7 @@ class BCE(Loss):
         L += Q
         return -float(xp.sum(L)) / self.count(A)
 
-    def gradient(self, A, Y):
+    def gradient(self, A: Any, Y: Any) -> Any:
         P = _clip_probs(A)
         return (P - Y) / (P * (1.0 - P)) * (1.0 / self.count(A))
 
@@ -138,16 +138,16 @@ class CCE(Loss):
     fused_activation = "softmax"
     classification = True
 
-    def value(self, A, Y):
+    def value(self, A: Any, Y: Any) -> float:
         xp = array_namespace(A)
         L = xp.log(_clip_probs(A))
         L *= Y
         return -float(xp.sum(L)) / self.count(A)
 
-    def gradient(self, A, Y):
+    def gradient(self, A: Any, Y: Any) -> Any:
         return -Y / _clip_probs(A) * (1.0 / self.count(A))
 
-    def count(self, A):
+    def count(self, A: Any) -> int:
         return A.shape[0]
 
 

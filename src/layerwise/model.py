@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,7 +27,20 @@ from layerwise._internal.array_api import array_namespace
 from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, move, restore, snapshot
 
+if TYPE_CHECKING:
+    from layerwise.activations import Activation
+    from layerwise.training import History
+
 __all__ = ["Sequential"]
+
+
+def _field(name: str, doc: str) -> property:
+    """A property of Sequential that reads and writes the field ``name`` of its ``state``."""
+    return property(
+        lambda self: getattr(self.state, name),
+        lambda self, value: setattr(self.state, name, value),
+        doc=doc,
+    )
 
 
 class Sequential:
@@ -76,7 +89,7 @@ class Sequential:
         layers: Sequence[Layer] | None = None,
         *,
         input_dim: int | None = None,
-        seed: int | np.random.Generator | None = None,
+        seed: rules.SeedLike = None,
         dtype: str = "float32",
     ) -> None:
         p = rules.check_params(self, layers=layers, input_dim=input_dim, seed=seed, dtype=dtype)
@@ -91,20 +104,12 @@ class Sequential:
             self.add(layer)
 
     # the training run's fields, kept in self.state (declared there)
-    def _field(name: str, doc: str) -> property:  # noqa: N805 (runs in the class body)
-        return property(
-            lambda self: getattr(self.state, name),
-            lambda self, value: setattr(self.state, name, value),
-            doc=doc,
-        )
-
     optimizer = _field("optimizer", "The optimizer of the last fit (``state.optimizer``).")
     epochs_trained = _field("epochs_trained", "Epochs run by fit, over all calls.")
     events = _field("events", "Changes of shape after training started: {epoch, change}.")
     rng = _field("rng", "The Generator of every random choice (``state.rng``).")
     stop_training = _field("stop_training", "Set by a callback to end fit after this epoch.")
     history = _field("history", "The History attached by lw.load or the command line.")
-    del _field
 
     # ------------------------------------------------------------------ structure
     @property
@@ -149,7 +154,7 @@ class Sequential:
         init: str = "copy",
         split: float = 0.0,
         data: Any = None,
-        loss: Any = None,
+        loss: str | _losses.Loss | None = None,
     ) -> Sequential:
         """Grow hidden layer ``i`` to ``units``, keeping the function: :func:`.surgery.widen`."""
         _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
@@ -159,7 +164,7 @@ class Sequential:
         """Keep the ``units`` most useful neurons of layer ``i``: :func:`.surgery.prune`."""
         return _surgery.prune(self, i, units, data=data)
 
-    def deepen(self, i: int, activation: Any = None) -> Sequential:
+    def deepen(self, i: int, activation: str | Activation | None = None) -> Sequential:
         """Insert an identity-initialised layer after layer ``i``: :func:`.surgery.deepen`."""
         _surgery.deepen(self, i, activation=activation)
         return self
@@ -192,8 +197,8 @@ class Sequential:
         if self.input_dim is None:
             raise ValueError("the model does not know its input width; pass input_dim")
         for i, layer in enumerate(self.layers):
-            if not layer.built:
-                layer.build(self._n_in_of(i), self.rng, self.dtype)
+            if not layer.built:  # (_n_in_of(i) is an int: input_dim is known)
+                layer.build(self._n_in_of(i), self.rng, self.dtype)  # type: ignore[arg-type]
             elif layer.n_in != self._n_in_of(i):
                 _surgery.repair(self, i)
         return self
@@ -294,13 +299,14 @@ class Sequential:
             self._check_caches(caches)
             y = self.prepare_targets(y, loss, caches[-1].A.shape[0], like=caches[-1].A)
         last = len(self.layers) - 1
-        output = self.layers[last]
+        output: Dense = self.layers[last]  # type: ignore[assignment]  # as output_loss checks
+        loss_fn: _losses.Loss = loss  # type: ignore[assignment]  # a Loss, as check_input says
         grads: list[Any] = [None] * (last + 1)
-        if loss.fuses_with(output.activation):  # dL/dZ of the output layer, exact and stable
-            dZ = loss.fused_gradient(caches[last].A, y)
+        if loss_fn.fuses_with(output.activation):  # dL/dZ of the output layer, exact and stable
+            dZ = loss_fn.fused_gradient(caches[last].A, y)
             dA, grads[last] = output.backward_linear(dZ, caches[last], need_dA_prev=last > 0)
         else:
-            dA = loss.gradient(caches[last].A, y)
+            dA = loss_fn.gradient(caches[last].A, y)
             dA, grads[last] = output.backward(dA, caches[last], need_dA_prev=last > 0)
         for i in range(last - 1, -1, -1):
             dA, grads[i] = self.layers[i].backward(dA, caches[i], need_dA_prev=i > 0)
@@ -348,7 +354,7 @@ class Sequential:
             name, param = key.rsplit("/", 1)
             setattr(layers[name], param, arr)
 
-    def param_grads(self, grads: list[Any]) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    def param_grads(self, grads: list[Any]) -> list[tuple[str, Any, Any]]:
         """``(key, param, grad)`` for every trainable parameter; key = "layer/param"."""
         return [
             (f"{layer.name}/{pname}", getattr(layer, pname), d)
@@ -357,26 +363,26 @@ class Sequential:
             for pname, d in zip(layer.param_names, g, strict=True)
         ]
 
-    def snapshot(self) -> dict[str, np.ndarray]:
+    def snapshot(self) -> dict[str, Any]:
         """Copies of every parameter and buffer array: :func:`layerwise.state.snapshot`."""
         return snapshot(self)
 
-    def restore(self, saved: dict[str, np.ndarray]) -> bool:
+    def restore(self, saved: dict[str, Any]) -> bool:
         """Copy a :meth:`snapshot` back; False if the shapes changed: :func:`.state.restore`."""
         return restore(self, saved)
 
-    def parameters(self) -> dict[str, np.ndarray]:
+    def parameters(self) -> dict[str, Any]:
         """Every parameter array by key "layer_name/param" (the arrays themselves)."""
         return {f"{layer.name}/{p}": a for layer in self.layers for p, a in layer.params().items()}
 
     # ------------------------------------------------------------------ conveniences
-    def fit(self, X: Any, y: Any, **kwargs: Any):
+    def fit(self, X: Any, y: Any, **kwargs: Any) -> History:
         """Train with mini-batch gradient descent; see :func:`layerwise.training.fit`."""
         from layerwise.training import fit
 
         return fit(self, X, y, **kwargs)
 
-    def predict(self, X: Any, *, batch_size: int | None = None) -> np.ndarray:
+    def predict(self, X: Any, *, batch_size: int | None = None) -> Any:
         """Outputs for X (inference mode), shape (n_samples, output_dim).
 
         For a sigmoid/softmax output these are probabilities; take ``> 0.5`` or
@@ -447,7 +453,7 @@ class Sequential:
         return {"input_dim": self.input_dim, "dtype": self.dtype.name, "layers": layers}
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], *, seed: Any = None) -> Sequential:
+    def from_config(cls, config: dict[str, Any], *, seed: rules.SeedLike = None) -> Sequential:
         """Rebuild an (untrained) model from :meth:`get_config`'s output."""
         layers = [get_layer_class(c["type"]).from_config(c) for c in config["layers"]]
         return cls(layers, input_dim=config.get("input_dim"), seed=seed, dtype=config["dtype"])

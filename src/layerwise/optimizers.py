@@ -41,15 +41,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from layerwise._internal import validation as rules
 from layerwise._internal.array_api import array_namespace
-from layerwise._internal.validation import (
-    UnitPair,
-    check_declared,
-    flag,
-    hyperparameter,
-    real,
-    resolve,
-)
+from layerwise._internal.validation import flag, hyperparameter, real
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "get", "names", "from_config"]
 
@@ -78,13 +72,13 @@ class Optimizer:
 
     name: ClassVar[str] = ""
     lr: float = real(0.01, closed="neither")
-    state: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, init=False)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     iterations: int = field(default=0, init=False)
     schedule: Any = field(default=None, init=False)
     work: dict[str, Any] = field(default_factory=dict, init=False, repr=False)  # not state
 
     def __post_init__(self) -> None:
-        check_declared(self)
+        rules.check_declared(self)
 
     def step(self, params: Iterable[ParamGrad]) -> dict[str, Any] | None:
         """Update every ``param`` from its ``grad`` (one step of the rule), in place.
@@ -106,7 +100,7 @@ class Optimizer:
                 new[key] = q
         return new
 
-    def _update(self, key: str, p: Any, g: Any, state: dict) -> Any:
+    def _update(self, key: str, p: Any, g: Any, state: dict[str, Any]) -> Any:
         raise NotImplementedError
 
     def forget(self, *, prefix: str | None = None, key: str | None = None) -> None:
@@ -182,7 +176,7 @@ class SGD(Optimizer):
                 f"{self.momentum!r}, dampening={self.dampening!r}"
             )
 
-    def _update(self, key, p, g, state):
+    def _update(self, key: str, p: Any, g: Any, state: dict[str, Any]) -> Any:
         if self.weight_decay:
             g = g + p * self.weight_decay
         if self.momentum:
@@ -228,7 +222,7 @@ class RMSprop(Optimizer):
     momentum: float = real(0.0, 0.0, 1.0)
     centered: bool = flag(False)
 
-    def _update(self, key, p, g, state):
+    def _update(self, key: str, p: Any, g: Any, state: dict[str, Any]) -> Any:
         xp = array_namespace(p)
         g = _decay(g, p, self.weight_decay)
         if "square_avg" not in state:
@@ -281,12 +275,12 @@ class Adam(Optimizer):
     name: ClassVar[str] = "adam"
     decoupled: ClassVar[bool] = False
     lr: float = real(1e-3, closed="neither")
-    betas: tuple[float, float] = hyperparameter((0.9, 0.999), UnitPair())
+    betas: tuple[float, float] = hyperparameter((0.9, 0.999), rules.UnitPair())
     eps: float = real(1e-8)
     weight_decay: float = real(0.0)
     amsgrad: bool = flag(False)
 
-    def _update(self, key, p, g, state):
+    def _update(self, key: str, p: Any, g: Any, state: dict[str, Any]) -> Any:
         b1, b2 = self.betas
         if self.decoupled and self.weight_decay:
             p *= 1.0 - self.lr * self.weight_decay
@@ -300,7 +294,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(p)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         t = int(state["step"])
-        d = self.work.get(key)  # kept across steps: fresh arrays took 1,169 us, not 343 us
+        d: Any = self.work.get(key)  # kept across steps: fresh arrays took 1,169 us, not 343 us
         same = type(d) is type(p) and d.shape == p.shape  # d = g - m: torch's lerp below
         d = self.work[key] = _into(xp.subtract, g, m, out=d) if same else g - m
         d *= 1.0 - b1
@@ -357,7 +351,7 @@ class Adagrad(Optimizer):
     initial_accumulator_value: float = real(0.0)
     eps: float = real(1e-10)
 
-    def _update(self, key, p, g, state):
+    def _update(self, key: str, p: Any, g: Any, state: dict[str, Any]) -> Any:
         g = _decay(g, p, self.weight_decay)
         xp = array_namespace(p)
         if "sum" not in state:
@@ -374,7 +368,7 @@ class Adagrad(Optimizer):
 
 _CLASSES: dict[str, type[Optimizer]] = {c.name: c for c in (SGD, RMSprop, Adam, AdamW, Adagrad)}
 _FACTORIES: dict[str, Callable[[float], Optimizer]] = {
-    **{name: (lambda lr, c=c: c(lr=lr)) for name, c in _CLASSES.items()},
+    **_CLASSES,  # each class built with lr as its first argument
     "momentum": lambda lr: SGD(lr=lr, momentum=0.9),
     "nesterov": lambda lr: SGD(lr=lr, momentum=0.9, nesterov=True),
 }
@@ -396,7 +390,7 @@ def get(optimizer: str | Optimizer, lr: float = 0.01) -> Optimizer:
     lr : float, default 0.01
         Learning rate of an optimizer built from a name.
     """
-    return resolve(optimizer, _FACTORIES, Optimizer, build=lambda make: make(lr))
+    return rules.resolve(optimizer, _FACTORIES, Optimizer, build=lambda make: make(lr))
 
 
 def from_config(config: dict[str, Any]) -> Optimizer:

@@ -38,8 +38,8 @@ import numpy as np
 
 from layerwise import activations
 from layerwise._internal.array_api import array_namespace, device_of, is_numpy
-from layerwise._internal.validation import POSITIVE, Interval, check_params
-from layerwise.layers import Layer, register_layer
+from layerwise._internal.validation import POSITIVE, Constraints, Interval, check_params
+from layerwise.layers import Layer, Rng, register_layer
 
 __all__ = ["Dropout", "DropoutCache", "BatchNorm", "BatchNormCache", "BatchNormGrads"]
 
@@ -81,7 +81,7 @@ class Dropout(_PassThrough):
     >>> model = lw.Sequential([lw.Dense(8), lw.Dropout(0.5), lw.Dense(1)], input_dim=2)
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
+    _parameter_constraints: ClassVar[Constraints] = {
         "rate": [Interval(numbers.Real, 0, 1, closed="left")]  # a probability in [0, 1)
     }
 
@@ -89,7 +89,9 @@ class Dropout(_PassThrough):
         super().__init__()
         self.rate = check_params(self, rate=rate)["rate"]
 
-    def forward(self, A_prev, *, training=False, rng=None):
+    def forward(
+        self, A_prev: Any, *, training: bool = False, rng: Rng = None
+    ) -> tuple[Any, DropoutCache]:
         """Return ``A`` (n, units) and a :class:`DropoutCache`."""
         if not training or self.rate == 0.0:
             return A_prev, DropoutCache(None)
@@ -105,13 +107,15 @@ class Dropout(_PassThrough):
             mask = xp.asarray(mask, device=device_of(A_prev))
         return A_prev * mask, DropoutCache(mask)
 
-    def backward(self, dA, cache, *, need_dA_prev=True):
+    def backward(
+        self, dA: Any, cache: DropoutCache, *, need_dA_prev: bool = True
+    ) -> tuple[Any, None]:
         """``dA_prev = dA * mask``; no parameters, so grads are None."""
         if not need_dA_prev:
             return None, None
         return (dA if cache.mask is None else dA * cache.mask), None
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["rate"] = self.rate
         return config
@@ -173,7 +177,7 @@ class BatchNorm(_PassThrough):
 
     param_names = ("gamma", "beta")
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
+    _parameter_constraints: ClassVar[Constraints] = {
         "momentum": [Interval(numbers.Real, 0, 1, closed="right")], "eps": [POSITIVE],
         "activation": [activations.RULE],
     }  # fmt: skip
@@ -190,22 +194,24 @@ class BatchNorm(_PassThrough):
         self.momentum, self.eps, self.activation = p.values()
         if self.activation.name == "softmax":
             raise ValueError("BatchNorm's activation cannot be softmax; use an output Dense layer")
-        self.gamma: np.ndarray | None = None
-        self.beta: np.ndarray | None = None
-        self.running_mean: np.ndarray | None = None
-        self.running_var: np.ndarray | None = None
+        self.gamma: Any = None  # arrays of any library (``model.to``), None until built
+        self.beta: Any = None
+        self.running_mean: Any = None
+        self.running_var: Any = None
 
-    def build(self, n_in, rng, dtype):
+    def build(self, n_in: int, rng: np.random.Generator, dtype: np.dtype) -> None:
         super().build(n_in, rng, dtype)
         self.gamma = np.ones(n_in, dtype=dtype)
         self.beta = np.zeros(n_in, dtype=dtype)
         self.running_mean = np.zeros(n_in, dtype=dtype)
         self.running_var = np.ones(n_in, dtype=dtype)
 
-    def buffers(self):
+    def buffers(self) -> dict[str, Any]:
         return {"running_mean": self.running_mean, "running_var": self.running_var}
 
-    def forward(self, A_prev, *, training=False, rng=None):
+    def forward(
+        self, A_prev: Any, *, training: bool = False, rng: Rng = None
+    ) -> tuple[Any, BatchNormCache]:
         """Return ``A`` (n, units) and a :class:`BatchNormCache`."""
         xp = array_namespace(A_prev)
         if training:
@@ -232,7 +238,9 @@ class BatchNorm(_PassThrough):
         A = self.activation.forward(Y)
         return A, BatchNormCache(xhat, inv_std, self.gamma, Y, A, training)
 
-    def backward(self, dA, cache, *, need_dA_prev=True):
+    def backward(
+        self, dA: Any, cache: BatchNormCache, *, need_dA_prev: bool = True
+    ) -> tuple[Any, BatchNormGrads]:
         """From ``dA`` (n, units) return ``dA_prev`` (n, units) and :class:`BatchNormGrads`."""
         xp = array_namespace(dA)
         dY = self.activation.backward(dA, cache.Y, cache.A)
@@ -252,7 +260,7 @@ class BatchNorm(_PassThrough):
                 dA_prev = dxhat * cache.inv_std
         return dA_prev, BatchNormGrads(dgamma, dbeta)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(momentum=self.momentum, eps=self.eps, activation=self.activation.name)
         return config

@@ -27,10 +27,14 @@ properties that read and write these fields.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
+
+P = ParamSpec("P")  # the arguments of a surgery function after its model
+R = TypeVar("R")
 
 __all__ = ["TrainingState", "snapshot", "restore", "move", "through_numpy"]
 
@@ -58,7 +62,7 @@ class TrainingState:
         }
 
 
-def _state_arrays(model: Any) -> dict[str, np.ndarray]:
+def _state_arrays(model: Any) -> dict[str, Any]:
     return {
         f"{layer.name}/{name}": arr
         for layer in model.layers
@@ -125,23 +129,22 @@ def move(model: Any, like: Any) -> Any:
     return model
 
 
-def through_numpy(edit: Any) -> Any:
+def through_numpy(edit: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
     """For surgery, which is NumPy code (least squares and SVD are not in the Array API
     standard): ``edit(model, ...)`` on a model of another library moves it to NumPy for
     the edit and back to its library and device, its optimizer's state included;
     ``data=(X, y)`` is read as NumPy too."""
 
     @functools.wraps(edit)
-    def run(model: Any, *args: Any, **kwargs: Any) -> Any:
+    def run(model: Any, *args: P.args, **kwargs: P.kwargs) -> R:
         from layerwise._internal import array_api as aa
 
         like = aa.model_arrays(model)
         if isinstance(like, np.ndarray):
             return edit(model, *args, **kwargs)
-        if kwargs.get("data") is not None:
-            kwargs["data"] = tuple(
-                aa.to_numpy(d) if aa.is_foreign(d) else d for d in kwargs["data"]
-            )
+        data: Any = kwargs.get("data")  # (X, y), or None
+        if data is not None:
+            kwargs["data"] = tuple(aa.to_numpy(d) if aa.is_foreign(d) else d for d in data)
         move(model, "numpy")
         try:
             return edit(model, *args, **kwargs)

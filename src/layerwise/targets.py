@@ -17,14 +17,17 @@ it, used by the command line, sweeps, the scikit-learn estimators and the playgr
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from layerwise._internal.validation import all_finite
 
 __all__ = ["prepare", "with_rows", "check_output", "TASKS", "output_for", "loss_for_output"]
 
 
-def prepare(loss_name: str, y, units: int, dtype) -> np.ndarray:
+def prepare(loss_name: str, y: Any, units: int, dtype: DTypeLike) -> np.ndarray:
     """Validate ``y`` for the loss ``loss_name``; return it as (n_samples, units) of ``dtype``."""
     if loss_name == "cce":
         return _cce(y, units, dtype)
@@ -54,7 +57,7 @@ def check_output(loss_name: str, activation: str, units: int) -> None:
         )
 
 
-def with_rows(y, n_samples: int) -> np.ndarray:
+def with_rows(y: Any, n_samples: int) -> np.ndarray:
     """``y`` as an array with one row per sample (``n_samples`` of them), else ValueError."""
     try:
         y_arr = np.asarray(y) if not isinstance(y, np.ndarray) else y
@@ -69,7 +72,7 @@ def with_rows(y, n_samples: int) -> np.ndarray:
     return y_arr
 
 
-def _plain(y, units: int, dtype) -> np.ndarray:
+def _plain(y: Any, units: int, dtype: DTypeLike) -> np.ndarray:
     Y = _as_float(y, dtype)
     if Y.ndim == 1:
         Y = Y.reshape(-1, 1)
@@ -81,7 +84,7 @@ def _plain(y, units: int, dtype) -> np.ndarray:
     return Y
 
 
-def _as_float(y, dtype) -> np.ndarray:
+def _as_float(y: Any, dtype: DTypeLike) -> np.ndarray:
     y = np.asarray(y)
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y must be numeric, got an array of dtype {y.dtype}")
@@ -97,7 +100,7 @@ def _as_float(y, dtype) -> np.ndarray:
     return Y
 
 
-def _cce(y, units: int, dtype) -> np.ndarray:
+def _cce(y: Any, units: int, dtype: DTypeLike) -> np.ndarray:
     y_arr = np.asarray(y)
     if y_arr.ndim == 2 and y_arr.shape[1] == 1:
         y_arr = y_arr[:, 0]

@@ -27,7 +27,7 @@ def check_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def check_X(X: Any, dtype: np.dtype, *, name: str = "X", n_features: int | None = None):
+def check_X(X: Any, dtype: np.dtype, *, name: str = "X", n_features: int | None = None) -> Any:
     """Return X as a C-ordered 2-D array of ``dtype`` after checking it.
 
     Raises TypeError for non-numeric data and ValueError for a wrong number of dimensions,
@@ -140,7 +140,7 @@ def check_seed(seed: Any) -> np.random.Generator:
     if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
         if seed is not None and seed < 0:
             raise ValueError(f"seed must be an integer >= 0 (or None), got {seed}")
-        return np.random.default_rng(seed)
+        return np.random.default_rng(None if seed is None else int(seed))
     raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
 
 
@@ -154,7 +154,9 @@ def check_same_length(X: np.ndarray, y: Any, *, names: tuple[str, str] = ("X", "
         )
 
 
-def check_positive(value: Any, name: str, *, integer: bool = False, allow_none: bool = False):
+def check_positive(
+    value: Any, name: str, *, integer: bool = False, allow_none: bool = False
+) -> Any:
     """A positive number (or integer); names the argument and the value when it is not."""
     rules: list[Rule | None] = [Interval(numbers.Integral if integer else numbers.Real, 0, None,
                                          closed="neither")]  # fmt: skip
@@ -165,11 +167,12 @@ def check_index(i: Any, n: int, what: str = "layer index") -> int:
     """A valid index into n items (negative indices count from the end)."""
     if isinstance(i, bool) or not isinstance(i, numbers.Integral):
         raise TypeError(f"{what} must be an integer, got {type(i).__name__} {i!r}")
-    if not -n <= i < n:
+    k = int(i)  # numbers.Integral declares no comparison with an int
+    if not -n <= k < n:
         raise ValueError(
             f"{what} {i} is out of range: the model has {n} layer(s) (valid: 0..{n - 1})"
         )
-    return int(i) % n
+    return k % n
 
 
 def check_range(
@@ -266,6 +269,10 @@ class Rule:
     def bad_values(self) -> list[Any]:
         """Values of an accepted type that the rule refuses (for tests)."""
         return []
+
+
+#: the rules of each parameter of a class, by name: its ``_parameter_constraints``
+Constraints = dict[str, list[Rule | None]]
 
 
 class Interval(Rule):
@@ -466,6 +473,7 @@ NON_NEGATIVE = Interval(numbers.Real, 0, None, closed="left")
 NON_NEGATIVE_INT = Interval(numbers.Integral, 0, None, closed="left")
 PATH = Instance(str, os.PathLike, what="a file path (str or PathLike)")
 DTYPE = Lookup(check_dtype, type, np.dtype, what="'float32' or 'float64'")
+SeedLike = int | np.random.Generator | None  # the type of a seed that SEED accepts
 SEED: list[Rule | None] = [
     NON_NEGATIVE_INT, Instance(np.random.Generator, what="a numpy Generator"), None
 ]  # fmt: skip

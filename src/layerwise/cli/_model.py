@@ -170,7 +170,7 @@ def _build_model(
         seed=args.seed,
         dtype=args.dtype,
     )
-    for layer in model.layers:
+    for layer in cast("list[lw.Dense]", model.layers):  # mlp's: Dense layers only
         layer.l2 = float(getattr(args, "l2", 0.0))
     if getattr(args, "dropout", 0.0):
         for i in range(len(model.layers) - 1, 0, -1):  # after each hidden layer

@@ -49,8 +49,9 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
         # random biases: at b = 0 relu units could sit exactly on their kink
         rng = np.random.default_rng(args.seed)
         for layer in model.layers:
-            if getattr(layer, "b", None) is not None:
-                layer.b[:] = rng.normal(0.0, 0.5, layer.b.shape)
+            b = getattr(layer, "b", None)
+            if b is not None:
+                b[:] = rng.normal(0.0, 0.5, b.shape)
     error = lw.gradient_check(model, X, y, args.loss)
     verdict = "PASS" if error < args.threshold else "FAIL"
     print(model.summary())

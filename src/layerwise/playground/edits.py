@@ -8,6 +8,8 @@ little as the data allows (``prune``, which refits the next layer); removing a l
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 import layerwise as lw
@@ -89,7 +91,8 @@ def add_layer(model: lw.Sequential, i: int, *, max_layers: int) -> tuple[str, bo
         layer.b[...] = 0.0
         return "new identity layer 0 (2 neurons) in front", True
     _need(model, "deepen")
-    act = "relu" if model.layers[i].activation.nonnegative else "identity"
+    layer = cast(lw.Dense, model.layers[i])  # the playground builds Dense layers only
+    act = "relu" if layer.activation.nonnegative else "identity"
     model.deepen(i, activation=act)
     return f"deepen after layer {i}: new {act} layer {i + 1}", True
 
@@ -102,7 +105,7 @@ def remove_layer(model: lw.Sequential, i: int) -> tuple[str, bool]:
 
 def set_activation(model: lw.Sequential, i: int, activation: str) -> tuple[str, bool]:
     """Give hidden layer ``i`` another activation (weights kept, function changed)."""
-    layer = model.layers[i]
+    layer = cast(lw.Dense, model.layers[i])  # the playground builds Dense layers only
     old = layer.activation.name
     layer.activation = lw.activations.get(activation)
     return f"activation of layer {i}: {old} -> {activation}", activation == old
@@ -110,7 +113,7 @@ def set_activation(model: lw.Sequential, i: int, activation: str) -> tuple[str, 
 
 def set_weight(model: lw.Sequential, i: int, k: int, j: int, value: float) -> tuple[str, bool]:
     """Set ``W[k, j]`` of layer ``i`` (``k = -1``: the bias ``b[j]``) to ``value``."""
-    layer = model.layers[i]
+    layer = cast(lw.Dense, model.layers[i])  # the playground builds Dense layers only
     if k < 0:
         old, layer.b[j] = float(layer.b[j]), value
         return f"bias of neuron {j} in layer {i}: {old:.4g} -> {value:.4g}", old == value

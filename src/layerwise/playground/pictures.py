@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -131,7 +131,7 @@ def neuron_maps(model: lw.Sequential, domain: Domain, inputs: Inputs) -> list[di
 def weights(model: lw.Sequential) -> list[dict[str, Any]]:
     """W (n_in, units) and b (units,) of every layer as nested lists, to 4 decimals."""
     out = []
-    for layer in model.layers:
+    for layer in cast("list[lw.Dense]", model.layers):  # the playground builds Dense only
         W = np.asarray(layer.W, dtype=np.float64)
         b = np.asarray(layer.b, dtype=np.float64)
         out.append({"W": _round(W).tolist(), "b": _round(b).tolist()})

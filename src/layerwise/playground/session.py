@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -169,7 +169,7 @@ class Session(Settings):
 
     def _fresh_model(self, widths: list[int], acts: list[str], seed: int) -> lw.Sequential:
         out_act = targets.output_for(self.task)[0]
-        out = 1 if self.task != "multiclass" else self.n_classes
+        out = 1 if self.task != "multiclass" else cast(int, self.n_classes)  # set: multiclass
         model = lw.mlp(
             len(self.features), widths, out, activation=acts, output_activation=out_act,
             seed=seed, dtype="float64",
@@ -185,7 +185,7 @@ class Session(Settings):
         self._bump()
 
     def _architecture(self) -> tuple[list[int], list[str]]:
-        hidden = self.model.layers[:-1]
+        hidden = cast("list[lw.Dense]", self.model.layers[:-1])  # the playground's: Dense
         return [l.units for l in hidden], [l.activation.name for l in hidden]
 
     def _apply_l2(self, model: lw.Sequential) -> None:
@@ -299,7 +299,7 @@ class Session(Settings):
         if action == "remove_layer":
             return edits.remove_layer(m, i)
         if action == "set_weight":
-            layer = m.layers[i]
+            layer = cast(lw.Dense, m.layers[i])  # the playground builds Dense layers only
             j = v.integer(body, "to", 0, layer.units - 1)
             k = v.integer(body, "from", -1, layer.W.shape[0] - 1)
             value = v.number(body, "value", -L["max_weight"], L["max_weight"])
@@ -360,7 +360,8 @@ class Session(Settings):
     def snippet(self) -> str:
         """Python code that rebuilds this architecture and trains it on the same data."""
         with self.lock:
-            layers = [(l.units, l.activation.name) for l in self.model.layers]
+            dense = cast("list[lw.Dense]", self.model.layers)  # the playground's: Dense
+            layers = [(l.units, l.activation.name) for l in dense]
             return export.snippet(
                 self.data_cfg, self.settings, layers, self.loss, max(self.epoch, 100),
                 features=self.features, seed=self.init_seed,

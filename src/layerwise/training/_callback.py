@@ -68,7 +68,7 @@ def _check_callbacks(callbacks: Iterable[Callback] | Callback | None) -> list[Ca
     return out
 
 
-def _start_callbacks(model, cbs: list[Callback], history: History, *, resume: bool) -> None:
+def _start_callbacks(model: Any, cbs: list[Callback], history: History, *, resume: bool) -> None:
     """Give the callbacks the model, start them, and keep them in ``model.state`` (their
     counters are saved with it). Resuming (``initial_epoch``), the counters saved under
     the same key continue."""

@@ -98,6 +98,18 @@ class GrowOnPlateau(Callback):
         "data": [Instance(tuple, what="a pair (X, y)"), None],
         "loss": [Instance(str, Loss, what="a loss name or Loss"), None],
     }  # fmt: skip
+    # the parameters, set by set_params
+    patience: int
+    widen_by: int
+    max_units: int | None
+    add_layer: bool
+    max_layers: int | None
+    monitor: str
+    min_delta: float
+    noise: float
+    init: str
+    data: tuple[Any, Any] | None
+    loss: str | Loss | None
 
     def __init__(
         self,
@@ -111,8 +123,8 @@ class GrowOnPlateau(Callback):
         min_delta: float = 0.0,
         noise: float = 0.1,
         init: str = "copy",
-        data: tuple | None = None,
-        loss: Any = None,
+        data: tuple[Any, Any] | None = None,
+        loss: str | Loss | None = None,
     ) -> None:
         set_params(
             self, patience=patience, widen_by=widen_by, max_units=max_units, add_layer=add_layer,
@@ -137,6 +149,7 @@ class GrowOnPlateau(Callback):
                 "(this one has only its output layer); build it with lw.mlp(n_in, [units], ...)"
             )
         if self.init == "gradmax":  # its batch must fit the model before training starts
+            assert self.data is not None  # check_init refused gradmax without data
             X = model.check_input(self.data[0], name="GrowOnPlateau data X")
             check_same_length(X, self.data[1], names=("GrowOnPlateau data X", "data y"))
             model.prepare_targets(self.data[1], model.output_loss(self.loss), len(X))

@@ -31,7 +31,7 @@ class _Guard:
     optimizer's state at the start of the last two epochs. A non-finite loss puts the last
     finite ones back (weights and optimizer together) and raises DivergenceError."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model: Any) -> None:
         self.model = model
         self.snaps: list[tuple[dict, dict, int]] = []  # the newest first, two at most
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,7 @@ class History:
             cols["lr"] = self.lr
         return cols
 
-    def to_csv(self, path: str | None = None) -> str:
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """Write one row per epoch (atomically) to ``path``; return the CSV text."""
         cols = self.columns()
         buf = io.StringIO()

@@ -61,7 +61,7 @@ class _Interrupts:
         self._saved = {}
 
 
-def _interrupted(model, signum: int, history: History, batch: int) -> None:
+def _interrupted(model: Any, signum: int, history: History, batch: int) -> None:
     done = model.state.epochs_trained
     raise TrainingInterrupted(
         f"training interrupted by {signal.Signals(signum).name} after epoch {done} and "

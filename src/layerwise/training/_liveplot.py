@@ -3,6 +3,7 @@ elsewhere)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from layerwise._internal.validation import NON_NEGATIVE, PATH, Boolean, set_params
@@ -49,10 +50,17 @@ class LivePlot(Callback):
         "path": [PATH, None],
         "logy": [Boolean(), None],
     }  # seconds between redraws; an .svg file; a log axis (None: when the loss spans 10x)
+    every: float  # the parameters, set by set_params
+    path: str | os.PathLike[str] | None
+    logy: bool | None
 
-    def __init__(self, *, every: float = 1.0, path: Any = None, logy: bool | None = None):
-        import os
-
+    def __init__(
+        self,
+        *,
+        every: float = 1.0,
+        path: str | os.PathLike[str] | None = None,
+        logy: bool | None = None,
+    ) -> None:
         set_params(self, every=every, path=path, logy=logy)
         if path is not None and not os.fspath(path).lower().endswith(".svg"):
             raise ValueError(f"path must name an .svg file (the picture is SVG), got {path!r}")

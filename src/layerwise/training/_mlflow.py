@@ -90,8 +90,9 @@ class MLflowLogger(Callback):
         "log_model": [Boolean()],
         "params": [Instance(dict, what="a dict"), None],
     }
+    log_model: bool  # set by set_params
 
-    def __init__(self, *, log_model: bool = True, params: dict[str, Any] | None = None):
+    def __init__(self, *, log_model: bool = True, params: dict[str, Any] | None = None) -> None:
         set_params(self, log_model=log_model, params=params)
         self.params = dict(params or {})
         self._started = False
@@ -194,4 +195,5 @@ class MLflowLogger(Callback):
                 mlflow.sklearn.log_model(estimator, **kwargs)
         finally:
             self._end(mlflow)
+        assert self.run_id is not None  # set by _start
         return self.run_id

@@ -27,7 +27,8 @@ class _Progress:
     _SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
 
     def __init__(self, show: bool, total: int) -> None:
-        self.bar, self.last_draw = None, 0.0
+        self.bar: Any = None  # a tqdm bar (an untyped library) when shown, else None
+        self.last_draw = 0.0
         if show:
             from tqdm.auto import tqdm
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from layerwise import optimizers as _optimizers
 from layerwise._internal.array_api import (
@@ -17,8 +17,13 @@ from layerwise._internal.validation import check_positive
 from layerwise.training._guard import DivergenceError
 from layerwise.training._history import History
 
+if TYPE_CHECKING:
+    from layerwise.losses import Loss
 
-def apply_gradients(model, opt, grads: list[Any], clipnorm: float | None = None) -> None:
+
+def apply_gradients(
+    model: Any, opt: _optimizers.Optimizer, grads: list[Any], clipnorm: float | None = None
+) -> None:
     """Step 3 with an optimizer: clip ``grads`` (from ``model.backward``) to the global norm
     ``clipnorm`` if given, then let ``opt`` update every trainable parameter."""
     pgs = model.param_grads(grads)
@@ -30,8 +35,13 @@ def apply_gradients(model, opt, grads: list[Any], clipnorm: float | None = None)
 
 
 def prepare_step(
-    model: Any, X: Any, y: Any, loss: Any, optimizer: Any, lr: float | None
-) -> tuple[Any, Any, Any, _optimizers.Optimizer, float | None]:
+    model: Any,
+    X: Any,
+    y: Any,
+    loss: str | Loss,
+    optimizer: str | _optimizers.Optimizer | None,
+    lr: float | None,
+) -> tuple[Loss, Any, Any, _optimizers.Optimizer, float | None]:
     """What ``fit`` and ``train_on_batch`` check alike, before anything changes: the loss
     object, ``X`` and the targets ``Y`` shaped like the output, the optimizer and the
     learning rate to give it (:func:`_resolve_optimizer`)."""
@@ -43,7 +53,9 @@ def prepare_step(
     return loss_obj, X, Y, opt, new_lr
 
 
-def use_optimizer(model: Any, opt: _optimizers.Optimizer, new_lr: float | None) -> Any:
+def use_optimizer(
+    model: Any, opt: _optimizers.Optimizer, new_lr: float | None
+) -> _optimizers.Optimizer:
     """Make ``opt`` the model's optimizer, with the learning rate ``new_lr`` (None: its own;
     a schedule then starts from the new rate); returns it."""
     if new_lr is not None:
@@ -54,7 +66,9 @@ def use_optimizer(model: Any, opt: _optimizers.Optimizer, new_lr: float | None) 
     return opt
 
 
-def _resolve_optimizer(model, optimizer, lr) -> tuple[_optimizers.Optimizer, float | None]:
+def _resolve_optimizer(
+    model: Any, optimizer: str | _optimizers.Optimizer | None, lr: float | None
+) -> tuple[_optimizers.Optimizer, float | None]:
     """The optimizer a training call uses, and the learning rate to give it (None: keep
     its own); nothing is changed yet."""
     current = model.optimizer
@@ -120,7 +134,7 @@ def _clipped(pgs: list[tuple[str, Any, Any]], max_norm: float) -> list[tuple[str
 
 
 def train_on_batch(
-    model,
+    model: Any,
     X: Any,
     y: Any,
     *,

@@ -273,6 +273,7 @@ class ThreadChooser:
             return
         now = self._clock()
         dt = now - self._t0
+        assert self.threads is not None  # timing starts only once a count was applied
         if self._plan:
             self._samples.setdefault(self.threads, []).append(dt)
             self._plan.pop()

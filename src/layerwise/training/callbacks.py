@@ -17,6 +17,7 @@ the current epoch and returns.
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,10 @@ class _Monitor(Callback):
         "monitor": [MONITOR], "mode": [MODE], "min_delta": [NON_NEGATIVE],
     }  # fmt: skip
 
+    monitor: str  # the parameters, set by set_params
+    mode: str
+    min_delta: float
+
     def __init__(self, monitor: str, mode: str, min_delta: float) -> None:
         set_params(self, monitor=monitor, mode=mode, min_delta=min_delta)
         self.mode = resolve_mode(self.mode, monitor)
@@ -135,6 +140,8 @@ class EarlyStopping(_Monitor):
         **_Monitor._parameter_constraints, "patience": [POSITIVE_INT],
         "restore_best_weights": [Boolean()],
     }  # fmt: skip
+    patience: int  # set by set_params
+    restore_best_weights: bool
 
     def __init__(
         self,
@@ -203,18 +210,18 @@ class ModelCheckpoint(_Monitor):
         **_Monitor._parameter_constraints, "path": [PATH], "save_best_only": [Boolean()],
         "metadata": [Instance(dict, what="a dict"), None],
     }  # fmt: skip
+    save_best_only: bool  # set by set_params
+    metadata: dict[str, Any] | None
 
     def __init__(
         self,
-        path: Any,
+        path: str | os.PathLike[str],
         monitor: str = "val_loss",
         *,
         save_best_only: bool = False,
         mode: str = "auto",
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        import os
-
         super().__init__(monitor, mode, 0.0)
         set_params(self, path=path, save_best_only=save_best_only, metadata=metadata)
         self.path = os.fspath(path)
@@ -249,18 +256,15 @@ class CSVLogger(Callback):
     """
 
     _parameter_constraints = {"path": [PATH], "append": [Boolean()]}
+    append: bool  # set by set_params
 
-    def __init__(self, path: Any, *, append: bool = False) -> None:
-        import os
-
+    def __init__(self, path: str | os.PathLike[str], *, append: bool = False) -> None:
         set_params(self, path=path, append=append)
         self.path = os.fspath(path)
         self._header: list[str] | None = None
         self._lines: list[str] = []
 
     def on_train_begin(self, logs: dict[str, Any]) -> None:
-        import os
-
         self._header, self._lines = None, []
         if self.append and os.path.exists(self.path):
             with open(self.path, newline="") as f:
