@@ -48,9 +48,7 @@ def test_no_core_function_is_over_60_lines_and_no_formatter_is_switched_off():
 
 
 def test_no_module_is_over_its_budget():
-    sizes = {
-        str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")
-    }
+    sizes = {str(p.relative_to(SRC)): len(p.read_text().splitlines()) for p in SRC.rglob("*.py")}
     assert len(sizes) > 90  # the walk sees the whole package
     assert {m: n for m, n in sizes.items() if n > MODULE_BUDGET} == {}
 
