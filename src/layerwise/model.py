@@ -26,9 +26,9 @@ from layerwise._internal import validation as rules
 from layerwise._internal.array_api import array_namespace
 from layerwise.layers import Dense, Layer, get_layer_class
 from layerwise.state import TrainingState, move, restore, snapshot
+from layerwise.surgery import SurgeryMethods
 
 if TYPE_CHECKING:
-    from layerwise.activations import Activation
     from layerwise.training import History
 
 __all__ = ["Sequential"]
@@ -43,7 +43,7 @@ def _field(name: str, doc: str) -> property:
     )
 
 
-class Sequential:
+class Sequential(SurgeryMethods):
     """A feed-forward stack of layers: any depth, any widths, changeable at any time.
 
     Parameters
@@ -142,47 +142,6 @@ class Sequential:
         """Remove and return layer ``i`` (not the output layer), repairing the next layer's
         input. See :func:`layerwise.surgery.remove`."""
         return _surgery.remove(self, i)
-
-    # on-the-fly surgery (layerwise.surgery): each keeps the optimizer's state in step and
-    # records the change in ``events``; all but prune return the model
-    def widen(
-        self,
-        i: int,
-        units: int,
-        noise: float = 0.0,
-        *,
-        init: str = "copy",
-        split: float = 0.0,
-        data: Any = None,
-        loss: str | _losses.Loss | None = None,
-    ) -> Sequential:
-        """Grow hidden layer ``i`` to ``units``, keeping the function: :func:`.surgery.widen`."""
-        _surgery.widen(self, i, units, noise=noise, init=init, split=split, data=data, loss=loss)
-        return self
-
-    def prune(self, i: int, units: int, *, data: Any) -> float:
-        """Keep the ``units`` most useful neurons of layer ``i``: :func:`.surgery.prune`."""
-        return _surgery.prune(self, i, units, data=data)
-
-    def deepen(self, i: int, activation: str | Activation | None = None) -> Sequential:
-        """Insert an identity-initialised layer after layer ``i``: :func:`.surgery.deepen`."""
-        _surgery.deepen(self, i, activation=activation)
-        return self
-
-    def resize(self, i: int, units: int) -> Sequential:
-        """Resize layer ``i`` to ``units``, keeping the overlap: :func:`.surgery.resize`."""
-        _surgery.resize(self, i, units)
-        return self
-
-    def freeze(self, i: int) -> Sequential:
-        """Stop layer ``i`` from learning: :func:`.surgery.freeze`."""
-        _surgery.freeze(self, i)
-        return self
-
-    def unfreeze(self, i: int) -> Sequential:
-        """Let a frozen layer ``i`` learn again: :func:`.surgery.unfreeze`."""
-        _surgery.unfreeze(self, i)
-        return self
 
     def build(self, input_dim: int | None = None) -> Sequential:
         """Draw the weights of every layer not yet built, for ``input_dim`` features."""

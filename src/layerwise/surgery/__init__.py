@@ -38,6 +38,7 @@ training started is recorded in ``model.events`` (and so in ``History.events``) 
 True
 """
 
+from layerwise.surgery._methods import SurgeryMethods as SurgeryMethods
 from layerwise.surgery._ops import (
     deepen,
     freeze,
