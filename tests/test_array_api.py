@@ -276,3 +276,17 @@ def test_snapshot_restore_and_the_divergence_guard_work_on_every_library(lib):
     with pytest.raises(lw.DivergenceError):
         reg.fit(Xr, conv(np.ones(50) * 1e3), loss="mse", lr=50.0, epochs=200, verbose=False)
     assert all(np.isfinite(to_numpy(p)).all() for p in reg.parameters().values())
+
+
+@pytest.mark.parametrize("lib", FOREIGN)
+def test_prune_takes_inputs_alone_on_every_library_as_on_numpy(lib):
+    # data=X (no y) was read as a pair and iterated over X's rows on a foreign library
+    conv = LIBRARIES[lib]
+    X, y, _ = _data()
+    model, _, _ = _fit(lib)
+    reference = model.copy().to("numpy")
+    model.prune(0, 3, data=conv(X))
+    reference.prune(0, 3, data=X)
+    assert array_namespace(model.layers[0].W) is array_namespace(conv(np.zeros(1)))
+    for a, b in zip(model.layers, reference.layers, strict=True):
+        np.testing.assert_allclose(to_numpy(a.W), b.W, rtol=1e-10, atol=1e-12)

@@ -133,7 +133,7 @@ def through_numpy(edit: Callable[Concatenate[Any, P], R]) -> Callable[Concatenat
     """For surgery, which is NumPy code (least squares and SVD are not in the Array API
     standard): ``edit(model, ...)`` on a model of another library moves it to NumPy for
     the edit and back to its library and device, its optimizer's state included;
-    ``data=(X, y)`` is read as NumPy too."""
+    ``data`` (``(X, y)`` or an array ``X``) is read as NumPy too."""
 
     @functools.wraps(edit)
     def run(model: Any, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -142,9 +142,11 @@ def through_numpy(edit: Callable[Concatenate[Any, P], R]) -> Callable[Concatenat
         like = aa.model_arrays(model)
         if isinstance(like, np.ndarray):
             return edit(model, *args, **kwargs)
-        data: Any = kwargs.get("data")  # (X, y), or None
-        if data is not None:
+        data: Any = kwargs.get("data")  # (X, y), X alone (prune), or None
+        if isinstance(data, tuple | list):
             kwargs["data"] = tuple(aa.to_numpy(d) if aa.is_foreign(d) else d for d in data)
+        elif data is not None and aa.is_foreign(data):
+            kwargs["data"] = aa.to_numpy(data)
         move(model, "numpy")
         try:
             return edit(model, *args, **kwargs)
