@@ -59,10 +59,10 @@ class Optimizer:
     ----------
     lr : float
         The learning rate of the next step (a schedule may change it between epochs).
-    state : dict[str, dict[str, ndarray]]
-        Per-parameter state, keyed like the parameters: ``state[key][name]``. Every entry
-        is shaped like its parameter, except ``"step"``, an int64 scalar counting the steps
-        that parameter has taken.
+    state : dict[str, dict[str, array]]
+        Per-parameter state, keyed like the parameters: ``state[key][name]``. Every entry is
+        an array of the parameter's library and shape, except ``"step"``, a NumPy int64
+        scalar counting the steps that parameter has taken.
     iterations : int
         Number of ``step`` calls so far.
     schedule : Schedule or None
