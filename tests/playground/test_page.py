@@ -37,7 +37,7 @@ ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "playground"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "playground"
 WAIT_MS = 20_000  # bound on waiting for the page, not a timing assertion
 
 

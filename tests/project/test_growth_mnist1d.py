@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("mnist1d")
 pytest.importorskip("matplotlib")
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "growth_mnist1d.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "growth_mnist1d.py"
 
 
 def _example():

@@ -20,7 +20,7 @@ from layerwise import cli
 pytest.importorskip("matplotlib")
 import matplotlib.image as mpimg  # noqa: E402
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def run(*args: str, cwd: Path | None = None, timeout: float = 120):
@@ -761,7 +761,7 @@ def _legend(fig) -> list[str]:
 
 
 def test_csv_pictures_use_the_files_column_and_class_names(tmp_path, monkeypatch, capsys):
-    data = Path(__file__).parents[1] / "examples" / "data" / "data.csv"
+    data = Path(__file__).parents[2] / "examples" / "data" / "data.csv"
     drawn = _boundary_figures(monkeypatch)
     out = tmp_path / "run"
     assert cli.main(["train", str(data), "--epochs", "3", "--quiet", "--out", str(out)]) == 0

@@ -18,7 +18,7 @@ import pytest
 
 import layerwise as lw
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytest.importorskip("mkdocs", reason="needs the docs extra")
 pytest.importorskip("mkdocstrings_handlers.python", reason="needs the docs extra")
 pytest.importorskip("mkdocs_jupyter", reason="needs the docs extra")

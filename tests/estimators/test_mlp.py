@@ -440,7 +440,7 @@ def test_docs_migration_example_is_a_sklearn_script_that_runs(capsys):
     import re
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "ecosystem.md").read_text("utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ecosystem.md").read_text("utf-8")
     block = next(
         b
         for b in re.findall(r"```python\n(.*?)```", doc, flags=re.S)

@@ -422,7 +422,7 @@ def test_examples_in_docs_files_md_run(tmp_path, monkeypatch):
     import re
     from pathlib import Path
 
-    doc = Path(__file__).resolve().parents[1] / "docs" / "files.md"
+    doc = Path(__file__).resolve().parents[2] / "docs" / "files.md"
     if not doc.exists():
         pytest.skip("docs/files.md is not part of this installation")
     blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)

@@ -596,7 +596,7 @@ def test_grow_on_plateau_without_hidden_layer_is_refused():
 
 
 # ---------------------------------------------------------------------------- docs and demo
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_guide_runs(tmp_path, monkeypatch):

@@ -404,7 +404,7 @@ def test_every_example_of_the_guide_runs(tmp_path, monkeypatch):
     import re
     from pathlib import Path
 
-    text = (Path(__file__).parent.parent / "docs" / "sweeps.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "sweeps.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert len(blocks) >= 6
     monkeypatch.chdir(tmp_path)
