@@ -10,6 +10,7 @@ import pytest
 import layerwise as lw
 from layerwise._internal import special as _special
 from layerwise.activations import get, names
+from layerwise.activations import names as activation_names
 
 sp = pytest.importorskip("scipy.special")
 
@@ -185,3 +186,43 @@ def test_unknown_names_list_the_valid_ones():
         get(3)
     with pytest.raises(ValueError, match="valid names"):
         lw.Dense(3, "sigmod")
+
+
+def test_unknown_activation_lists_valid_names():
+    with pytest.raises(ValueError, match="unknown activation 'sigmod'; valid names: .*sigmoid"):
+        lw.mlp(2, [3], 1, output_activation="sigmod")
+
+
+@pytest.mark.parametrize("name", activation_names())
+def test_activation_rules_never_write_into_their_arguments(name):
+    act = lw.activations.get(name)
+    rng = np.random.default_rng(7)
+    for dtype in (np.float32, np.float64):
+        Z = (rng.standard_normal((9, 5)) * 30).astype(dtype)
+        Z[0, :3] = [0.0, -0.0, 700.0]
+        dA = rng.standard_normal((9, 5)).astype(dtype)
+        Zc, dAc = Z.copy(), dA.copy()
+        A = act.forward(Z)
+        Ac = A.copy()
+        dZ = act.backward(dA, Z, A)
+        for got, want in ((Z, Zc), (dA, dAc), (A, Ac)):
+            assert got.tobytes() == want.tobytes()
+        if name != "identity":  # identity's rules return their argument itself
+            assert dZ is not dA and A is not Z
+
+
+torch = pytest.importorskip("torch")
+
+
+F = torch.nn.functional
+
+
+def test_torch_gelu_agrees_where_it_is_accurate():
+    # F.gelu itself, value and gradient, on the range where its erf form keeps its digits
+    z = np.linspace(-5.0, 8.0, 2001)
+    zt = torch.tensor(z, requires_grad=True)
+    F.gelu(zt, approximate="none").sum().backward()
+    gelu = lw.activations.get("gelu")
+    np.testing.assert_allclose(gelu.forward(z), F.gelu(torch.tensor(z)).numpy(), rtol=1e-12,
+                               atol=1e-15)  # fmt: skip
+    np.testing.assert_allclose(gelu.derivative(z), zt.grad.numpy(), rtol=1e-10, atol=1e-15)

@@ -772,3 +772,42 @@ def test_the_grow_demo_summary_lists_its_layers_in_order(tmp_path, capsys):
         ["1", "dense_1", "24"],
         ["2", "dense_2", "1"],
     ]
+
+
+def binary(**kwargs):
+    return lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0, **kwargs)
+
+
+@pytest.mark.parametrize("i", [1, -1])
+def test_remove_the_output_layer(i):
+    with pytest.raises(ValueError, match="layer 1 is the output layer and cannot be removed"):
+        binary().remove(i)
+
+
+@pytest.mark.parametrize("i", [2, 5, -3])
+def test_layer_index_out_of_range(i):
+    with pytest.raises(
+        ValueError,
+        match=rf"layer index {i} is out of range: the model has 2 "
+        r"layer\(s\) \(valid: 0..1\)",
+    ):
+        binary().remove(i)
+
+
+def test_layer_index_not_an_integer():
+    with pytest.raises(TypeError, match="layer index must be an integer, got str '0'"):
+        binary().remove("0")
+
+
+@pytest.mark.parametrize("i", [3, -1])
+def test_insert_position_out_of_range(i):
+    with pytest.raises(ValueError, match=rf"insert position {i} is out of range \(valid: 0..2\)"):
+        binary().insert(i, lw.Dense(2))
+
+
+def test_add_something_that_is_not_a_new_layer():
+    model = binary()
+    with pytest.raises(TypeError, match="expected a Layer such as lw.Dense"):
+        model.add("dense")
+    with pytest.raises(ValueError, match="is already in this model; create a new one"):
+        model.add(model.layers[0])

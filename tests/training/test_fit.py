@@ -5,12 +5,14 @@ arguments are checked and an optimizer named by fit is resolved as documented.""
 from __future__ import annotations
 
 import csv
+import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 
 import layerwise as lw
+from layerwise.activations import names as activation_names
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 XOR_Y = np.array([0, 1, 1, 0])
@@ -437,3 +439,122 @@ def test_fit_sgd_after_nesterov_is_plain_sgd_and_momentum_twice_continues():
     opt = model.optimizer
     model.fit(X, X[:, 0], optimizer="momentum", lr=0.05, epochs=1, verbose=False)
     assert model.optimizer is opt
+
+
+N, BS, N_IN, HIDDEN = 1536, 512, 16, (256, 32)
+
+
+class _StepPeaks(lw.callbacks.Callback):
+    """Peak of newly allocated bytes between consecutive batch ends (one training step)."""
+
+    def __init__(self) -> None:
+        self.peaks: list[int] = []
+        self.current = None
+
+    def on_batch_end(self, batch, logs):
+        current, peak = tracemalloc.get_traced_memory()
+        if self.current is not None:
+            self.peaks.append(peak - self.current)
+        tracemalloc.reset_peak()
+        self.current = tracemalloc.get_traced_memory()[0]
+
+
+def _data(loss: str, units: int, dtype: str):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, N_IN)).astype(dtype)
+    if loss == "cce":
+        return X, rng.integers(0, units, N)
+    if loss == "bce":
+        return X, rng.integers(0, 2, (N, units)).astype(dtype)
+    return X, rng.standard_normal((N, units)).astype(dtype)
+
+
+def _step_peaks(model, X, y, loss, *, batch_size=BS, epochs=2, **kw) -> list[int]:
+    probe = _StepPeaks()
+    tracemalloc.start()
+    try:
+        model.fit(X, y, loss=loss, lr=1e-3, epochs=epochs, batch_size=batch_size,
+                  callbacks=[probe], verbose=False, **kw)  # fmt: skip
+    finally:
+        tracemalloc.stop()
+    return probe.peaks
+
+
+def _bound(model, batch: int) -> int:
+    """One batch's activations and gradients, as benchmarks/workloads.py counts them."""
+    sizes = [model.input_dim] + [layer.units for layer in model.layers]
+    acts = batch * (sizes[0] + 2 * sum(sizes[1:]))
+    grads = batch * (sum(sizes[1:]) + sum(sizes[:-1])) + model.n_params()
+    return (acts + grads) * model.dtype.itemsize
+
+
+@pytest.mark.parametrize(
+    "activation, loss, output, units",
+    [(a, "cce", "softmax", 4) for a in ("relu", "tanh", "sigmoid", "leaky_relu", "elu")]
+    + [
+        ("relu", "bce", "sigmoid", 2),
+        ("relu", "mse", "identity", 3),
+        ("tanh", "mse", "sigmoid", 2),
+    ],
+)
+def test_a_training_step_stays_within_one_batch_of_memory(activation, loss, output, units):
+    model = lw.mlp(
+        N_IN, list(HIDDEN), units, activation=activation, output_activation=output, seed=1
+    )
+    X, y = _data("bce" if output == "sigmoid" else loss, units, "float32")
+    peaks = _step_peaks(model, X, y, loss)
+    assert len(peaks) == 2 * N // BS - 1
+    bound = _bound(model, BS)
+    assert max(peaks) <= bound, (peaks, bound)
+    # and the measurement sees the arrays a step makes (fresh Z, A, dZ ... every batch)
+    assert min(peaks) > 0.3 * bound, (peaks, bound)
+
+
+def _public_steps(model, X, Y, loss, *, lr, epochs, batch_size):
+    """The oracle: the three public steps in a plain loop, shuffled as fit shuffles."""
+    for _ in range(epochs):
+        order = model.rng.permutation(len(X))
+        for s in range(0, len(X), batch_size):
+            idx = order[s : s + batch_size]
+            A, caches = model.forward(X[idx], training=True)
+            model.update(model.backward(caches, Y[idx], loss), lr=lr)
+
+
+@pytest.mark.parametrize("activation", [a for a in activation_names() if a != "softmax"])
+@pytest.mark.parametrize(
+    "loss, output", [("cce", "softmax"), ("bce", "sigmoid"), ("mse", "identity"),
+                     ("mse", "softmax"), ("mse", "tanh")]
+)  # fmt: skip
+def test_fit_equals_the_public_steps_bit_for_bit(activation, loss, output):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((50, 3))
+    units = 3
+    if loss == "cce":
+        Y = np.eye(units)[rng.integers(0, units, 50)]
+    elif loss == "bce" or output in ("sigmoid", "softmax"):
+        Y = rng.random((50, units))
+        Y = Y / Y.sum(axis=1, keepdims=True) if output == "softmax" else (Y > 0.5) * 1.0
+    else:
+        Y = rng.standard_normal((50, units))
+    model = lw.mlp(3, [6, 5], units, activation=activation, output_activation=output, seed=6,
+                   dtype="float64")  # fmt: skip
+    for layer in model.layers:  # biases off zero, so no relu sits on its kink
+        layer.b[:] = rng.normal(0, 0.5, layer.units)
+    oracle = model.copy()
+    model.fit(X, Y, loss=loss, optimizer="sgd", lr=0.1, epochs=3, batch_size=16, verbose=False)
+    _public_steps(oracle, X, Y, loss, lr=0.1, epochs=3, batch_size=16)
+    for got, want in zip(model.layers, oracle.layers):
+        np.testing.assert_array_equal(got.W, want.W)
+        np.testing.assert_array_equal(got.b, want.b)
+
+
+def test_public_forward_caches_stay_valid_after_fit():
+    model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=8)
+    X = np.random.default_rng(9).standard_normal((40, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    A, caches = model.forward(X)
+    kept = [c.Z.copy() for c in caches], A.copy()
+    model.fit(X, y, loss="bce", lr=0.1, epochs=3, batch_size=8, verbose=False)
+    for c, z in zip(caches, kept[0]):
+        np.testing.assert_array_equal(c.Z, z)
+    np.testing.assert_array_equal(A, kept[1])
