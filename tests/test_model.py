@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import layerwise as lw
+from tests import twins
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(20, 3))
@@ -435,3 +436,15 @@ def test_every_hidden_activation_with_every_loss(net_case, act, loss, out, units
     value, _, expected = torch_gradients(model, X, y, loss)
     assert model.evaluate(X, y, loss) == pytest.approx(value, rel=1e-12)
     assert_grads_match(grads, expected)
+
+
+# the twin check of tests/twins.py: a refused call leaves the model as it was
+REFUSED = {
+    "evaluate with bad y": (ValueError, lambda m: m.evaluate(twins.X, twins.y[:5], "bce")),
+    "predict with batch_size 0": (ValueError, lambda m: m.predict(twins.X, batch_size=0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_call_changes_nothing(case):
+    twins.assert_refusal_changes_nothing(*REFUSED[case])

@@ -13,6 +13,7 @@ import pytest
 import layerwise as lw
 from layerwise.layers import Layer, register_layer
 from layerwise.saving import _api as lwio
+from tests import twins
 
 
 def _data(n=48, seed=0):
@@ -443,3 +444,17 @@ def test_save_refuses_a_scaler_of_another_width(tmp_path):
     assert not path.exists()
     lw.save(model, path, scaler=lw.datasets.StandardScaler().fit(np.arange(6.0).reshape(3, 2)))
     assert lw.load(path).scaler.n_features_in_ == 2
+
+
+# the twin check of tests/twins.py: a refused call leaves the model as it was
+REFUSED = {
+    "save into a missing folder": (
+        FileNotFoundError, lambda m: lw.save(m, "/nonexistent-folder/m.npz")),
+    "save with metadata that is not JSON": (
+        TypeError, lambda m: lw.save(m, "/tmp/never-written.npz", metadata={"f": object()})),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_call_changes_nothing(case):
+    twins.assert_refusal_changes_nothing(*REFUSED[case])

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import layerwise as lw
 from layerwise import surgery
 from layerwise.layers import Layer
+from tests import twins
 
 HIDDEN_ACTIVATIONS = (
     "identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "gelu",
@@ -811,3 +812,20 @@ def test_add_something_that_is_not_a_new_layer():
         model.add("dense")
     with pytest.raises(ValueError, match="is already in this model; create a new one"):
         model.add(model.layers[0])
+
+
+# the twin check of tests/twins.py: a refused call leaves the model as it was
+REFUSED = {
+    "insert at a bad position": (ValueError, lambda m: m.insert(7, lw.Dense(3))),
+    "insert a layer too large for memory": (ValueError, lambda m: m.insert(1, lw.Dense(10**10))),
+    "add a non-layer": (TypeError, lambda m: m.add("dense")),
+    "add a layer already in the model": (ValueError, lambda m: m.add(m.layers[0])),
+    "remove the output layer": (ValueError, lambda m: m.remove(1)),
+    "deepen a bad index": (ValueError, lambda m: m.deepen(5)),
+    "freeze a bad index": (TypeError, lambda m: m.freeze("0")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_call_changes_nothing(case):
+    twins.assert_refusal_changes_nothing(*REFUSED[case])

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import layerwise as lw
 from layerwise import surgery
+from tests import twins
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -318,3 +319,15 @@ def test_grow_on_plateau_refuses_bad_inits_at_once():
         model.fit(X, np.zeros(20, dtype=int), loss="cce", epochs=2, callbacks=[grow],
                   verbose=False)  # fmt: skip
     np.testing.assert_array_equal(model.layers[0].W, W)
+
+
+# the twin check of tests/twins.py: a refused call leaves the model as it was
+REFUSED = {
+    "widen to fewer units": (ValueError, lambda m: m.widen(0, 2)),
+    "widen the output layer": (ValueError, lambda m: m.widen(1, 4)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_call_changes_nothing(case):
+    twins.assert_refusal_changes_nothing(*REFUSED[case])
