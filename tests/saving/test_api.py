@@ -14,6 +14,7 @@ import layerwise as lw
 from layerwise.layers import Layer, register_layer
 from layerwise.saving import _api as lwio
 from tests import twins
+from tests.saving.helpers import assert_load_refused, edited_copy, npy_bytes, write_zip, zip_members
 
 
 def _data(n=48, seed=0):
@@ -458,3 +459,53 @@ REFUSED = {
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_refused_call_changes_nothing(case):
     twins.assert_refusal_changes_nothing(*REFUSED[case])
+
+
+def test_nan_weights_are_refused(adam_saved, tmp_path):
+    members = zip_members(adam_saved)
+    W = np.load(adam_saved)["params/dense_0/W"].copy()
+    W[0, 0] = np.nan
+    members["params/dense_0/W.npy"] = npy_bytes(W)
+    assert_load_refused(
+        write_zip(tmp_path / "nan.npz", members), match="'params/dense_0/W' holds NaN"
+    )
+
+
+def test_save_refuses_nan_weights(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    model.layers[0].W[0, 0] = np.inf
+    with pytest.raises(ValueError, match="dense_0/W holds NaN or infinity"):
+        lw.save(model, tmp_path / "m.npz")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("version, match", [("1", "invalid .*version '1'"), (0, "invalid"),
+                                            (2, "newer than")])  # fmt: skip
+def test_version_that_is_not_a_valid_integer(adam_saved, tmp_path, version, match):
+    assert_load_refused(
+        edited_copy(adam_saved, tmp_path / "v.npz", lambda h: h.update(version=version)),
+        match=match,
+    )
+
+
+def test_a_good_file_still_loads_exactly(adam_saved):
+    model = lw.load(adam_saved)
+    X = np.random.default_rng(1).normal(size=(5, 2))
+    with np.load(adam_saved) as npz:
+        np.testing.assert_array_equal(model.layers[0].W, npz["params/dense_0/W"])
+    assert model.predict(X).shape == (5, 1) and model.optimizer.name == "adam"
+
+
+def test_load_never_draws_weights(adam_saved, monkeypatch):
+    from layerwise.layers import Dense
+
+    def no_drawing(self, n_in, rng, dtype):
+        raise AssertionError("lw.load drew random weights")
+
+    monkeypatch.setattr(Dense, "build", no_drawing)
+    model = lw.load(adam_saved)  # before: every layer drawn, then overwritten
+    with np.load(adam_saved) as npz:
+        for layer in model.layers:
+            np.testing.assert_array_equal(layer.W, npz[f"params/{layer.name}/W"])
+            np.testing.assert_array_equal(layer.b, npz[f"params/{layer.name}/b"])
+    assert model.predict(np.zeros((1, 2))).shape == (1, 1)
