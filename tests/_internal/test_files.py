@@ -6,11 +6,14 @@ import errno
 import os
 import subprocess
 import sys
+import tempfile
 
+import numpy as np
 import pytest
 
 import layerwise as lw
 from layerwise._internal import files as _files
+from layerwise.saving import _api as lwio
 
 
 def test_a_read_only_filesystem_names_the_target(tmp_path, monkeypatch):
@@ -57,3 +60,68 @@ def test_the_next_save_removes_leftovers_of_killed_saves_only(tmp_path):
     assert not killed.exists()
     assert all(p.exists() for p in (fresh, locked, other, unlike))
     assert lw.load(target).layers[0].W.shape == (2, 3)
+
+
+# ----------------------------------------------------------------------- failed writes
+def test_write_into_missing_or_file_parent(tmp_path):
+    model = lw.mlp(2, [3], 1, seed=0)
+    with pytest.raises(FileNotFoundError, match="nofolder"):
+        lw.save(model, tmp_path / "nofolder" / "m.npz")
+    # Tests run as root, which ignores permission bits; a parent that is a file is a folder
+    # no one can write into, whoever runs the test.
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    with pytest.raises(FileNotFoundError, match=r"afile/m\.npz"):
+        lw.save(model, blocker / "m.npz")
+    with pytest.raises(IsADirectoryError, match=str(tmp_path)):
+        lw.save(model, tmp_path)
+
+
+def test_write_into_read_only_folder(tmp_path, monkeypatch):
+    # As root, chmod 0o500 would not stop the write, so the refusal of the OS is simulated
+    # where it happens: creating the temporary file in the folder.
+    model = lw.mlp(2, [3], 1, seed=0)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match=r"m\.npz.*no permission"):
+        lw.save(model, tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_existing_file_survives_a_failed_overwrite(tmp_path, monkeypatch):
+    model = lw.mlp(2, [5, 3], 1, activation="tanh", output_activation="sigmoid", seed=1)
+    X, y = lw.datasets.load("moons", n_samples=48, seed=0)
+    model.fit(X, y, loss="bce", lr=0.3, epochs=3, batch_size=16, verbose=False)
+    path = tmp_path / "model.npz"
+    lw.save(model, path)
+    before = path.read_bytes()
+    expected = model.predict(X)
+
+    def crash(f, **arrays):
+        f.write(b"PK\x03\x04 half a model")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(lwio.np, "savez", crash)
+    other = lw.mlp(2, [7], 1, seed=9)
+    with pytest.raises(OSError, match="No space left"):
+        lw.save(other, path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(path.parent)) == ["model.npz"]  # no temporary file left behind
+    np.testing.assert_array_equal(lw.load(path).predict(X), expected)
+
+
+def test_saved_file_has_the_mode_of_a_plain_open(tmp_path):
+    # The temporary file behind the atomic write is private (0600); the saved model must
+    # not be: it gets the mode open() would give, or keeps the mode of the file it replaces.
+    model = lw.mlp(2, [3], 1, seed=0)
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    lw.save(model, tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+    os.chmod(tmp_path / "m.npz", 0o640)
+    lw.save(model, tmp_path / "m.npz")
+    assert (tmp_path / "m.npz").stat().st_mode & 0o777 == 0o640

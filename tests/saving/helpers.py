@@ -149,3 +149,27 @@ def check_load(tmp_path, data: bytes) -> None:
     if model is not None:  # what loads must work
         out = model.predict(np.zeros((2, model.input_dim)))
         assert out.shape == (2, model.output_dim)
+
+
+def moons_data(n=48, seed=0):
+    return lw.datasets.load("moons", n_samples=n, seed=seed)
+
+
+def trained_model(dtype="float32", epochs=3, seed=1):
+    X, y = moons_data()
+    model = lw.mlp(2, [5, 3], 1, activation="tanh", output_activation="sigmoid", seed=seed,
+                   dtype=dtype)  # fmt: skip
+    history = model.fit(X, y, loss="bce", lr=0.3, epochs=epochs, batch_size=16, verbose=False)
+    return model, history, X, y
+
+
+def rewrite_npz(src, dst, edit_header=None, edit_arrays=None):
+    with np.load(src, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    header = json.loads(arrays["__layerwise__"].tobytes())
+    if edit_header:
+        edit_header(header)
+    if edit_arrays:
+        edit_arrays(arrays)
+    arrays["__layerwise__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(dst, **arrays)

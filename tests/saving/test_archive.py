@@ -26,6 +26,7 @@ from tests.saving.helpers import (
     edited_copy,
     file_header,
     npy_header,
+    rewrite_npz,
     write_zip,
     zip_bytes,
     zip_members,
@@ -195,3 +196,34 @@ def test_extra_member_expanding_far_beyond_the_file(tmp_path, extra_mib):
     data = zip_bytes({**MEMBERS, "params/dense_0/extra.npy": zeros}, zipfile.ZIP_DEFLATED)
     assert len(data) < extra_mib * MiB / 100
     check_load(tmp_path, data)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.999])
+def test_truncated_file(saved, tmp_path, keep):
+    path, _, _ = saved
+    data = path.read_bytes()
+    bad = tmp_path / "truncated.npz"
+    bad.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(ValueError, match=r"truncated\.npz.*(truncated|corrupted)"):
+        lw.load(bad)
+
+
+def test_flipped_byte_in_weights_is_refused(saved, tmp_path):
+    # .npz members carry a CRC-32; a changed weight byte must not load silently.
+    path, _, _ = saved
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("params/dense_0/W.npy")
+    data[info.header_offset + 30 + len(info.filename) + info.extra.__len__() + 140] ^= 0xFF
+    bad = tmp_path / "flipped.npz"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"flipped\.npz"):
+        lw.load(bad)
+
+
+def test_pickled_object_array_is_refused(saved, tmp_path):
+    path, _, _ = saved
+    bad = tmp_path / "pickled.npz"
+    rewrite_npz(path, bad, edit_arrays=lambda a: a.update(evil=np.array([{"x": 1}], dtype=object)))
+    with pytest.raises(ValueError, match=r"pickled\.npz.*pickled object array"):
+        lw.load(bad)

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import layerwise as lw
 from tests.saving.helpers import (
     MEMBERS,
     SETTINGS,
@@ -23,6 +24,7 @@ from tests.saving.helpers import (
     edited_copy,
     file_header,
     npy_bytes,
+    rewrite_npz,
     write_zip,
     zip_bytes,
     zip_members,
@@ -147,3 +149,51 @@ def test_scaler_of_the_wrong_width(adam_saved, tmp_path):
 
     path = edited_copy(adam_saved, tmp_path / "scaler.npz", widen)
     assert_load_refused(path, match="scaler was fitted on 3 features but the model takes 2")
+
+
+def test_config_edited_to_a_wrong_shape(saved, tmp_path):
+    path, _, _ = saved
+    bad = tmp_path / "edited.npz"
+
+    def widen(h):
+        h["model"]["layers"][0]["units"] = 6
+
+    rewrite_npz(path, bad, edit_header=widen)
+    with pytest.raises(ValueError, match=r"edited\.npz.*'params/dense_0/W' has shape \(2, 5\)"):
+        lw.load(bad)
+
+
+def test_config_with_extra_or_missing_entries(saved, tmp_path):
+    path, _, _ = saved
+    missing = tmp_path / "missing.npz"
+    rewrite_npz(path, missing, edit_arrays=lambda a: a.pop("params/dense_1/b"))
+    with pytest.raises(ValueError, match=r"missing\.npz.*'params/dense_1/b' is missing"):
+        lw.load(missing)
+
+    def drop_layer(h):
+        h["model"]["layers"].pop(1)
+
+    extra = tmp_path / "extra.npz"
+    rewrite_npz(path, extra, edit_header=drop_layer)
+    with pytest.raises(ValueError, match=r"extra\.npz"):
+        lw.load(extra)
+
+
+def test_config_with_wrong_dtype_or_unknown_layer(saved, tmp_path):
+    path, _, _ = saved
+    wrong = tmp_path / "dtype.npz"
+    rewrite_npz(path, wrong, edit_header=lambda h: h["model"].update(dtype="float64"))
+    with pytest.raises(ValueError, match=r"dtype\.npz.*dtype float32 but the model is float64"):
+        lw.load(wrong)
+
+    def rename(h):
+        h["model"]["layers"][0]["type"] = "Conv2D"
+
+    unknown = tmp_path / "unknown.npz"
+    rewrite_npz(path, unknown, edit_header=rename)
+    with pytest.raises(ValueError, match=r"unknown\.npz.*unknown layer type 'Conv2D'"):
+        lw.load(unknown)
+    broken = tmp_path / "broken.npz"
+    rewrite_npz(path, broken, edit_header=lambda h: h.pop("model"))
+    with pytest.raises(ValueError, match=r"broken\.npz.*invalid.*'model'"):
+        lw.load(broken)

@@ -236,25 +236,6 @@ def test_metadata_comes_back_on_every_kind_of_object(tmp_path):
         assert layerwise.saving.read_header(path)["metadata"]["note"] == type(obj).__name__
 
 
-def test_a_version_1_file_still_loads():
-    path = Path(__file__).parent / "data" / "sklearn_v1_pipeline.npz"
-    pipe = lw.load(path)
-    expected = np.array(pipe.metadata["predict_proba"])
-    np.testing.assert_array_equal(pipe.predict_proba(X[::10]), expected)
-    assert layerwise.saving.read_header(path)["version"] == 1
-
-
-# ------------------------------------------------------------------ refused, and how
-def test_an_untrusted_importable_type_needs_trusted_at_load(tmp_path):
-    pipe = _fit(make_pipeline(Doubler(), _clf()))
-    lw.save(pipe, tmp_path / "p.npz")
-    name = f"{Doubler.__module__}.Doubler"
-    with pytest.raises(ValueError, match=rf"{name} \(in step 'doubler' \(Doubler\)\).*trusted="):
-        lw.load(tmp_path / "p.npz")
-    _same_predictions(pipe, lw.load(tmp_path / "p.npz", trusted=[name]))
-    _same_predictions(pipe, lw.load(tmp_path / "p.npz", trusted=[Doubler]))
-
-
 def test_what_could_not_be_loaded_is_refused_at_save_naming_the_step(tmp_path):
     class Local(Doubler):  # defined in a function: no other program can import it
         pass
@@ -301,22 +282,6 @@ def test_bad_arguments_are_refused_with_the_fix(tmp_path):
 def _seq_file(tmp_path):
     lw.save(lw.mlp(2, [3], 1, seed=0), tmp_path / "seq.npz")
     return tmp_path / "seq.npz"
-
-
-@pytest.mark.parametrize(
-    "name, trusted",
-    [("numpy.dtype", True), ("numpy.dtypes.Float64DType", True), ("numpy.mean", True),
-     ("numpy.load", False), ("sklearn.feature_selection._univariate_selection.f_classif", True),
-     ("sklearn.impute._base.SimpleImputer", True),
-     ("sklearn.utils._testing.assert_allclose", False),
-     ("sklearn.utils.fixes.sp_version", False), ("layerwise.model.Sequential", True),
-     ("layerwise.cli.main", False),
-     ("scipy.sparse._csr.csr_matrix", True), ("scipy.linalg.solve", False),
-     ("builtins.eval", False), ("os.system", False),
-     ("__main__.Doubler", False), ("sklearn", False)],
-)  # fmt: skip
-def test_the_types_trusted_by_construction(name, trusted):
-    assert _trust.by_construction(name) is trusted
 
 
 # ------------------------------------------------------------------ MLflow
