@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
+import layerwise
+
 pytest.importorskip("sklearn")
 
 from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
@@ -73,3 +75,11 @@ def test_an_untrusted_importable_type_needs_trusted_at_load(tmp_path):
 )  # fmt: skip
 def test_the_types_trusted_by_construction(name, trusted):
     assert _trust.by_construction(name) is trusted
+
+
+def test_old_schedule_paths_in_a_saved_file_are_still_trusted():
+    # skops records class paths: a file saved before the move names layerwise.schedules.X
+    from layerwise.saving import _trust
+
+    assert _trust.by_construction("layerwise.schedules.StepLR")
+    assert _trust.by_construction("layerwise.training.schedules.StepLR")
