@@ -96,3 +96,15 @@ def test_an_old_path_as_an_attribute_of_the_package():
         "['layerwise.io has moved: import layerwise.saving instead', "
         "'layerwise.tasks has moved: import layerwise.targets instead']",
     ]
+
+
+def test_import_layerwise_needs_no_optional_dependency():
+    code = (
+        "import sys, layerwise\n"
+        "heavy = ('sklearn', 'torch', 'onnx', 'onnxruntime', 'skops', 'skl2onnx', 'scipy')\n"
+        "assert not [m for m in heavy if m in sys.modules]\n"
+        "layerwise.export\n"
+        "assert not [m for m in heavy if m in sys.modules]\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

@@ -16,6 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import layerwise as lw
+import layerwise.saving
+from layerwise.saving import _trust
+
 pytest.importorskip("sklearn")
 sio = pytest.importorskip("skops.io")
 
@@ -23,7 +27,7 @@ from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
 from sklearn.cluster import Birch  # noqa: E402
 from sklearn.compose import TransformedTargetRegressor, make_column_transformer  # noqa: E402
-from sklearn.datasets import load_iris  # noqa: E402
+from sklearn.datasets import load_iris, load_wine  # noqa: E402
 from sklearn.ensemble import BaggingClassifier, StackingClassifier  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 from sklearn.feature_selection import SelectKBest, f_classif  # noqa: E402
@@ -36,10 +40,6 @@ from sklearn.preprocessing import (  # noqa: E402
     SplineTransformer,
     StandardScaler,
 )
-
-import layerwise as lw  # noqa: E402
-import layerwise.saving  # noqa: E402
-from layerwise.saving import _trust  # noqa: E402
 
 X, Y = load_iris(return_X_y=True)
 X_MISSING = X.copy()
@@ -398,3 +398,50 @@ def test_every_transformer_round_trips_or_is_refused_at_save(tmp_path):
     assert tried >= 50, (tried, round_trips, refused)
     print(f"{tried} transformers fit: {len(round_trips)} round-trip, refused: {refused}")
     assert refused == ["Birch"], refused  # skops: "Objects of type Birch are not supported yet"
+
+
+def test_save_and_load_an_estimator_and_a_pipeline(tmp_path):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
+
+    X, y = load_wine(return_X_y=True)
+    labels = np.array(["barolo", "grignolino", "barbera"], dtype=object)[y]
+    pipe = make_pipeline(StandardScaler(), PolynomialFeatures(2),
+                         lw.MLPClassifier((8,), max_iter=30, random_state=0))  # fmt: skip
+    reg = lw.MLPRegressor(loss="poisson", hidden_layer_sizes=(4,), solver="lbfgs",
+                          max_iter=20, random_state=0)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, labels)
+        reg.fit(X[:, :5] / 10, y.astype(float))
+    for obj, name in [(pipe, "pipe.npz"), (reg, "reg.npz")]:
+        lw.save(obj, tmp_path / name)
+        with np.load(tmp_path / name, allow_pickle=False) as archive:  # no pickle anywhere
+            assert all(archive[k].dtype != object for k in archive.files)
+    back = lw.load(tmp_path / "pipe.npz")
+    assert [type(s).__name__ for _, s in back.steps] == [type(s).__name__ for _, s in pipe.steps]
+    np.testing.assert_array_equal(back.predict_proba(X), pipe.predict_proba(X))
+    np.testing.assert_array_equal(back.predict(X), pipe.predict(X))
+    reg_back = lw.load(tmp_path / "reg.npz")
+    np.testing.assert_array_equal(reg_back.predict(X[:, :5] / 10), reg.predict(X[:, :5] / 10))
+    reg_back.partial_fit if reg_back.solver != "lbfgs" else None  # noqa: B018
+    assert reg_back.get_params() == reg.get_params()
+
+
+def test_load_refuses_steps_skops_does_not_trust_and_unfitted_estimators(tmp_path):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(Doubler(), lw.MLPClassifier((4,), solver="lbfgs", max_iter=5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.fit(X, y)
+    lw.save(pipe, tmp_path / "pipe.npz")
+    with pytest.raises(ValueError, match="Doubler.*refusing to load it"):
+        lw.load(tmp_path / "pipe.npz")
+    with pytest.raises(NotFittedError):
+        lw.save(lw.MLPRegressor(), tmp_path / "unfitted.npz")
+    with pytest.raises(TypeError, match="takes no scaler="):
+        lw.save(pipe, tmp_path / "unfitted.npz", scaler=Doubler())
+    assert not (tmp_path / "unfitted.npz").exists()

@@ -239,3 +239,18 @@ def test_check_estimator_with_a_plateau_on_val_score_and_early_stopping(kind):
     expected |= {"check_sample_weight_equivalence_on_dense_data"}
     assert failed <= expected, failed - expected
     assert sum(r["status"] == "passed" for r in results) >= 50
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-4])
+def test_improved_non_strict_is_scikit_learns_rule(tol):
+    # sklearn counts no improvement when loss > best_loss - tol (validation: score <
+    # best + tol); equality and NaN count as an improvement there
+    values = [0.5, 1.0 - tol, 1.0, 2.0, np.inf, -np.inf, np.nan]
+    for v in values:
+        for best in [1.0, np.inf]:
+            no_loss = v > best - tol
+            assert lw.schedules.improved(v, best, delta=tol, strict=False) is not no_loss
+            no_score = v < -best + tol
+            got = lw.schedules.improved(v, -best, mode="max", delta=tol, strict=False)
+            assert got is not no_score
+    assert not lw.schedules.improved(1.0 - tol, 1.0, delta=tol)  # the callbacks' strict rule
