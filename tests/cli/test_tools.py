@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 import layerwise as lw
+from layerwise import cli
 from tests.cli.helpers import one_line_error, read_csv, run
+from tests.export.helpers import every_activation_model, inputs
 
 pytest.importorskip("matplotlib")
 
@@ -126,3 +128,16 @@ def test_info_on_events_without_an_epoch(tmp_path):
     result = run("info", str(tmp_path / "m.npz"), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["events"] == [{"change": "widened by hand"}]
+
+
+def test_cli_export_writes_a_runnable_graph(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    model = every_activation_model("float32")
+    lw.save(model, tmp_path / "model.npz")
+    saved = next(p for p in tmp_path.iterdir() if p.name.startswith("model"))
+    rc = cli.main(["export", str(saved), "--onnx", str(tmp_path / "out.onnx"), "--opset", "20"])
+    assert rc == 0
+    X = inputs("float32")
+    session = ort.InferenceSession(str(tmp_path / "out.onnx"), providers=["CPUExecutionProvider"])
+    out = session.run(None, {"input": X})[0]
+    np.testing.assert_allclose(out, model.predict(X), atol=1e-5)
