@@ -2,76 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 import layerwise as lw
-
-matplotlib = pytest.importorskip("matplotlib")
-matplotlib.use("Agg")
-import matplotlib.image as mpimg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _history(lr=0.1, epochs=6, seed=0, val=True):
-    X, y = lw.datasets.load("moons", n_samples=40, seed=seed)
-    model = lw.mlp(2, [4], 1, activation="tanh", output_activation="sigmoid", seed=seed)
-    kwargs = {"validation_data": (X[:10], y[:10])} if val else {}
-    return model.fit(X, y, loss="bce", lr=lr, epochs=epochs, verbose=False, **kwargs)
-
-
-def _png(path, shape):
-    image = mpimg.imread(path)
-    assert image.shape[:2] == shape
-    assert float(image[..., :3].std()) > 0.01  # not blank
-    return image
-
-
-def test_import_layerwise_does_not_import_matplotlib():
-    code = (
-        "import sys, layerwise as lw\n"
-        "assert 'matplotlib' not in sys.modules\n"
-        "plot = lw.plot\n"
-        "assert callable(plot.loss_curves) and 'matplotlib' not in sys.modules\n"
-        "from layerwise import plot as p2\n"
-        "assert p2 is plot\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_agg_backend_without_display_and_chosen_backend_respected():
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
-    code = (
-        "import layerwise as lw, matplotlib\n"
-        "h = lw.History(epoch=[1, 2], loss=[1.0, 0.5])\n"
-        "lw.plot.loss_curves(h)\n"
-        "print(matplotlib.get_backend().lower())\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "agg"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**env, "MPLBACKEND": "svg"},
-        capture_output=True,
-        text=True,
-    )
-    assert out.stdout.strip() == "svg"
+from tests.plot.helpers import fitted_history, png
 
 
 def test_loss_curves_draw_the_history_values():
-    h1, h2 = _history(0.1), _history(0.05)
+    h1, h2 = fitted_history(0.1), fitted_history(0.05)
     fig = lw.plot.loss_curves({"fast": h1, "slow": h2})
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
@@ -88,7 +30,7 @@ def test_loss_curves_draw_the_history_values():
 
 
 def test_loss_curves_log_axis_single_history_and_metric():
-    h = _history(val=False)
+    h = fitted_history(val=False)
     fig = lw.plot.loss_curves(h, logy=True)
     ax = fig.axes[0]
     assert ax.get_yscale() == "log"
@@ -105,7 +47,7 @@ def test_loss_curves_log_axis_single_history_and_metric():
 
 
 def test_loss_curves_mark_events():
-    h = _history(epochs=8)
+    h = fitted_history(epochs=8)
     h.events = [
         {"epoch": 3, "change": "widen layer 0 (dense_0) 4 -> 6 units"},
         {"epoch": 6, "change": "deepen after layer 0"},
@@ -123,7 +65,7 @@ def test_loss_curves_mark_events():
 
 
 def test_learning_rate_comparison_two_panels(tmp_path):
-    runs = {0.01: _history(0.01), 0.005: _history(0.005)}
+    runs = {0.01: fitted_history(0.01), 0.005: fitted_history(0.005)}
     path = tmp_path / "lr.png"
     fig = lw.plot.learning_rate_comparison(runs, path=path)
     left, right = fig.axes
@@ -133,110 +75,21 @@ def test_learning_rate_comparison_two_panels(tmp_path):
         assert labels == ["lr = 0.01", "lr = 0.005"]
         np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), runs[0.005].loss)
     assert "learning rates" in fig._suptitle.get_text()
-    _png(path, (420, 1100))
+    png(path, (420, 1100))
     assert fig.number not in plt.get_fignums()  # made for the file, so closed
 
 
 def test_accuracy_curves(tmp_path):
-    h = _history()
+    h = fitted_history()
     fig = lw.plot.accuracy_curves(h, path=tmp_path / "acc.png")
     ax = fig.axes[0]
     assert ax.get_ylabel() == "accuracy" and ax.get_ylim() == (-0.02, 1.02)
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), h.metrics["val_accuracy"])
-    _png(tmp_path / "acc.png", (450, 700))
+    png(tmp_path / "acc.png", (450, 700))
     X, y = lw.datasets.load("sine", n_samples=20, seed=0)
     reg = lw.mlp(1, [3], 1, seed=0).fit(X, y, loss="mse", epochs=2, verbose=False)
     with pytest.raises(ValueError, match="no accuracy"):
         lw.plot.accuracy_curves(reg)
-
-
-def test_draw_into_given_axes_creates_no_figure():
-    fig, axes = plt.subplots(1, 3)
-    before = plt.get_fignums()
-    h = _history()
-    assert lw.plot.loss_curves(h, ax=axes[0]) is fig
-    assert lw.plot.accuracy_curves(h, ax=axes[1]) is fig
-    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
-    assert lw.plot.architecture(model, ax=axes[2]) is fig
-    assert plt.get_fignums() == before
-    assert axes[0].get_lines() and axes[2].get_lines()
-
-
-def test_decision_boundary_contour_is_the_closed_form_line():
-    # P(class 1) = sigmoid(2*x0 - x1 + 0.5): the 0.5 contour is the line x1 = 2*x0 + 0.5.
-    model = lw.mlp(2, [], 1, output_activation="sigmoid", seed=0, dtype="float64")
-    model.layers[0].W[:] = [[2.0], [-1.0]]
-    model.layers[0].b[:] = [0.5]
-    rng = np.random.default_rng(0)
-    X = rng.uniform(-1, 1, (60, 2))
-    y = (2 * X[:, 0] - X[:, 1] + 0.5 > 0).astype(int)
-    fig = lw.plot.decision_boundary(model, X, y, resolution=120)
-    ax = fig.axes[0]
-    boundary = [
-        c
-        for c in ax.collections
-        if getattr(c, "levels", None) is not None and list(c.levels) == [0.5]
-    ]
-    assert len(boundary) == 1
-    vertices = np.concatenate([p.vertices for p in boundary[0].get_paths()])
-    assert len(vertices) > 10
-    np.testing.assert_allclose(vertices[:, 1], 2 * vertices[:, 0] + 0.5, atol=1e-6)
-    assert "accuracy 1.000 on 60 points" in ax.get_title()
-    assert ax.get_xlabel() == "feature 0" and ax.get_ylabel() == "feature 1"
-
-
-def test_decision_boundary_uses_the_scaler_and_softmax_classes(tmp_path):
-    X, y = lw.datasets.load("blobs", n_samples=90, seed=1)
-    scaler = lw.datasets.StandardScaler().fit(X)
-    model = lw.mlp(2, [8], 3, activation="tanh", output_activation="softmax", seed=0)
-    model.fit(scaler.transform(X), y, loss="cce", lr=0.5, epochs=60, verbose=False)
-    acc = float(np.mean(model.predict(scaler.transform(X)).argmax(1) == y))
-    path = tmp_path / "db.png"
-    fig = lw.plot.decision_boundary(model, X, y, scaler=scaler, path=path)
-    assert f"accuracy {acc:.3f}" in fig.axes[0].get_title()
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
-        "class 0",
-        "class 1",
-        "class 2",
-    ]
-    _png(path, (480, 550))
-    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 2\), got \(90, 3\)"):
-        lw.plot.decision_boundary(model, np.ones((90, 3)), y)
-
-
-def test_architecture_elides_wide_layers_and_encodes_weights(tmp_path):
-    model = lw.mlp(2, [30], 1, activation="relu", output_activation="sigmoid", seed=0)
-    W = model.layers[0].W
-    W[:] = 0.1
-    W[0, 0] = -2.0  # the largest weight, negative: thickest line, red
-    path = tmp_path / "arch.png"
-    fig = lw.plot.architecture(model, max_neurons=10, path=path)
-    ax = fig.axes[0]
-    assert "… +21" in [t.get_text() for t in ax.texts]  # 30 neurons, 9 drawn
-    # weight lines: 2 inputs x 9 shown, then 9 shown x 1 output
-    lines = [l for l in ax.get_lines() if len(l.get_xdata()) == 2 and l.get_xdata()[0] in (0, 1)]
-    assert len(lines) == 2 * 9 + 9
-    first = [l for l in lines if l.get_xdata()[0] == 0]
-    thickest = max(first, key=lambda l: l.get_linewidth())
-    assert thickest.get_color() == "#d62728"
-    assert sum(l.get_linewidth() == thickest.get_linewidth() for l in first) == 1
-    assert "2 → 30 → 1" in ax.get_title() and "121 parameters" in ax.get_title()
-    _png(path, (round(100 * max(3.2, 0.42 * 10 + 1.6)), 510))
-    with pytest.raises(ValueError, match="max_neurons must be an integer >= 2"):
-        lw.plot.architecture(model, max_neurons=1)
-
-
-def test_files_are_written_atomically_and_figures_released(tmp_path):
-    h = _history()
-    before = len(plt.get_fignums())
-    for i in range(5):
-        lw.plot.loss_curves(h, path=tmp_path / f"l{i}.png")
-    assert len(plt.get_fignums()) == before
-    assert sorted(os.listdir(tmp_path)) == [f"l{i}.png" for i in range(5)]
-    lw.plot.loss_curves(h, path=tmp_path / "curve.svg")
-    assert (tmp_path / "curve.svg").read_text().lstrip().startswith("<?xml")
-    with pytest.raises(FileNotFoundError, match="missing"):
-        lw.plot.loss_curves(h, path=tmp_path / "missing" / "x.png")
 
 
 def _renderer(fig):
@@ -265,7 +118,7 @@ def _event_labels_overlap(ax) -> list[tuple[str, str]]:
     "epochs", [(100, 101), (100, 102, 104), (100, 103, 106, 109), (1, 150, 300)]
 )
 def test_growth_labels_close_together_do_not_overlap(epochs, tmp_path):
-    h = _history(epochs=300)
+    h = fitted_history(epochs=300)
     h.events = [{"epoch": e, "change": f"widen layer 0 to {8 + e} units"} for e in epochs]
     fig = lw.plot.loss_panels(h, path=tmp_path / "loss.png")
     renderer = _renderer(fig)
@@ -295,7 +148,7 @@ def _tick_labels(ax, which):
 
 @pytest.mark.parametrize("low, high", [(0.37, 0.74), (2e-6, 0.7), (1e-14, 3.0)])
 def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
-    h = _history(epochs=50, val=False)
+    h = fitted_history(epochs=50, val=False)
     h.loss = list(np.geomspace(high, low, 50))
     fig = lw.plot.loss_panels(h)
     _renderer(fig)
@@ -308,72 +161,6 @@ def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
     decades = range(int(np.ceil(np.log10(low))), int(np.floor(np.log10(high))) + 1)
     labelled = {round(np.log10(loc), 6) for loc, _ in labels}
     assert all(d in labelled for d in decades), (sorted(labelled), list(decades))
-
-
-def _legend_texts(fig) -> list[str]:
-    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-
-
-@pytest.mark.parametrize(
-    ("units", "output", "names"),
-    [(1, "sigmoid", ["cat", "dog"]), (3, "softmax", ["setosa", "versicolor", "virginica"])],
-)
-def test_decision_boundary_names_axes_and_classes(units, output, names, tmp_path):
-    X, y = lw.datasets.load("blobs" if units == 3 else "moons", n_samples=60, seed=0)
-    model = lw.mlp(2, [4], units, output_activation=output, seed=0)
-    path = tmp_path / "named.png"
-    fig = lw.plot.decision_boundary(
-        model,
-        X,
-        y,
-        resolution=20,
-        feature_names=("width", "length"),
-        class_names=names,
-        path=path,
-    )
-    ax = fig.axes[0]
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("width", "length")
-    assert _legend_texts(fig) == names
-    if output == "sigmoid":
-        assert fig.axes[1].get_ylabel() == "P(dog)"
-    _png(path, (480, 550))
-
-
-def test_decision_boundary_names_text_labels_and_named_values():
-    X, y = lw.datasets.load("moons", n_samples=40, seed=0)
-    sigmoid = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
-    fig = lw.plot.decision_boundary(sigmoid, X, np.where(y > 0, "yes", "no"), resolution=10)
-    assert _legend_texts(fig) == ["no", "yes"] and fig.axes[1].get_ylabel() == "P(yes)"
-    # an identity output on labels: a legend only when the classes are named
-    identity = lw.mlp(2, [4], 1, seed=0)
-    assert lw.plot.decision_boundary(identity, X, y, resolution=10).axes[0].get_legend() is None
-    fig = lw.plot.decision_boundary(identity, X, y, resolution=10, class_names=["a", "b"])
-    assert _legend_texts(fig) == ["a", "b"]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"feature_names": "ab"}, TypeError, "feature_names must be a sequence of 2 strings"),
-        ({"feature_names": ["a", 1]}, TypeError, r"feature_names must be strings, got \['a', 1\]"),
-        ({"feature_names": ["a"]}, ValueError, "must name the 2 features of X, got 1"),
-        ({"class_names": 3}, TypeError, "class_names must be a sequence of strings, got int"),
-        ({"class_names": ["a", None]}, TypeError, "class_names must be strings"),
-        ({"class_names": ["a", "b", "c"]}, ValueError, "must give 2 names, one per class of this"),
-    ],
-)
-def test_decision_boundary_refuses_bad_names(kwargs, error, match):
-    X, y = lw.datasets.load("moons", n_samples=20, seed=0)
-    model = lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0)
-    before = plt.get_fignums()
-    with pytest.raises(error, match=match):
-        lw.plot.decision_boundary(model, X, y, resolution=5, **kwargs)
-    assert plt.get_fignums() == before  # refused before drawing anything
-    identity = lw.mlp(2, [3], 1, seed=0)
-    with pytest.raises(ValueError, match="gives 1 names but y has labels from 0 to 1"):
-        lw.plot.decision_boundary(identity, X, y, resolution=5, class_names=["a"])
-    with pytest.raises(ValueError, match="y is continuous"):
-        lw.plot.decision_boundary(identity, X, y + 0.5, resolution=5, class_names=["a", "b"])
 
 
 def _event_texts(ax) -> list:
@@ -404,7 +191,7 @@ def _labels_cross_other_lines(ax) -> list[str]:
 def test_growth_labels_of_tutorial_3_are_whole_and_clear_of_each_other(logy, tmp_path):
     # GrowOnPlateau's four widenings at epochs 223, 256, 271, 286 of 500 (tutorial 3): the
     # labels used to run over the neighbouring lines, cut at 28 characters
-    h = _history(epochs=500, val=False)
+    h = fitted_history(epochs=500, val=False)
     h.events = [
         {"epoch": e, "change": f"widen layer 0: {a} -> {a + 6} units"}
         for e, a in ((223, 3), (256, 9), (271, 15), (286, 21))
@@ -419,11 +206,11 @@ def test_growth_labels_of_tutorial_3_are_whole_and_clear_of_each_other(logy, tmp
     assert _event_labels_overlap(ax) == []
     assert _labels_cross_other_lines(ax) == []
     assert all(t.get_visible() for t in texts)
-    _png(path, (450, 700))
+    png(path, (450, 700))
 
 
 def test_growth_labels_with_no_room_are_hidden_and_counted():
-    h = _history(epochs=300)
+    h = fitted_history(epochs=300)
     h.events = [{"epoch": 100 + e, "change": f"widen layer 0 to {8 + e} units"} for e in range(40)]
     fig, ax = plt.subplots(figsize=(4, 3))
     lw.plot.loss_curves(h, ax=ax)
@@ -447,7 +234,7 @@ def test_growth_labels_with_no_room_are_hidden_and_counted():
 )
 def test_log_axis_over_a_small_range_labels_at_least_two_ticks(low, high, tmp_path):
     # a loss from 0.8 down to 0.017 spans one decade mark (0.1): only "10^-1" was labelled
-    h = _history(epochs=50, val=False)
+    h = fitted_history(epochs=50, val=False)
     h.loss = list(np.geomspace(high, low, 50))
     path = tmp_path / "log.png"
     ax = lw.plot.loss_curves(h, logy=True, path=path).axes[0]
@@ -459,7 +246,7 @@ def test_log_axis_over_a_small_range_labels_at_least_two_ticks(low, high, tmp_pa
         power = re.fullmatch(r"\$\\mathdefault\{10\^\{(-?\d+)\}\}\$", text)
         value = 10.0 ** int(power.group(1)) if power else float(text)
         assert np.isclose(value, loc, rtol=5e-3), (text, loc)
-    _png(path, (450, 700))
+    png(path, (450, 700))
 
 
 def _history_of_losses(losses: list[float]) -> lw.History:
@@ -497,27 +284,3 @@ def test_plots_refuse_an_empty_history_passed_alone(draw):
     pytest.importorskip("matplotlib")
     with pytest.raises(ValueError, match="empty: train for at least one epoch"):
         getattr(lw.plot, draw)(lw.History())
-
-
-@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
-def test_decision_boundary_with_string_labels(output):
-    # String class labels used to give NumPy's UFuncTypeError (sigmoid) or a figure with
-    # no points at all (softmax). Labels are ranked in sorted order, as load_csv,
-    # the CLI and MLPClassifier encode them.
-    pytest.importorskip("matplotlib")
-    X, y = lw.datasets.load("moons", n_samples=40, seed=0)
-    units = 1 if output == "sigmoid" else 2
-    model = lw.mlp(2, [4], units, output_activation=output, seed=0)
-    names = np.where(y > 0, "yes", "no")  # sorted: "no" -> 0, "yes" -> 1
-    fig = lw.plot.decision_boundary(model, X, names, resolution=10)
-    ref = lw.plot.decision_boundary(model, X, y, resolution=10)
-    from matplotlib.collections import PathCollection  # what scatter draws
-
-    points = [c.get_offsets() for c in fig.axes[0].collections if type(c) is PathCollection]
-    expected = [c.get_offsets() for c in ref.axes[0].collections if type(c) is PathCollection]
-    assert len(points) == len(expected) == 2
-    for got, want in zip(points, expected):
-        np.testing.assert_array_equal(got, want)
-    assert fig.axes[0].get_title() == ref.axes[0].get_title()
-    lw.plot.close(fig)
-    lw.plot.close(ref)
