@@ -448,3 +448,14 @@ REFUSED = {
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_refused_call_changes_nothing(case):
     twins.assert_refusal_changes_nothing(*REFUSED[case])
+
+
+def test_signatures_follow_the_design_contract():
+    # DESIGN.md: model.widen(i, units, noise=0.0) and model.deepen(i): positional calls work
+    X, _ = lw.datasets.load("moons", n_samples=30, seed=0)
+    model = lw.mlp(2, [4], 1, activation="relu", seed=0, dtype="float64")
+    before = model.predict(X)
+    model.widen(0, 6, 0.0)
+    model.deepen(0, "identity")
+    np.testing.assert_allclose(model.predict(X), before, rtol=0, atol=1e-12)
+    assert [layer.units for layer in model.layers] == [6, 6, 1]

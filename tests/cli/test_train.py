@@ -335,3 +335,25 @@ def test_builtin_data_pictures_keep_the_generic_names(tmp_path, monkeypatch, cap
     assert cli.main(args) == 0
     assert drawn[0].axes[0].get_xlabel() == "feature 0"
     assert _legend(drawn[0]) == ["class 0", "class 1", "class 2"]
+
+
+def test_cli_train_grow(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from layerwise import cli
+
+    args = ["train", "circles", "--hidden", "2", "--epochs", "300", "--lr", "0.5", "--quiet"]
+    grow = ["--grow", "patience=5,widen_by=3,max_units=8,max_layers=1"]
+    assert cli.main([*args, *grow, "--out", str(tmp_path / "grown")]) == 0
+    assert cli.main([*args, "--out", str(tmp_path / "fixed")]) == 0
+    grown, fixed = (lw.load(tmp_path / name / "model.npz") for name in ("grown", "fixed"))
+    assert [layer.units for layer in grown.layers] == [8, 1]
+    assert [e["change"] for e in grown.history.events] == [
+        "widen layer 0: 2 -> 5 units",
+        "widen layer 0: 5 -> 8 units",
+    ]
+    assert grown.history.val_loss[-1] < fixed.history.val_loss[-1]
+    capsys.readouterr()
+    assert cli.main(["train", "circles", "--grow", "widen_by=0"]) == 2
+    assert "widen_by must be a positive integer, got 0" in capsys.readouterr().err
+    assert cli.main(["train", "circles", "--grow", "colour=red"]) == 2
+    assert "unknown setting 'colour'; valid: patience" in capsys.readouterr().err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -254,8 +256,6 @@ def test_dropout_batchnorm_and_optimizer_state_resume_bit_for_bit(tmp_path, opti
 
 
 def test_examples_in_docs_files_md_run(tmp_path, monkeypatch):
-    import re
-    from pathlib import Path
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "files.md"
     if not doc.exists():
@@ -342,3 +342,27 @@ def test_load_never_draws_weights(adam_saved, monkeypatch):
             np.testing.assert_array_equal(layer.W, npz[f"params/{layer.name}/W"])
             np.testing.assert_array_equal(layer.b, npz[f"params/{layer.name}/b"])
     assert model.predict(np.zeros((1, 2))).shape == (1, 1)
+
+
+def _regression(seed=0, n=128, d=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = np.sin(2 * X[:, 0]) + X[:, 1] * X[:, 2]
+    return X, y
+
+
+def test_a_changed_model_saves_loads_and_resumes_bit_for_bit(tmp_path):
+    X, y = _regression(seed=17)
+    model = lw.mlp(3, [4], 1, seed=17, dtype="float64")
+    model.fit(
+        X, y, loss="mse", optimizer=lw.optimizers.get("rmsprop", lr=0.01), epochs=5, verbose=False
+    )
+    model.widen(0, 9, noise=0.1).deepen(0).freeze(1)
+    lw.save(model, tmp_path / "m.npz")
+    loaded = lw.load(tmp_path / "m.npz")
+    assert [layer.units for layer in loaded.layers] == [9, 9, 1]
+    assert [layer.trainable for layer in loaded.layers] == [True, False, True]
+    assert loaded.events == model.events
+    a = model.fit(X, y, loss="mse", epochs=3, verbose=False)
+    b = loaded.fit(X, y, loss="mse", epochs=3, verbose=False)
+    assert a.loss == b.loss

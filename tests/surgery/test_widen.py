@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import layerwise as lw
 from layerwise import surgery
 from tests import twins
+from tests.surgery.helpers import regression_data, trained_case
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -331,3 +332,97 @@ REFUSED = {
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_refused_call_changes_nothing(case):
     twins.assert_refusal_changes_nothing(*REFUSED[case])
+
+
+TOL = dict(rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- preservation
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_widen_preserves_the_function(net_cases, data):
+    case = data.draw(net_cases)
+    assume(case.widths)
+    model, _, _, X_new = trained_case(case)
+    i = data.draw(st.integers(0, len(case.widths) - 1))
+    old = model.layers[i].units
+    units = old + data.draw(st.integers(1, 10))
+    before = model.predict(X_new)
+    src = surgery.widen(model, i, units)
+    assert model.layers[i].W.shape == (model.layers[i].n_in, units)
+    assert model.layers[i + 1].W.shape[0] == units
+    np.testing.assert_allclose(model.predict(X_new), before, **TOL)
+    # new neurons are copies of the neuron src names, drawn among the old ones
+    assert np.array_equal(src[:old], np.arange(old)) and src.min() >= 0 and src.max() < old
+
+
+def test_widen_is_net2net_by_hand():
+    model = lw.mlp(2, [3], 2, activation="tanh", seed=3, dtype="float64")
+    W0, b0, W1 = model.layers[0].W.copy(), model.layers[0].b.copy(), model.layers[1].W.copy()
+    src = surgery.widen(model, 0, 7)
+    counts = np.bincount(src, minlength=3)
+    for c, k in enumerate(src):
+        np.testing.assert_array_equal(model.layers[0].W[:, c], W0[:, k])
+        assert model.layers[0].b[c] == b0[k]
+        np.testing.assert_allclose(model.layers[1].W[c], W1[k] / counts[k], rtol=1e-15)
+    for k in range(3):  # the copies of k together send what k sent alone
+        np.testing.assert_allclose(model.layers[1].W[src == k].sum(axis=0), W1[k], rtol=1e-14)
+
+
+def test_widen_noise_breaks_symmetry_slightly_and_is_seeded():
+    X, _ = regression_data()
+    runs = []
+    for _ in range(2):
+        model = lw.mlp(3, [8], 1, activation="relu", seed=4, dtype="float64")
+        before = model.predict(X)
+        src = surgery.widen(model, 0, 12, noise=0.01)
+        runs.append(model.layers[0].W.copy())
+        W = model.layers[0].W
+        diff = W[:, 8:] - W[:, src[8:]]
+        assert np.all(diff != 0)
+        assert np.abs(diff).max() < 0.1 * W[:, :8].std()  # small relative to the weights
+        rel = np.abs(model.predict(X) - before).max() / np.abs(before).max()
+        assert 0 < rel < 0.05
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_widened_mid_training_ends_no_worse_than_before_the_change():
+    X, y = regression_data(seed=11, n=256)
+    model = lw.mlp(3, [4], 1, activation="tanh", seed=11, dtype="float64")
+    at_change = {}
+
+    def grow(epoch, logs):
+        if epoch == 100:
+            at_change["loss"] = model.evaluate(X, y, "mse")
+            model.widen(0, 16, noise=0.05)
+
+    adam = lw.optimizers.get("adam", lr=0.01) if "adam" in lw.optimizers.names() else "sgd"
+    h = model.fit(X, y, loss="mse", optimizer=adam, lr=0.05, epochs=200, verbose=False,
+                  callbacks=[lw.callbacks.LambdaCallback(on_epoch_end=grow)])  # fmt: skip
+    assert model.layers[0].units == 16
+    assert [e["epoch"] for e in h.events] == [100]
+    final = model.evaluate(X, y, "mse")
+    assert final <= at_change["loss"]
+    assert h.loss[-1] < h.loss[100]
+
+
+def test_widen_with_split_keeps_the_function_and_lets_the_copies_learn_apart():
+    X, y = lw.datasets.load("moons", n_samples=80, seed=1)
+    model = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=0,
+                   dtype="float64")  # fmt: skip
+    model.fit(X, y, loss="bce", lr=0.5, epochs=20, verbose=False)
+    before, W_next = model.predict(X), model.layers[1].W.copy()
+    src = lw.surgery.widen(model, 0, 9, split=0.5)
+    np.testing.assert_allclose(model.predict(X), before, rtol=0, atol=1e-12)
+    rows = model.layers[1].W
+    for k in range(3):  # the copies' outgoing rows add back up to the original row
+        np.testing.assert_allclose(rows[src == k].sum(axis=0), W_next[k], rtol=1e-12)
+    copied = next(k for k in range(3) if np.count_nonzero(src == k) > 1)
+    a, b = np.flatnonzero(src == copied)[:2]
+    assert rows[a, 0] != rows[b, 0]  # unequal shares
+    model.fit(X, y, loss="bce", lr=0.5, epochs=5, verbose=False)
+    W = model.layers[0].W
+    assert not np.allclose(W[:, a], W[:, b])  # different gradients: they learn apart
+    equal = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=0)
+    with pytest.raises(ValueError, match=r"split must be in \[0, 1\)"):
+        equal.widen(0, 5, split=1.0)

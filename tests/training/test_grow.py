@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import layerwise as lw
@@ -20,3 +21,81 @@ def test_a_callback_that_refuses_the_model_refuses_the_call():
                   callbacks=[lw.callbacks.GrowOnPlateau()], **FIT)  # fmt: skip
     assert model.optimizer.schedule is None
     twins.assert_same(model, twin)
+
+
+TOL = dict(rtol=1e-12, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------- GrowOnPlateau
+def _plateau_data():
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(200, 2))
+    y = ((X[:, 0] ** 2 + X[:, 1] ** 2) < 1.2).astype(float)
+    return X, y
+
+
+def test_grow_on_plateau_widens_then_adds_a_layer_and_keeps_learning():
+    X, y = _plateau_data()
+    fixed = lw.mlp(2, [2], 1, activation="relu", output_activation="sigmoid", seed=14,
+                   dtype="float64")  # fmt: skip
+    model = fixed.copy()
+    h_fixed = fixed.fit(X, y, loss="bce", lr=0.5, epochs=300, verbose=False)
+    grow = lw.callbacks.GrowOnPlateau(patience=5, widen_by=3, max_units=8, max_layers=2,
+                                      monitor="loss", min_delta=1e-2)  # fmt: skip
+    h = model.fit(X, y, loss="bce", lr=0.5, epochs=300, callbacks=[grow], verbose=False)
+    kinds = [e["change"].split()[0] for e in h.events]
+    assert kinds == ["widen", "widen", "deepen"], kinds
+    assert [layer.units for layer in model.layers] == [8, 8, 1]
+    assert model.layers[1].activation.name == "relu"
+    # two relu units cannot draw a circle; the grown network can
+    assert h_fixed.metrics["accuracy"][-1] < 0.8 < 0.95 < h.metrics["accuracy"][-1]
+    assert h.loss[-1] < h.loss[0]
+
+
+def test_grow_on_plateau_preserves_the_function_at_each_growth():
+    X, y = _plateau_data()
+    model = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=15,
+                   dtype="float64")  # fmt: skip
+    grow = lw.callbacks.GrowOnPlateau(patience=1, add_layer=True, max_layers=3, monitor="loss")
+    model.fit(X, y, loss="bce", epochs=2, verbose=False)
+    grow.set_context(model, None)
+    for _ in range(3):
+        before = model.predict(X)
+        grow.grow()
+        np.testing.assert_allclose(model.predict(X), before, **TOL)
+    # tanh layers: the only preserving new layer is linear; max_layers caps the depth
+    assert [layer.activation.name for layer in model.layers] == [
+        "tanh",
+        "identity",
+        "identity",
+        "sigmoid",
+    ]
+    assert grow.grow() is None
+
+
+def test_grow_on_plateau_needs_validation_loss_or_says_so():
+    X, y = _plateau_data()
+    model = lw.mlp(2, [2], 1, output_activation="sigmoid", seed=0)
+    with pytest.raises(ValueError, match="val_loss.*validation_data"):
+        model.fit(X, y, loss="bce", epochs=2, verbose=False,
+                  callbacks=[lw.callbacks.GrowOnPlateau()])  # fmt: skip
+    h = model.fit(X, y, loss="bce", epochs=6, verbose=False, validation_split=0.25,
+                  callbacks=[lw.callbacks.GrowOnPlateau(patience=1, min_delta=1.0)])  # fmt: skip
+    assert len(h.events) == 5  # after the first epoch it never improves by 1.0: grows each time
+
+
+@pytest.mark.parametrize(
+    "kwargs", [dict(patience=0), dict(widen_by=-1), dict(max_units=0), dict(min_delta=-1.0),
+               dict(noise=float("inf")), dict(patience=2.5)]
+)  # fmt: skip
+def test_grow_on_plateau_bad_arguments(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        lw.callbacks.GrowOnPlateau(**kwargs)
+
+
+def test_grow_on_plateau_without_hidden_layer_is_refused():
+    X, y = _plateau_data()
+    model = lw.mlp(2, [], 1, output_activation="sigmoid", seed=0)
+    with pytest.raises(ValueError, match="hidden layer"):
+        model.fit(X, y, loss="bce", epochs=2, verbose=False,
+                  callbacks=[lw.callbacks.GrowOnPlateau(monitor="loss")])  # fmt: skip

@@ -1,9 +1,15 @@
-"""examples/growth_mnist1d.py in its --quick mode: real data from the mnist1d package,
-real files in a run folder (read back), FLOPs against a count by hand."""
+"""The examples of examples/, run as a user runs them.
+
+growth_mnist1d.py in its --quick mode: real data from the mnist1d package, real files in a
+run folder (read back), FLOPs against a count by hand. grow_demo.py: the grown network beats
+the fixed one, and its summary lists the layers in order (one run of the demo, shared).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
 import json
 import random
 from pathlib import Path
@@ -11,13 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("mnist1d")
 pytest.importorskip("matplotlib")
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "growth_mnist1d.py"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "growth_mnist1d.py"
 
 
 def _example():
+    pytest.importorskip("mnist1d")
     spec = importlib.util.spec_from_file_location("growth_mnist1d", EXAMPLE)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -68,3 +75,34 @@ def test_quick_run_writes_its_results_and_leaves_global_random_state_alone(tmp_p
     for name in ("growth_inits.png", "growth_vs_scratch.png", "prune.png"):
         image = imread(run / name)
         assert image.ndim == 3 and image.shape[0] > 200 and image.std() > 0
+
+
+# --------------------------------------------------------------------------- grow_demo.py
+@pytest.fixture(scope="module")
+def grow_demo(tmp_path_factory):
+    """One run of examples/grow_demo.py: its histories, its picture and what it printed."""
+    spec = importlib.util.spec_from_file_location("grow_demo", ROOT / "examples" / "grow_demo.py")
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    out = tmp_path_factory.mktemp("grow_demo") / "grow.png"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        runs = demo.main(out)
+    return runs, out, printed.getvalue()
+
+
+def test_grow_demo_grown_network_beats_the_fixed_one(grow_demo):
+    runs, out, _ = grow_demo
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [e["epoch"] for e in runs["grown"].events] == [200, 400]
+    assert runs["grown"].val_loss[-1] < 0.5 * runs["fixed 2-4-1"].val_loss[-1]
+
+
+def test_the_grow_demo_summary_lists_its_layers_in_order(grow_demo):
+    table = grow_demo[2].split("Sequential (")[1]
+    rows = [line.split() for line in table.splitlines() if line[:1].isdigit()]
+    assert [r[:3] for r in rows] == [
+        ["0", "dense_0", "24"],
+        ["1", "dense_1", "24"],
+        ["2", "dense_2", "1"],
+    ]
