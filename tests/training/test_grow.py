@@ -99,3 +99,47 @@ def test_grow_on_plateau_without_hidden_layer_is_refused():
     with pytest.raises(ValueError, match="hidden layer"):
         model.fit(X, y, loss="bce", epochs=2, verbose=False,
                   callbacks=[lw.callbacks.GrowOnPlateau(monitor="loss")])  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- GrowOnPlateau
+@pytest.mark.parametrize("init", ["gradmax", "random", "zeros"])
+def test_grow_on_plateau_widens_with_the_init_and_keeps_the_function(init):
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(120, 2))
+    y = ((X**2).sum(axis=1) < 1.2).astype(int)
+    model = lw.mlp(2, [2], 2, activation="tanh", output_activation="softmax", seed=1,
+                   dtype="float64")  # fmt: skip
+    kw = {"data": (X[:64], y[:64]), "loss": "cce"} if init == "gradmax" else {}
+    grow = lw.callbacks.GrowOnPlateau(patience=2, widen_by=3, max_units=8, max_layers=1,
+                                      monitor="loss", min_delta=0.01, init=init, **kw)  # fmt: skip
+    before, after = [], []
+    first, last = (
+        lw.callbacks.LambdaCallback(on_epoch_end=lambda e, logs, o=o: o.append(model.predict(X)))
+        for o in (before, after)
+    )
+    history = model.fit(X, y, loss="cce", lr=0.5, epochs=60, callbacks=[first, grow, last],
+                        verbose=False)  # fmt: skip
+    for event in history.events:  # growth left the outputs as they were
+        e = event["epoch"] - 1
+        np.testing.assert_allclose(after[e], before[e], rtol=1e-10, atol=1e-10)
+    changes = [e["change"] for e in history.events]
+    assert changes[:2] == [f"widen layer 0: 2 -> 5 units ({init})",
+                           f"widen layer 0: 5 -> 8 units ({init})"]  # fmt: skip
+    assert model.layers[0].units == 8
+
+
+def test_grow_on_plateau_refuses_bad_inits_at_once():
+    with pytest.raises(ValueError, match="init must be one of"):
+        lw.callbacks.GrowOnPlateau(init="gradient")
+    with pytest.raises(ValueError, match=r"needs data=\(X, y\)"):
+        lw.callbacks.GrowOnPlateau(init="gradmax", loss="cce")
+    with pytest.raises(ValueError, match="needs loss="):
+        lw.callbacks.GrowOnPlateau(init="gradmax", data=(np.zeros((2, 2)), np.zeros(2)))
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    model = lw.mlp(2, [2], 2, output_activation="softmax", seed=0)
+    grow = lw.callbacks.GrowOnPlateau(init="gradmax", data=(X[:, :1], np.zeros(20)), loss="cce")
+    W = model.layers[0].W.copy()
+    with pytest.raises(ValueError, match="features"):
+        model.fit(X, np.zeros(20, dtype=int), loss="cce", epochs=2, callbacks=[grow],
+                  verbose=False)  # fmt: skip
+    np.testing.assert_array_equal(model.layers[0].W, W)
