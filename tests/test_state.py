@@ -128,34 +128,6 @@ def test_a_fresh_optimizer_would_not_be_identical(tmp_path):
     assert not np.array_equal(resumed.layers[0].W, full.layers[0].W)
 
 
-def test_initial_epoch_is_validated():
-    X, y = _data()
-    with pytest.raises(ValueError, match="initial_epoch must be in"):
-        _model("float64").fit(X, y, epochs=3, initial_epoch=3, **_fit_kwargs())
-
-
-def test_command_line_checkpoint_and_resume(tmp_path, capsys):
-    """`layerwise train --checkpoint` then `--resume` ends where the uninterrupted run does."""
-    from layerwise import cli
-
-    common = ["train", "moons", "--hidden", "8,4", "--optimizer", "adam", "--lr", "0.01",
-              "--batch-size", "32", "--dropout", "0.1", "--l2", "1e-4", "--epochs", "6",
-              "--schedule", "cosine:warmup_epochs=2", "--quiet"]  # fmt: skip
-    ck = str(tmp_path / "ck{epoch}.npz")
-    assert cli.main([*common, "--checkpoint", ck, "--out", str(tmp_path / "full")]) == 0
-    resume = ["--resume", str(tmp_path / "ck2.npz"), "--out", str(tmp_path / "resumed")]
-    assert cli.main([*common, *resume]) == 0
-    full, resumed = lw.load(tmp_path / "full/model.npz"), lw.load(tmp_path / "resumed/model.npz")
-    assert resumed.epochs_trained == full.epochs_trained == 6
-    assert any(isinstance(layer, lw.Dropout) for layer in full.layers)
-    assert full.layers[0].l2 == 1e-4 and isinstance(full.optimizer, lw.optimizers.Adam)
-    for a, b in zip(full.parameters().values(), resumed.parameters().values(), strict=True):
-        assert np.array_equal(a, b)
-    # resuming past the end is refused in one line
-    assert cli.main([*common, "--resume", str(tmp_path / "ck6.npz")]) == 2
-    assert "already trained 6 epochs" in capsys.readouterr().err
-
-
 # ------------------------------------------------------------------ callbacks' counters too
 def _growth_data():
     rng = np.random.default_rng(0)
@@ -220,25 +192,3 @@ def test_resume_without_the_counters_would_differ(growth_run):
     h = resumed.fit(X, y, epochs=40, initial_epoch=9, callbacks=_growth_callbacks(),
                     **_GROWTH_FIT)  # fmt: skip
     assert h.loss != h_full.loss[9:] or resumed.events != full.events
-
-
-@pytest.mark.parametrize("k", [3, 8])
-def test_command_line_resume_with_grow_early_stopping_plateau_and_dropout(tmp_path, k):
-    """`layerwise train --resume` from any epoch ends bit for bit where the uninterrupted
-    run ends, with --grow, --early-stopping, --schedule plateau and --dropout in play."""
-    from layerwise import cli
-
-    common = ["train", "circles", "--hidden", "3", "--activation", "relu", "--optimizer",
-              "adam", "--lr", "0.05", "--batch-size", "16", "--dropout", "0.1",
-              "--epochs", "30", "--grow", "patience=2,widen_by=2,max_units=9,min_delta=0.02",
-              "--early-stopping", "5", "--schedule", "plateau:patience=1,factor=0.5",
-              "--seed", "3", "--quiet"]  # fmt: skip
-    ck = str(tmp_path / "ck{epoch}.npz")
-    assert cli.main([*common, "--checkpoint", ck, "--out", str(tmp_path / "full")]) == 0
-    resume = ["--resume", str(tmp_path / f"ck{k}.npz"), "--out", str(tmp_path / "resumed")]
-    assert cli.main([*common, *resume]) == 0
-    full, resumed = lw.load(tmp_path / "full/model.npz"), lw.load(tmp_path / "resumed/model.npz")
-    assert full.events and any(isinstance(layer, lw.Dropout) for layer in full.layers)
-    assert resumed.epochs_trained == full.epochs_trained
-    assert resumed.events == full.events
-    _assert_identical(resumed, full)

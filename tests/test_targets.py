@@ -101,3 +101,13 @@ def test_bce_on_a_relu_output():
         fit(model)
     with pytest.raises(ValueError, match="'bce' needs probabilities"):
         model.backward(model.forward(X4)[1], Y4, "bce")
+
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 3))
+
+
+def test_ragged_y_is_named():
+    model = lw.mlp(3, [4], 1, seed=0)
+    with pytest.raises(ValueError, match="y could not be read as an array"):
+        model.fit(X, [[0.0], [1.0, 2.0]] * 10, epochs=1, verbose=False)

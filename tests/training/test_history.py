@@ -1,0 +1,43 @@
+"""Tests of TODO tests/training/test_history.py."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+import layerwise as lw
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 3))
+
+
+def _blobs(n=80, seed=0):
+    """Two overlapping Gaussian classes in 2-D (a stand-in for the seed's data)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, 2)) + np.where(y[:, None] == 1, 1.0, -1.0)
+    return X, y
+
+
+def test_history_records_every_epoch_and_round_trips_through_csv(tmp_path):
+    X, y = _blobs(60)
+    model = lw.mlp(2, [4], 1, output_activation="sigmoid", seed=0)
+    history = model.fit(X[:40], y[:40], loss="bce", lr=0.1, epochs=12,
+                        validation_data=(X[40:], y[40:]), verbose=False)  # fmt: skip
+    assert history.epoch == list(range(1, 13))
+    assert len(history.loss) == len(history.val_loss) == 12
+    assert len(history.metrics["accuracy"]) == len(history.metrics["val_accuracy"]) == 12
+    # val_loss is the model's loss on the validation set after the epoch
+    assert history.val_loss[-1] == pytest.approx(model.evaluate(X[40:], y[40:], "bce"), rel=1e-6)
+    path = tmp_path / "history.csv"
+    text = history.to_csv(path)
+    assert path.read_text() == text
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12
+    assert {"epoch", "loss", "val_loss", "accuracy", "val_accuracy"} <= set(rows[0])
+    assert [int(r["epoch"]) for r in rows] == history.epoch
+    assert [float(r["loss"]) for r in rows] == history.loss  # repr: exact round trip
+    assert [float(r["val_accuracy"]) for r in rows] == history.metrics["val_accuracy"]
