@@ -192,3 +192,21 @@ def test_resume_without_the_counters_would_differ(growth_run):
     h = resumed.fit(X, y, epochs=40, initial_epoch=9, callbacks=_growth_callbacks(),
                     **_GROWTH_FIT)  # fmt: skip
     assert h.loss != h_full.loss[9:] or resumed.events != full.events
+
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 3))
+
+
+def test_after_fit_the_state_keeps_the_callbacks_counters_not_the_callbacks():
+    class Holds(lw.callbacks.Callback):
+        def __init__(self):
+            self.gen = (i for i in range(3))  # a generator cannot be deep-copied
+
+    model = lw.mlp(2, [3], 1, seed=0)
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    stop = lw.callbacks.EarlyStopping("loss", patience=50)
+    model.fit(X, X[:, 0], loss="mse", epochs=3, callbacks=[Holds(), stop], verbose=False)
+    assert model.state.callbacks == {"Holds": {}, "EarlyStopping": stop.get_state()}
+    twin = model.copy()  # the model copies; the live callbacks were never part of it
+    assert twin.state.callbacks["EarlyStopping"]["best_epoch"] == stop.best_epoch == 3

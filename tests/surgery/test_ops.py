@@ -398,3 +398,70 @@ REFUSED = {
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_refused_call_changes_nothing(case):
     twins.assert_refusal_changes_nothing(*REFUSED[case])
+
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(20, 3))
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def _check_shapes(model):
+    n_in = model.input_dim
+    for layer in model.layers:
+        assert layer.W.shape == (n_in, layer.units) and layer.b.shape == (layer.units,)
+        n_in = layer.units
+
+
+def test_add_insert_remove_before_training(data):
+    X, y = data
+    model = lw.Sequential(input_dim=3, seed=0)
+    model.add(lw.Dense(4, "relu")).add(lw.Dense(1, "sigmoid"))
+    model.insert(1, lw.Dense(6, "tanh"))
+    assert [layer.units for layer in model.layers] == [4, 6, 1]
+    _check_shapes(model)
+    removed = model.remove(0)
+    assert removed.units == 4 and [layer.units for layer in model.layers] == [6, 1]
+    _check_shapes(model)
+    history = model.fit(X, y, loss="bce", lr=0.5, epochs=30, verbose=False)
+    assert history.loss[-1] < history.loss[0]
+    assert len({layer.name for layer in model.layers}) == len(model.layers)
+
+
+def test_change_the_network_after_training_and_keep_training(data):
+    X, y = data
+    model = lw.mlp(3, [8], 1, activation="tanh", output_activation="sigmoid", seed=0)
+    model.fit(X, y, loss="bce", lr=0.5, epochs=50, verbose=False)
+    out_W = model.layers[1].W.copy()
+
+    model.insert(1, lw.Dense(5, "relu"))  # the output layer now has 5 inputs instead of 8
+    _check_shapes(model)
+    np.testing.assert_array_equal(model.layers[2].W, out_W[:5])  # surviving rows kept
+    model.add(lw.Dense(1, "sigmoid"))
+    model.remove(2)  # the old output layer: the new one takes 5 inputs
+    model.insert(0, lw.Dense(3, "elu"))
+    assert [layer.units for layer in model.layers] == [3, 8, 5, 1]
+    _check_shapes(model)
+    assert np.isfinite(model.predict(X)).all()
+
+    history = model.fit(X, y, loss="bce", lr=0.5, epochs=60, verbose=False)
+    assert history.epoch[0] == 51
+    assert np.isfinite(history.loss).all() and history.loss[-1] < history.loss[0]
+    changes = [e["change"] for e in model.events]
+    assert len(changes) == 4 and all(e["epoch"] == 50 for e in model.events)
+    assert "insert" in changes[0] and "remove" in changes[2]
+    assert len({layer.name for layer in model.layers}) == 4
+
+
+def test_remove_repairs_the_next_layer():
+    model = lw.mlp(2, [4, 6], 1, seed=0)
+    old = model.layers[2].W.copy()
+    model.remove(1)  # layer 2 (1 output) now reads 4 inputs instead of 6
+    assert model.layers[1].W.shape == (4, 1)
+    np.testing.assert_array_equal(model.layers[1].W, old[:4])
