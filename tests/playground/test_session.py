@@ -8,45 +8,43 @@ hand-made loss curves for the comparison's verdicts.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import pytest
 
 import layerwise as lw
+from tests.playground.helpers import (
+    data_loss,
+    download,
+    open_session,
+    post,
+    session_data,
+    snap,
+    wait_for,
+)
 
 pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
 
-from layerwise.playground import compare, create_app, data  # noqa: E402
+from layerwise.playground import compare, data  # noqa: E402
 from layerwise.playground.session import Session  # noqa: E402
 from layerwise.playground.settings import DATASETS  # noqa: E402
 
-TOKEN = "test-token-0123456789"
 
-
-@pytest.fixture
-def client():
-    app = create_app(max_sessions=4, token=TOKEN)
-    with TestClient(
-        app, base_url="http://127.0.0.1:8765", headers={"Authorization": f"token {TOKEN}"}
-    ) as c:
-        yield c
-
-
-def new(client) -> str:
+def new_session(client) -> str:
     r = client.post("/api/session", json={})
     assert r.status_code == 200, r.text
     return r.json()["session"]
 
 
-def post(client, sid, path, body, status=200):
+def post_to(client, sid, path, body, status=200):
     r = client.post(f"/api/session/{sid}/{path}", json=body)
     assert r.status_code == status, r.text
     return r.json()
 
 
-def snap(client, sid):
+def snapshot_of(client, sid):
     return client.get(f"/api/session/{sid}").json()
 
 
@@ -56,7 +54,7 @@ def model_of(client, sid, tmp_path, name="m.npz"):
     return lw.load(path)
 
 
-def split(s):
+def served_split(s):
     d = s["data"]
     X, y = data.load(d["dataset"], n_samples=d["n_samples"], noise=d["noise"], seed=d["seed"])
     return lw.datasets.train_test_split(X, y, test_size=d["test_ratio"], seed=d["seed"])
@@ -81,20 +79,20 @@ STATE = {
 
 
 def test_a_shared_state_rebuilds_the_same_network_and_the_same_run(client, tmp_path):
-    a, b = new(client), new(client)
-    post(client, b, "network", {"action": "add_layer"})  # b starts elsewhere
+    a, b = new_session(client), new_session(client)
+    post_to(client, b, "network", {"action": "add_layer"})  # b starts elsewhere
     for sid in (a, b):
-        post(client, sid, "state", STATE)
+        post_to(client, sid, "state", STATE)
         for _ in range(3):
-            post(client, sid, "control", {"action": "step"})
-    sa, sb = snap(client, a), snap(client, b)
+            post_to(client, sid, "control", {"action": "step"})
+    sa, sb = snapshot_of(client, a), snapshot_of(client, b)
     assert sa["features"] == sb["features"] == STATE["features"] and sa["seed"] == 7
     assert [(l["units"], l["activation"]) for l in sa["layers"]] == [
         (5, "relu"), (3, "tanh"), (1, "sigmoid"),
     ]  # fmt: skip
     assert sa["history"] == sb["history"] and sa["epoch"] == 3
     # the oracle: the same network built and trained by the library itself
-    Xtr, _, ytr, _ = split(sa)
+    Xtr, _, ytr, _ = served_split(sa)
     F = data.features(Xtr, STATE["features"])
     model = lw.mlp(4, [5, 3], 1, activation=["relu", "tanh"], output_activation="sigmoid",
                    seed=7, dtype="float64")  # fmt: skip
@@ -107,8 +105,8 @@ def test_a_shared_state_rebuilds_the_same_network_and_the_same_run(client, tmp_p
 
 
 def test_a_bad_state_changes_nothing(client):
-    sid = new(client)
-    before = snap(client, sid)
+    sid = new_session(client)
+    before = snapshot_of(client, sid)
     for bad in (
         {**STATE, "units": [5, 40]},
         {**STATE, "activations": ["relu"]},
@@ -118,17 +116,17 @@ def test_a_bad_state_changes_nothing(client):
     ):
         r = client.post(f"/api/session/{sid}/state", json=bad)
         assert r.status_code == 400, bad
-    after = snap(client, sid)
+    after = snapshot_of(client, sid)
     assert (after["layers"], after["features"], after["data"]) == (
         before["layers"], before["features"], before["data"],
     )  # fmt: skip
 
 
 def test_toggling_a_feature_adds_an_input_neuron_and_keeps_the_hidden_layers(client, tmp_path):
-    sid = new(client)
-    r = post(client, sid, "settings", {"features": ["sin x1", "x1", "x2"]})
+    sid = new_session(client)
+    r = post_to(client, sid, "settings", {"features": ["sin x1", "x1", "x2"]})
     assert r["features"] == ["x1", "x2", "sin x1"]  # in TensorFlow Playground's order
-    s = snap(client, sid)
+    s = snapshot_of(client, sid)
     text = s["message"]["text"]
     assert text == (
         "Inputs x1, x2, sin x1: new weights, the network (6 x 4) kept; paused as before "
@@ -138,7 +136,7 @@ def test_toggling_a_feature_adds_an_input_neuron_and_keeps_the_hidden_layers(cli
     assert s["inputs"]["names"] == ["x1", "x2", "sin x1"]
     model = model_of(client, sid, tmp_path)
     assert model.layers[0].W.shape == (3, 6)
-    Xtr, _, ytr, _ = split(s)
+    Xtr, _, ytr, _ = served_split(s)
     F = data.features(Xtr, ["x1", "x2", "sin x1"])
     np.testing.assert_allclose(F[:, 2], np.sin(Xtr[:, 0]))
     loss = lw.losses.get("bce")
@@ -147,33 +145,33 @@ def test_toggling_a_feature_adds_an_input_neuron_and_keeps_the_hidden_layers(cli
 
 
 def test_editing_a_weight_changes_the_network_and_the_boundary(client, tmp_path):
-    sid = new(client)
-    before = snap(client, sid)
-    e = post(client, sid, "network", {"action": "set_weight", "layer": 2, "from": 1, "to": 0,
+    sid = new_session(client)
+    before = snapshot_of(client, sid)
+    e = post_to(client, sid, "network", {"action": "set_weight", "layer": 2, "from": 1, "to": 0,
                                       "value": 4.5})["edit"]  # fmt: skip
     assert "4.5" in e["change"] and not e["preserving"]
-    post(client, sid, "network", {"action": "set_weight", "layer": 0, "from": -1, "to": 2,
+    post_to(client, sid, "network", {"action": "set_weight", "layer": 0, "from": -1, "to": 2,
                                   "value": -1.25})  # fmt: skip
     model = model_of(client, sid, tmp_path)
     assert model.layers[2].W[1, 0] == 4.5 and model.layers[0].b[2] == -1.25
-    after = snap(client, sid)
+    after = snapshot_of(client, sid)
     assert after["boundary"]["values"] != before["boundary"]["values"]
-    Xtr, _, ytr, _ = split(after)
+    Xtr, _, ytr, _ = served_split(after)
     loss = lw.losses.get("bce")
     expected = loss.value(model.predict(Xtr), model.prepare_targets(ytr, loss, len(Xtr)))
     assert after["loss"]["train"] == pytest.approx(float(expected), abs=1e-12)
     for bad in ({"layer": 0, "from": 2, "to": 0, "value": 1}, {"layer": 0, "from": 0, "to": 6,
                 "value": 1}, {"layer": 0, "from": 0, "to": 0, "value": 1e9}):  # fmt: skip
-        post(client, sid, "network", {"action": "set_weight", **bad}, status=400)
+        post_to(client, sid, "network", {"action": "set_weight", **bad}, status=400)
 
 
 def test_l1_is_a_soft_threshold_after_each_step(client, tmp_path):
-    sid = new(client)
-    Xtr, _, ytr, _ = split(snap(client, sid))
-    post(client, sid, "settings", {"optimizer": "sgd", "lr": 0.5, "batch_size": len(Xtr),
+    sid = new_session(client)
+    Xtr, _, ytr, _ = served_split(snapshot_of(client, sid))
+    post_to(client, sid, "settings", {"optimizer": "sgd", "lr": 0.5, "batch_size": len(Xtr),
                                    "l1": 0.02})  # fmt: skip
     model = model_of(client, sid, tmp_path, "before.npz")
-    post(client, sid, "control", {"action": "step"})
+    post_to(client, sid, "control", {"action": "step"})
     A, caches = model.forward(Xtr)
     model.update(model.backward(caches, ytr, "bce"), lr=0.5)
     for layer in model.layers:
@@ -187,12 +185,12 @@ def test_l1_is_a_soft_threshold_after_each_step(client, tmp_path):
 
 @pytest.mark.parametrize("dataset", ["plane", "multi-gauss"])
 def test_regression_sets_train_an_identity_output_on_mse(client, dataset):
-    sid = new(client)
-    post(client, sid, "data", {"dataset": dataset, "noise": 0.0})
-    s = snap(client, sid)
+    sid = new_session(client)
+    post_to(client, sid, "data", {"dataset": dataset, "noise": 0.0})
+    s = snapshot_of(client, sid)
     assert s["data"]["task"] == "regression" and s["layers"][-1]["activation"] == "identity"
     assert s["boundary"]["kind"] == "regression" and s["accuracy"]["train"] is None
-    Xtr, _, ytr, _ = split(s)
+    Xtr, _, ytr, _ = served_split(s)
     assert np.all(np.abs(ytr) <= 1.0)
     if dataset == "plane":  # noise 0: y is the plane itself
         np.testing.assert_allclose(ytr, (Xtr[:, 0] + Xtr[:, 1]) / 6.0)
@@ -201,10 +199,10 @@ def test_regression_sets_train_an_identity_output_on_mse(client, dataset):
     pts = client.get(f"/api/session/{sid}/points").json()
     np.testing.assert_allclose(pts["train"]["y"], ytr, atol=1e-5)
     first = s["loss"]["train"]
-    post(client, sid, "settings", {"lr": 0.05})
+    post_to(client, sid, "settings", {"lr": 0.05})
     for _ in range(5):
-        post(client, sid, "control", {"action": "step"})
-    assert snap(client, sid)["loss"]["train"] < first
+        post_to(client, sid, "control", {"action": "step"})
+    assert snapshot_of(client, sid)["loss"]["train"] < first
 
 
 def test_the_verdicts_on_hand_made_curves():
@@ -227,33 +225,33 @@ def test_the_verdicts_on_hand_made_curves():
 
 
 def test_compare_from_the_current_weights_flags_instability_and_resumes(client):
-    sid = new(client)
-    post(client, sid, "settings", {"lr": 0.3})
+    sid = new_session(client)
+    post_to(client, sid, "settings", {"lr": 0.3})
     for _ in range(3):
-        post(client, sid, "control", {"action": "step"})
-    s = snap(client, sid)
-    post(client, sid, "compare", {"lr_a": 0.05, "lr_b": 5.0, "epochs": 40, "from": "current"})
+        post_to(client, sid, "control", {"action": "step"})
+    s = snapshot_of(client, sid)
+    post_to(client, sid, "compare", {"lr_a": 0.05, "lr_b": 5.0, "epochs": 40, "from": "current"})
     end = time.monotonic() + 60  # a bound on waiting, not a timing assertion
-    while (c := snap(client, sid)["compare"])["running"]:
+    while (c := snapshot_of(client, sid)["compare"])["running"]:
         assert time.monotonic() < end
         time.sleep(0.05)
     a, b = c["runs"]
     assert c["from"] == "current" and a["train"][0] == b["train"][0] == s["loss"]["train"]
     assert a["verdict"] == "improving" and b["verdict"] == "unstable"
     assert compare.spikes(a["train"]) == 0 and compare.spikes(b["train"]) > 0
-    after = snap(client, sid)
+    after = snapshot_of(client, sid)
     assert after["epoch"] == 3 and after["history"] == s["history"]  # left alone
     assert "lr 5: unstable" in after["message"]["text"]
     # the main network resumes as it was: training, if it was training
-    post(client, sid, "control", {"action": "play"})
-    post(client, sid, "compare", {"lr_a": 0.05, "lr_b": 0.1, "epochs": 5000})
-    assert snap(client, sid)["mode"] == "comparing"
-    assert post(client, sid, "compare", {"action": "stop"})["mode"] == "training"
-    post(client, sid, "control", {"action": "pause"})
+    post_to(client, sid, "control", {"action": "play"})
+    post_to(client, sid, "compare", {"lr_a": 0.05, "lr_b": 0.1, "epochs": 5000})
+    assert snapshot_of(client, sid)["mode"] == "comparing"
+    assert post_to(client, sid, "compare", {"action": "stop"})["mode"] == "training"
+    post_to(client, sid, "control", {"action": "pause"})
 
 
 def test_your_own_csv_is_read_by_the_librarys_parser(client, tmp_path):
-    sid = new(client)
+    sid = new_session(client)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(int)
@@ -261,40 +259,40 @@ def test_your_own_csv_is_read_by_the_librarys_parser(client, tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text(text)
     Xr, yr = lw.datasets.load_csv(path)
-    r = post(client, sid, "csv", {"csv": text, "name": "mine.csv"})
+    r = post_to(client, sid, "csv", {"csv": text, "name": "mine.csv"})
     assert r["data"]["dataset"] == "csv" and r["task"] == "binary"
-    s = snap(client, sid)
+    s = snapshot_of(client, sid)
     assert "mine.csv" in s["message"]["text"]
     pts = client.get(f"/api/session/{sid}/points").json()
     got = np.vstack([pts["train"]["X"], pts["test"]["X"]])
     assert sorted(map(tuple, np.round(got, 5))) == sorted(map(tuple, np.round(Xr, 5)))
-    post(client, sid, "control", {"action": "step"})
-    err = post(client, sid, "csv", {"csv": "a,b,c,label\n1,2,3,0\n"}, status=400)["error"]
+    post_to(client, sid, "control", {"action": "step"})
+    err = post_to(client, sid, "csv", {"csv": "a,b,c,label\n1,2,3,0\n"}, status=400)["error"]
     assert "3 feature columns" in err or "rows" in err
-    err = post(client, sid, "csv", {"csv": "a,b,label\n1,x,0\n" * 30}, status=400)["error"]
+    err = post_to(client, sid, "csv", {"csv": "a,b,label\n1,x,0\n" * 30}, status=400)["error"]
     assert "your CSV" in err and "/tmp" not in err
-    assert snap(client, sid)["data"]["dataset"] == "csv"  # a refused upload changes nothing
+    assert snapshot_of(client, sid)["data"]["dataset"] == "csv"  # a refused upload changes nothing
 
 
 def test_a_clicked_point_joins_the_training_set_and_training_goes_on(client):
-    sid = new(client)
-    post(client, sid, "control", {"action": "step"})
+    sid = new_session(client)
+    post_to(client, sid, "control", {"action": "step"})
     n = len(client.get(f"/api/session/{sid}/points").json()["train"]["y"])
-    assert post(client, sid, "data", {"add_point": [0.1, -0.2, 1]}) == {"added": 1}
+    assert post_to(client, sid, "data", {"add_point": [0.1, -0.2, 1]}) == {"added": 1}
     pts = client.get(f"/api/session/{sid}/points").json()
     assert len(pts["train"]["y"]) == n + 1 and pts["train"]["X"][-1] == [0.1, -0.2]
-    assert pts["train"]["y"][-1] == 1 and snap(client, sid)["epoch"] == 1
+    assert pts["train"]["y"][-1] == 1 and snapshot_of(client, sid)["epoch"] == 1
     for bad in ([0.1, 0.2, 5], [99, 0, 1], [0.1, 0.2], "x"):
-        post(client, sid, "data", {"add_point": bad}, status=400)
+        post_to(client, sid, "data", {"add_point": bad}, status=400)
 
 
 def test_remove_neuron_is_the_librarys_prune_on_the_training_inputs(client, tmp_path):
-    sid = new(client)
+    sid = new_session(client)
     for _ in range(3):
-        post(client, sid, "control", {"action": "step"})
+        post_to(client, sid, "control", {"action": "step"})
     before = model_of(client, sid, tmp_path, "before.npz")
-    e = post(client, sid, "network", {"action": "remove_neuron", "layer": 0})["edit"]
-    Xtr, _, _, _ = split(snap(client, sid))
+    e = post_to(client, sid, "network", {"action": "remove_neuron", "layer": 0})["edit"]
+    Xtr, _, _, _ = served_split(snapshot_of(client, sid))
     try:
         before.prune(0, 5, data=Xtr)
         assert e["change"].startswith("prune layer 0: 6 -> 5")
@@ -307,15 +305,15 @@ def test_remove_neuron_is_the_librarys_prune_on_the_training_inputs(client, tmp_
 
 
 def test_a_regression_csv_is_drawn_on_the_scale_of_its_targets(client, tmp_path):
-    sid = new(client)
+    sid = new_session(client)
     rng = np.random.default_rng(2)
     X = rng.uniform(-1, 1, size=(50, 2))
     text = "a,b,price\n" + "".join(f"{p:.5f},{q:.5f},{30 * p + 0.5:.5f}\n" for p, q in X)
     path = tmp_path / "prices.csv"
     path.write_text(text)
     _, y = lw.datasets.load_csv(path)
-    assert post(client, sid, "csv", {"csv": text})["task"] == "regression"
-    s = snap(client, sid)
+    assert post_to(client, sid, "csv", {"csv": text})["task"] == "regression"
+    s = snapshot_of(client, sid)
     assert s["boundary"]["kind"] == "regression"
     assert s["boundary"]["scale"] == pytest.approx(np.abs(y).max())
     assert client.get(f"/api/session/{sid}/points").json()["scale"] == s["boundary"]["scale"]
@@ -324,7 +322,7 @@ def test_a_regression_csv_is_drawn_on_the_scale_of_its_targets(client, tmp_path)
 # ------------------------------------------------------------------ it keeps going (issue 25)
 def wait_epoch(client, sid, at_least: int) -> dict:
     end = time.monotonic() + 60  # a bound on waiting, not a timing assertion
-    while (s := snap(client, sid))["epoch"] < at_least:
+    while (s := snapshot_of(client, sid))["epoch"] < at_least:
         assert time.monotonic() < end, s["epoch"]
         time.sleep(0.02)
     return s
@@ -342,11 +340,11 @@ CHANGES = [
 
 @pytest.mark.parametrize("path, body, what", CHANGES)
 def test_a_change_of_data_or_inputs_goes_on_training(client, path, body, what):
-    sid = new(client)
-    post(client, sid, "control", {"action": "play"})
+    sid = new_session(client)
+    post_to(client, sid, "control", {"action": "play"})
     wait_epoch(client, sid, 15)
-    r = post(client, sid, path, body)
-    s = snap(client, sid)
+    r = post_to(client, sid, path, body)
+    s = snapshot_of(client, sid)
     assert s["mode"] == "training" and r.get("mode", "training") == "training"
     assert s["message"]["text"] == (
         f"{what}: new weights, the network (6 x 4) kept; training goes on from epoch 0."
@@ -354,41 +352,41 @@ def test_a_change_of_data_or_inputs_goes_on_training(client, path, body, what):
     assert s["history"]["epoch"][0] == 0  # a new history
     s = wait_epoch(client, sid, 10)  # ... that grows again without a press of play
     assert s["mode"] == "training" and [l["units"] for l in s["layers"]] == [6, 4, 1]
-    post(client, sid, "control", {"action": "pause"})
+    post_to(client, sid, "control", {"action": "pause"})
 
 
 @pytest.mark.parametrize("path, body, what", CHANGES)
 def test_a_change_while_paused_stays_paused_and_says_so(client, path, body, what):
-    sid = new(client)
-    post(client, sid, "control", {"action": "step"})
-    post(client, sid, path, body)
-    s = snap(client, sid)
+    sid = new_session(client)
+    post_to(client, sid, "control", {"action": "step"})
+    post_to(client, sid, path, body)
+    s = snapshot_of(client, sid)
     assert (s["mode"], s["epoch"]) == ("paused", 0)
     assert s["message"]["text"] == (
         f"{what}: new weights, the network (6 x 4) kept; paused as before (press play to train)."
     )
     time.sleep(0.2)
-    assert snap(client, sid)["epoch"] == 0
+    assert snapshot_of(client, sid)["epoch"] == 0
 
 
 def test_a_change_during_a_comparison_ends_it_and_the_main_network_resumes(client):
-    sid = new(client)
-    post(client, sid, "control", {"action": "play"})
-    post(client, sid, "compare", {"lr_a": 0.05, "lr_b": 0.1, "epochs": 5000})
-    assert snap(client, sid)["mode"] == "comparing"
-    post(client, sid, "data", {"dataset": "xor"})
-    s = snap(client, sid)
+    sid = new_session(client)
+    post_to(client, sid, "control", {"action": "play"})
+    post_to(client, sid, "compare", {"lr_a": 0.05, "lr_b": 0.1, "epochs": 5000})
+    assert snapshot_of(client, sid)["mode"] == "comparing"
+    post_to(client, sid, "data", {"dataset": "xor"})
+    s = snapshot_of(client, sid)
     assert s["mode"] == "training" and s["compare"] is None
     assert "training goes on" in s["message"]["text"]
     wait_epoch(client, sid, 5)
-    post(client, sid, "control", {"action": "pause"})
+    post_to(client, sid, "control", {"action": "pause"})
 
 
 def test_a_refused_change_changes_nothing(client):
-    sid = new(client)
-    before = snap(client, sid)
-    post(client, sid, "data", {"dataset": "spirals", "noise": 7}, status=400)
-    after = snap(client, sid)
+    sid = new_session(client)
+    before = snapshot_of(client, sid)
+    post_to(client, sid, "data", {"dataset": "spirals", "noise": 7}, status=400)
+    after = snapshot_of(client, sid)
     assert after["data"] == before["data"] and after["mode"] == before["mode"]
 
 
@@ -423,3 +421,82 @@ def test_the_old_defaults_were_spiky_so_the_measure_can_fail():
     s._train(500)
     assert _worst_rise(s.history["train"]) > 2.0
     assert compare.judge(s.history["train"], None) == "unstable"
+
+
+def test_play_pause_step_reset(client, tmp_path):
+    open_session(client)
+    post(client, "control", {"action": "play"})
+    s = wait_for(client, lambda s: s["epoch"] >= 20)
+    assert s["mode"] == "training"
+    paused = post(client, "control", {"action": "pause"})
+    assert paused["mode"] == "paused"
+    time.sleep(0.05)
+    s = snap(client)
+    assert s["epoch"] == paused["epoch"]  # nothing trains after pause returns
+    assert s["history"]["epoch"][-1] == s["epoch"]
+    # one step = one epoch, and the loss curve falls
+    first, last = s["history"]["train"][0], s["loss"]["train"]
+    assert last < first
+    assert post(client, "control", {"action": "step"})["epoch"] == s["epoch"] + 1
+    # reset: new weights, same architecture, history cleared
+    post(client, "network", {"action": "add_neuron", "layer": 1})
+    r = post(client, "control", {"action": "reset"})
+    s = snap(client)
+    assert r["epoch"] == 0 and s["edits"] == [] and len(s["history"]["epoch"]) == 1
+    assert [l["units"] for l in s["layers"]] == [6, 5, 1]
+
+
+def test_step_is_one_epoch_of_the_three_steps(client, tmp_path):
+    """With batch size = training set, a step is one forward/backward/update at lr."""
+    s = open_session(client)
+    Xtr, Xte, ytr, yte = session_data(s)
+    post(client, "settings", {"optimizer": "sgd", "lr": 0.7, "batch_size": len(Xtr)})
+    model = download(client, tmp_path, name="before.npz")
+    post(client, "control", {"action": "step"})
+    A, caches = model.forward(Xtr)
+    model.update(model.backward(caches, ytr, "bce"), lr=0.7)
+    s = snap(client)
+    assert s["loss"]["train"] == pytest.approx(data_loss(model, Xtr, ytr, "bce"), abs=1e-12)
+    after = download(client, tmp_path, name="after.npz")
+    for p, q in zip(after.layers, model.layers):
+        np.testing.assert_allclose(p.W, q.W, atol=1e-12)
+
+
+def test_l2_reaches_every_layer_and_the_snippet(client, tmp_path):
+    open_session(client)
+    post(client, "settings", {"l2": 0.01})
+    post(client, "network", {"action": "add_layer"})
+    model = download(client, tmp_path)
+    assert [layer.l2 for layer in model.layers] == [0.01] * 4
+    assert "l2=0.01" in client.get(f"/api/session/{client.sid}/snippet").text
+
+
+def test_divergence_pauses_with_a_message(client):
+    open_session(client)
+    for i in range(2):
+        post(client, "network", {"action": "activation", "layer": i, "activation": "identity"})
+    post(client, "settings", {"lr": 10.0, "batch_size": 1})
+    post(client, "control", {"action": "play"})
+    s = wait_for(client, lambda s: s["message"] is not None)
+    assert s["mode"] == "paused" and s["message"]["level"] == "error"
+    assert "diverged" in s["message"]["text"] and "learning rate" in s["message"]["text"]
+    assert all(v is None or math.isfinite(v) for v in s["history"]["train"])
+    post(client, "settings", {"lr": 0.01})
+    post(client, "control", {"action": "step"})  # still usable
+
+
+def test_a_failure_in_the_training_thread_pauses_with_a_message(client, monkeypatch):
+    open_session(client)
+    session = client.app.state.manager.get(client.sid)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated fault")
+
+    monkeypatch.setattr(session, "_fit", broken)  # Sequential has slots: patch the call site
+    post(client, "control", {"action": "play"})
+    s = wait_for(client, lambda s: s["message"] is not None)
+    assert s["mode"] == "paused" and "simulated fault" in s["message"]["text"]
+    r = client.post(f"/api/session/{client.sid}/control", json={"action": "step"})
+    assert r.status_code == 500 and "simulated fault" in r.json()["error"]
+    monkeypatch.undo()
+    assert post(client, "control", {"action": "step"})["epoch"] == 1

@@ -1,0 +1,80 @@
+"""Tests of TODO tests/playground/test_edits.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.playground.helpers import (
+    data_loss,
+    download,
+    open_session,
+    post,
+    session_data,
+    snap,
+)
+
+pytest.importorskip("starlette")
+
+
+# ---------------------------------------------------------------------------- edits
+def test_add_neuron_keeps_the_loss_and_breaks_the_symmetry(client, tmp_path):
+    s = open_session(client)
+    Xtr, _, ytr, _ = session_data(s)
+    post(client, "settings", {"optimizer": "adam", "lr": 0.01})
+    for _ in range(5):
+        post(client, "control", {"action": "step"})
+    before = download(client, tmp_path, name="before.npz")
+    e = post(client, "network", {"action": "add_neuron", "layer": 0})["edit"]
+    assert e["preserving"] and e["epoch"] == 5
+    assert abs(e["loss_after"] - e["loss_before"]) < 1e-12
+    assert e["loss_before"] == pytest.approx(data_loss(before, Xtr, ytr, "bce"), abs=1e-12)
+    after = download(client, tmp_path, name="after.npz")
+    assert after.layers[0].units == 7
+    np.testing.assert_allclose(after.predict(Xtr), before.predict(Xtr), atol=1e-12)
+    # the copy: same incoming weights as its source, different outgoing share
+    W0, W1 = after.layers[0].W, after.layers[1].W
+    src = [k for k in range(6) if np.array_equal(W0[:, k], W0[:, 6])]
+    assert len(src) == 1
+    assert not np.allclose(W1[src[0]], W1[6])
+    np.testing.assert_allclose(W1[src[0]] + W1[6], before.layers[1].W[src[0]], atol=1e-12)
+    for _ in range(3):
+        post(client, "control", {"action": "step"})
+    trained = download(client, tmp_path, name="trained.npz")
+    assert not np.allclose(trained.layers[0].W[:, src[0]], trained.layers[0].W[:, 6])
+    s = snap(client)
+    assert s["loss"]["train"] < e["loss_after"]
+    assert s["edits"][0]["change"] == "widen layer 0: 6 -> 7 neurons"
+
+
+@pytest.mark.parametrize(("activation", "expected"), [("tanh", "identity"), ("relu", "relu")])
+def test_add_layer_keeps_the_loss(client, tmp_path, activation, expected):
+    s = open_session(client)
+    Xtr, _, ytr, _ = session_data(s)
+    post(client, "network", {"action": "activation", "layer": 1, "activation": activation})
+    post(client, "control", {"action": "step"})
+    before = download(client, tmp_path, name="before.npz")
+    e = post(client, "network", {"action": "add_layer"})["edit"]
+    assert e["preserving"] and abs(e["loss_after"] - e["loss_before"]) < 1e-12
+    after = download(client, tmp_path, name="after.npz")
+    assert [(l.units, l.activation.name) for l in after.layers][2] == (4, expected)
+    np.testing.assert_allclose(after.predict(Xtr), before.predict(Xtr), atol=1e-12)
+
+
+def test_remove_and_regrow_every_layer_down_to_none(client, tmp_path):
+    s = open_session(client)
+    Xtr, _, ytr, _ = session_data(s)
+    e = post(client, "network", {"action": "remove_neuron", "layer": 0})["edit"]
+    assert not e["preserving"] and snap(client)["layers"][0]["units"] == 5
+    model = download(client, tmp_path, name="a.npz")
+    assert e["loss_after"] == pytest.approx(data_loss(model, Xtr, ytr, "bce"), abs=1e-12)
+    post(client, "network", {"action": "remove_layer"})
+    post(client, "network", {"action": "remove_layer"})
+    s = snap(client)
+    assert [l["units"] for l in s["layers"]] == [1]
+    # no hidden layer: a layer in front, the identity on the inputs
+    e = post(client, "network", {"action": "add_layer"})["edit"]
+    assert e["preserving"] and abs(e["loss_after"] - e["loss_before"]) < 1e-12
+    assert [l["units"] for l in snap(client)["layers"]] == [2, 1]
+    post(client, "network", {"action": "activation", "layer": 0, "activation": "relu"})
+    assert snap(client)["layers"][0]["activation"] == "relu"
