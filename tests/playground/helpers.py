@@ -8,11 +8,7 @@ import time
 import layerwise as lw
 
 TOKEN = "test-token-0123456789"
-
-
 BASE = "http://127.0.0.1:8765"
-
-
 AUTH = {"Authorization": f"token {TOKEN}"}
 
 
@@ -80,3 +76,43 @@ def wait_for(client, predicate, sid=None, timeout=20.0):
 
 
 JSON = {"Content-Type": "application/json"}
+
+
+def new_session(client) -> str:
+    r = client.post("/api/session", json={})
+    assert r.status_code == 200, r.text
+    return r.json()["session"]
+
+
+def post_to(client, sid, path, body, status=200):
+    r = client.post(f"/api/session/{sid}/{path}", json=body)
+    assert r.status_code == status, r.text
+    return r.json()
+
+
+def snapshot_of(client, sid):
+    return client.get(f"/api/session/{sid}").json()
+
+
+def model_of(client, sid, tmp_path, name="m.npz"):
+    path = tmp_path / name
+    path.write_bytes(client.get(f"/api/session/{sid}/model").content)
+    return lw.load(path)
+
+
+def served_split(s):
+    """The split of a snapshot's data, the playground's own sets included."""
+    from layerwise.playground import data
+
+    d = s["data"]
+    X, y = data.load(d["dataset"], n_samples=d["n_samples"], noise=d["noise"], seed=d["seed"])
+    return lw.datasets.train_test_split(X, y, test_size=d["test_ratio"], seed=d["seed"])
+
+
+# ------------------------------------------------------------------ it keeps going (issue 25)
+def wait_epoch(client, sid, at_least: int) -> dict:
+    end = time.monotonic() + 60  # a bound on waiting, not a timing assertion
+    while (s := snapshot_of(client, sid))["epoch"] < at_least:
+        assert time.monotonic() < end, s["epoch"]
+        time.sleep(0.02)
+    return s

@@ -5,13 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import layerwise as lw
 from tests.playground.helpers import (
     data_loss,
     download,
+    model_of,
+    new_session,
     open_session,
     post,
+    post_to,
+    served_split,
     session_data,
     snap,
+    snapshot_of,
 )
 
 pytest.importorskip("starlette")
@@ -78,3 +84,42 @@ def test_remove_and_regrow_every_layer_down_to_none(client, tmp_path):
     assert [l["units"] for l in snap(client)["layers"]] == [2, 1]
     post(client, "network", {"action": "activation", "layer": 0, "activation": "relu"})
     assert snap(client)["layers"][0]["activation"] == "relu"
+
+
+def test_editing_a_weight_changes_the_network_and_the_boundary(client, tmp_path):
+    sid = new_session(client)
+    before = snapshot_of(client, sid)
+    e = post_to(client, sid, "network", {"action": "set_weight", "layer": 2, "from": 1, "to": 0,
+                                      "value": 4.5})["edit"]  # fmt: skip
+    assert "4.5" in e["change"] and not e["preserving"]
+    post_to(client, sid, "network", {"action": "set_weight", "layer": 0, "from": -1, "to": 2,
+                                  "value": -1.25})  # fmt: skip
+    model = model_of(client, sid, tmp_path)
+    assert model.layers[2].W[1, 0] == 4.5 and model.layers[0].b[2] == -1.25
+    after = snapshot_of(client, sid)
+    assert after["boundary"]["values"] != before["boundary"]["values"]
+    Xtr, _, ytr, _ = served_split(after)
+    loss = lw.losses.get("bce")
+    expected = loss.value(model.predict(Xtr), model.prepare_targets(ytr, loss, len(Xtr)))
+    assert after["loss"]["train"] == pytest.approx(float(expected), abs=1e-12)
+    for bad in ({"layer": 0, "from": 2, "to": 0, "value": 1}, {"layer": 0, "from": 0, "to": 6,
+                "value": 1}, {"layer": 0, "from": 0, "to": 0, "value": 1e9}):  # fmt: skip
+        post_to(client, sid, "network", {"action": "set_weight", **bad}, status=400)
+
+
+def test_remove_neuron_is_the_librarys_prune_on_the_training_inputs(client, tmp_path):
+    sid = new_session(client)
+    for _ in range(3):
+        post_to(client, sid, "control", {"action": "step"})
+    before = model_of(client, sid, tmp_path, "before.npz")
+    e = post_to(client, sid, "network", {"action": "remove_neuron", "layer": 0})["edit"]
+    Xtr, _, _, _ = served_split(snapshot_of(client, sid))
+    try:
+        before.prune(0, 5, data=Xtr)
+        assert e["change"].startswith("prune layer 0: 6 -> 5")
+    except NotImplementedError:  # prune not landed yet: today's resize
+        before.resize(0, 5)
+        assert e["change"].startswith("resize layer 0: 6 -> 5")
+    after = model_of(client, sid, tmp_path, "after.npz")
+    for p, q in zip(after.layers, before.layers):
+        np.testing.assert_allclose(p.W, q.W, atol=1e-12)
