@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
+from layerwise._internal import memory as _memory
 from tests.playground.helpers import (
     model_of,
     new_session,
@@ -213,3 +214,19 @@ def test_a_refused_change_changes_nothing(client):
     post_to(client, sid, "data", {"dataset": "spirals", "noise": 7}, status=400)
     after = snapshot_of(client, sid)
     assert after["data"] == before["data"] and after["mode"] == before["mode"]
+
+
+def test_the_playground_turns_a_refused_size_into_a_message(monkeypatch):
+    pytest.importorskip("starlette")
+    from layerwise.playground.session import Session
+    from layerwise.playground.validate import PlaygroundError
+
+    s = Session("limited-0002")
+    try:
+        monkeypatch.setattr(_memory, "limits", lambda: [_memory.Limit("a tiny cgroup", 1000)])
+        before = [layer.units for layer in s.model.layers]
+        with pytest.raises(PlaygroundError, match="needs .* a tiny cgroup"):
+            s.set_state({"units": [32, 32, 32]})
+        assert [layer.units for layer in s.model.layers] == before  # nothing changed
+    finally:
+        s.close()
