@@ -194,10 +194,6 @@ def test_resume_without_the_counters_would_differ(growth_run):
     assert h.loss != h_full.loss[9:] or resumed.events != full.events
 
 
-RNG = np.random.default_rng(0)
-X = RNG.normal(size=(20, 3))
-
-
 def test_after_fit_the_state_keeps_the_callbacks_counters_not_the_callbacks():
     class Holds(lw.callbacks.Callback):
         def __init__(self):

@@ -400,10 +400,6 @@ def test_a_refused_call_changes_nothing(case):
     twins.assert_refusal_changes_nothing(*REFUSED[case])
 
 
-RNG = np.random.default_rng(0)
-X = RNG.normal(size=(20, 3))
-
-
 @pytest.fixture
 def data():
     rng = np.random.default_rng(0)

@@ -9,9 +9,6 @@ import pytest
 
 import layerwise as lw
 
-RNG = np.random.default_rng(0)
-X = RNG.normal(size=(20, 3))
-
 
 def _blobs(n=80, seed=0):
     """Two overlapping Gaussian classes in 2-D (a stand-in for the seed's data)."""

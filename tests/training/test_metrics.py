@@ -7,9 +7,6 @@ import pytest
 
 import layerwise as lw
 
-RNG = np.random.default_rng(0)
-X = RNG.normal(size=(20, 3))
-
 
 def test_accuracy_of_a_multi_label_bce_output_counts_every_decision():
     # two independent labels per sample: accuracy is the share of correct yes/no decisions,

@@ -6,9 +6,6 @@ import numpy as np
 
 import layerwise as lw
 
-RNG = np.random.default_rng(0)
-X = RNG.normal(size=(20, 3))
-
 
 def test_verbose_auto_draws_a_bar_in_jupyter_not_in_a_pipe(monkeypatch, capsys):
     # a Jupyter kernel's stderr is no terminal, yet "auto" must draw there (tqdm.auto
