@@ -98,3 +98,62 @@ def test_bad_values_get_a_message_and_the_session_lives_on(client, path, body, m
         before["data"], before["settings"], before["layers"],
     )  # fmt: skip
     assert post(client, "control", {"action": "step"})["epoch"] == 1
+
+
+# -------------------------------------------- the checkers themselves, on decoded bodies
+@pytest.mark.parametrize(
+    "body, kwargs, want",
+    [
+        ({"lr": 0.5}, {}, 0.5),
+        ({"lr": 3}, {}, 3.0),
+        ({"lr": 10}, {}, 10.0),  # the upper end is in
+        ({}, {"default": 0.1}, 0.1),
+        ({"lr": 0}, {}, "lr must be a number in (0, 10], got 0"),  # lo_open
+        ({"lr": 10.5}, {}, "lr must be a number in (0, 10], got 10.5"),
+        ({"lr": float("nan")}, {}, "lr must be a number in (0, 10], got nan"),
+        ({"lr": True}, {}, "lr must be a number in (0, 10], got True"),
+        ({"lr": "0.1"}, {}, "lr must be a number in (0, 10], got '0.1'"),
+        ({}, {}, "lr is missing; give a number"),
+    ],
+)
+def test_number(body, kwargs, want):
+    from layerwise.playground.validate import PlaygroundError, number
+
+    if isinstance(want, str):
+        with pytest.raises(PlaygroundError) as err:
+            number(body, "lr", 0, 10, lo_open=True, **kwargs)
+        assert str(err.value) == want
+    else:
+        got = number(body, "lr", 0, 10, lo_open=True, **kwargs)
+        assert got == want and type(got) is float
+
+
+def test_integer_choice_flag_names_and_integers():
+    from layerwise.playground import validate as v
+
+    assert v.integer({"n": 16.0}, "n", 1, 32) == 16  # a float with no fraction
+    assert v.choice({"opt": " ADAM "}, "opt", ["sgd", "adam"]) == "adam"  # as listed
+    assert v.flag({}, "regen") is False and v.flag({"regen": True}, "regen") is True
+    assert v.names({"f": ["x2", "x1"]}, "f", ["x1", "x2", "x1x2"]) == ["x1", "x2"]  # in order
+    assert v.integers({"u": [4, 8.0]}, "u", 1, 32, 6) == [4, 8]
+    refused = [
+        (lambda: v.integer({"n": 16.5}, "n", 1, 32), "n must be an integer in [1, 32], got 16.5"),
+        (lambda: v.integer({"n": True}, "n", 1, 32), "n must be an integer in [1, 32], got True"),
+        (lambda: v.choice({"opt": "lbfgs"}, "opt", ["sgd", "adam"]),
+         "opt must be one of sgd, adam; got 'lbfgs'"),
+        (lambda: v.flag({"regen": 1}, "regen"), "regen must be true or false, got 1"),
+        (lambda: v.names({"f": ["x1", "x1"]}, "f", ["x1", "x2"]),
+         "f must be a non-empty list of distinct names from x1, x2; got ['x1', 'x1']"),
+        (lambda: v.integers({"u": [1] * 7}, "u", 1, 32, 6),
+         "u must be a list of at most 6 integers in [1, 32], got [1, 1, 1, 1, 1, 1, 1]"),
+        (lambda: v.integers({"u": [4, 40]}, "u", 1, 32, 6),
+         "u must be an integer in [1, 32], got 40"),
+        (lambda: v.check_fields([1], ("a",)), "the request body must be a JSON object, got [1]"),
+    ]  # fmt: skip
+    for call, message in refused:
+        with pytest.raises(v.PlaygroundError) as err:
+            call()
+        assert str(err.value) == message
+    long = "x" * 100  # a value is shown cut to 40 characters
+    with pytest.raises(v.PlaygroundError, match=r"got 'x{36}\.\.\.$"):
+        v.choice({"opt": long}, "opt", ["sgd"])

@@ -38,3 +38,18 @@ def test_history_records_every_epoch_and_round_trips_through_csv(tmp_path):
     assert [int(r["epoch"]) for r in rows] == history.epoch
     assert [float(r["loss"]) for r in rows] == history.loss  # repr: exact round trip
     assert [float(r["val_accuracy"]) for r in rows] == history.metrics["val_accuracy"]
+
+
+def test_columns_csv_and_dict_of_a_history_written_by_hand(tmp_path):
+    h = lw.History(epoch=[1, 2], loss=[0.5, 0.25], metrics={"accuracy": [0.5, 1.0]},
+                   lr=[0.1, 0.05], events=[{"epoch": 1, "change": "widen"}])  # fmt: skip
+    assert list(h.columns()) == ["epoch", "loss", "accuracy", "lr"]  # no val_loss: no column
+    assert len(h) == 2
+    text = "epoch,loss,accuracy,lr\n1,0.5,0.5,0.1\n2,0.25,1.0,0.05\n"
+    assert h.to_csv(tmp_path / "h.csv") == text
+    assert (tmp_path / "h.csv").read_text() == text
+    third = 0.1 + 0.2  # repr keeps every digit: 0.30000000000000004
+    assert lw.History(epoch=[1], loss=[third]).to_csv().splitlines()[1] == f"1,{third!r}"
+    back = lw.History.from_dict(h.to_dict())
+    assert back == h and back.events is not None
+    assert lw.History.from_dict({"loss": [1.0], "unknown": 3}) == lw.History(loss=[1.0])
