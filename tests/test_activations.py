@@ -197,12 +197,19 @@ def test_activation_rules_never_write_into_their_arguments(name):
             assert dZ is not dA and A is not Z
 
 
-torch = pytest.importorskip("torch")
+try:  # PyTorch is the oracle of some tests here; the others run without it
+    import torch
+except ImportError:
+    torch = None
+needs_torch = pytest.mark.skipif(
+    torch is None, reason="needs PyTorch: pip install 'layerwise[torch]'"
+)
 
 
-F = torch.nn.functional
+F = None if torch is None else torch.nn.functional
 
 
+@needs_torch
 def test_torch_gelu_agrees_where_it_is_accurate():
     # F.gelu itself, value and gradient, on the range where its erf form keeps its digits
     z = np.linspace(-5.0, 8.0, 2001)
