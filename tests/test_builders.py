@@ -1,4 +1,6 @@
-"""Tests of TODO tests/test_builders.py."""
+"""layerwise.builders: ``mlp`` builds any depth and width, with one activation for all
+layers or one per layer.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Tests of TODO tests/test_layerwise.py."""
+"""layerwise (the package): every public name loads on first use, ``from layerwise import
+*`` needs no optional extra, and the old module paths still import, with a
+DeprecationWarning naming the new one.
+"""
 
 from __future__ import annotations
 

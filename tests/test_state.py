@@ -1,9 +1,9 @@
-"""Resuming from a checkpoint continues bit for bit.
+"""layerwise.state: resuming from a checkpoint continues bit for bit.
 
 The oracle is the uninterrupted run itself: a run stopped at epoch k (by a callback, or
 simply checkpointed at k) and resumed from its file must end with weights, buffers and
 optimizer state IDENTICAL (np.array_equal) to the run that never stopped, with Adam,
-mini-batches, shuffling, dropout, BatchNorm and a schedule all in play.
+mini-batches, shuffling, dropout, BatchNorm, a schedule and growth all in play.
 """
 
 from __future__ import annotations

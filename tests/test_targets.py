@@ -1,4 +1,6 @@
-"""Tests of TODO tests/test_targets.py."""
+"""layerwise.targets: ``y`` checked and prepared for the loss, and the output layer checked
+against it; each mistake gets an error naming it and the fix.
+"""
 
 from __future__ import annotations
 

@@ -151,9 +151,6 @@ def test_importing_display_loads_neither_matplotlib_nor_layerwise():
     assert out.stdout.split() == ["False", "False"]
 
 
-# ---------------------------------------------------------------------------- LivePlot
-
-
 def test_a_deep_network_keeps_a_readable_width():
     svg = _display.architecture_svg(lw.mlp(2, [4] * 40, 1, seed=0))
     assert 'width="764"' in svg and svg.count("<circle") == 2 + 40 * 4 + 1

@@ -1,4 +1,10 @@
-"""Tests of TODO tests/_internal/test_files.py."""
+"""layerwise._internal.files: atomic writes, through lw.save.
+
+A failed or killed write never leaves a half-written file: the target keeps its old bytes,
+the temporary file is removed (or, after a kill -9, by the next save, once it is old and
+unlocked), errors name the target and not the temporary file, and the file gets the mode a
+plain ``open`` would give.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests of TODO tests/_internal/test_summary.py."""
+"""layerwise._internal.summary: the text table of ``Sequential.summary()``, exact."""
 
 from __future__ import annotations
 

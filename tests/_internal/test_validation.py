@@ -1,4 +1,8 @@
-"""Tests of TODO tests/_internal/test_validation.py."""
+"""layerwise._internal.validation: the checks at the public boundary.
+
+Bad input gets a ValueError/TypeError naming the argument, the value and the fix, never a
+NumPy traceback, a warning or a silent NaN. One test per kind of mistake.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,10 @@ import numpy as np
 import pytest
 
 import layerwise as lw
+
+# ================================================================ moved from test_bad_input
+# The tests of this block came from tests/test_bad_input.py when tests/ was laid out after
+# the package; tests written for this module itself follow the end of the block.
 
 X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/cli/test_demo.py."""
+"""layerwise.cli._demo: ``layerwise demo`` reproduces the seed's experiment (two learning
+rates from the same weights, a deeper network) and writes its files and report.
+"""
 
 from __future__ import annotations
 

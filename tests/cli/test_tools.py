@@ -1,4 +1,6 @@
-"""Tests of TODO tests/cli/test_tools.py."""
+"""layerwise.cli._tools: ``layerwise predict``, ``gradcheck``, ``export`` and ``info`` on
+saved runs; ONNX Runtime runs the exported graph, ``info`` escapes what a file may hold.
+"""
 
 from __future__ import annotations
 

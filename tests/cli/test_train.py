@@ -1,4 +1,8 @@
-"""Tests of TODO tests/cli/test_train.py."""
+"""layerwise.cli._train: ``layerwise train`` and ``compare``, run in subprocesses on small
+data. The oracle of a run folder is the same pipeline redone with the library (load, split,
+scale, fit); its files are read back (lw.load, the CSV, the pictures). Also growth from the
+command line and ``--resume`` of a checkpointed run.
+"""
 
 from __future__ import annotations
 

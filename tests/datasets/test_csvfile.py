@@ -1,4 +1,8 @@
-"""Tests of TODO tests/datasets/test_csvfile.py."""
+"""layerwise.datasets._csvfile: load_csv, read_features and csv_header. Targets by name
+or position, labels or values; every malformed file refused with the line, the column and
+the fix; hostile and huge input (issue 13: NUL bytes, huge fields, memory bounded by the
+file); numbers equal to Python's float.
+"""
 
 from __future__ import annotations
 

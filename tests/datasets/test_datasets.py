@@ -14,7 +14,7 @@ import pytest
 
 from layerwise import datasets as ds
 
-# --- synthetic sets -----------------------------------------------------------
+# -------------------------------------------------------------------------- load's arguments
 
 
 @pytest.mark.parametrize(
@@ -42,7 +42,7 @@ def test_load_n_classes_checks():
     assert set(y.tolist()) == {0, 1, 2, 3}
 
 
-# --- real sets ----------------------------------------------------------------
+# ----------------------------------------------------------------- the package's import rule
 
 
 def _imports_from_outside_the_package(path: Path) -> set[str]:
@@ -87,7 +87,7 @@ def test_imports_only_numpy_and_stdlib():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-# --- CSV: hostile and huge input (issue 13) ---------------------------------------------
+# ----------------------------------------------------------------------- sizes beyond memory
 
 
 def test_load_refuses_sizes_beyond_memory():

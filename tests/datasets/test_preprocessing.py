@@ -1,4 +1,7 @@
-"""Tests of TODO tests/datasets/test_preprocessing.py."""
+"""layerwise.datasets._preprocessing: train_test_split (sizes, disjointness,
+stratification), StandardScaler (against the formula, constant columns, config round trip)
+and one-hot encoding, with their refusals.
+"""
 
 from __future__ import annotations
 

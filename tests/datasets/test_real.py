@@ -1,4 +1,6 @@
-"""Tests of TODO tests/datasets/test_real.py."""
+"""layerwise.datasets._real: the small real sets bundled with scikit-learn, their known
+shapes, and the ImportError naming the extra without it.
+"""
 
 from __future__ import annotations
 

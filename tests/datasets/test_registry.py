@@ -1,4 +1,4 @@
-"""Tests of TODO tests/datasets/test_registry.py."""
+"""layerwise.datasets._registry: names, info and task of every named data set."""
 
 from __future__ import annotations
 

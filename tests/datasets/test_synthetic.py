@@ -1,4 +1,7 @@
-"""Tests of TODO tests/datasets/test_synthetic.py."""
+"""layerwise.datasets._synthetic: each generator's geometry without noise (XOR's
+quadrants, moons' half circles, the rose of flower ...), balance, shuffling, seeds, and no
+use of NumPy's global random state.
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,13 @@
-"""The estimators under scikit-learn's array API dispatch, checked by scikit-learn itself.
+"""layerwise.estimators._base: what MLPClassifier and MLPRegressor share. scikit-learn's
+own MLPs are the oracle of the initial weights; sample weights equal repeated rows; dtypes,
+refused and diverging fits that give the estimator back as it was; and the estimators under
+scikit-learn's array API dispatch.
 
-``MLPClassifier`` / ``MLPRegressor`` declare ``array_api_support`` in their tags; with
-``sklearn.set_config(array_api_dispatch=True)`` they take PyTorch (and array_api_strict,
+With ``sklearn.set_config(array_api_dispatch=True)`` they take PyTorch (and array_api_strict,
 CuPy where installed) arrays and return that library's arrays on the same device. Every
-check scikit-learn yields for such an estimator (``_yield_array_api_checks``: same
-namespace and device, values equal to the NumPy fit, mixed y/sample_weight namespaces, a
-predict on another namespace refused) runs in tests/test_estimators.py with the other
-estimator checks, for each installed library; this module checks the behaviour a user sees.
-scikit-learn needs ``SCIPY_ARRAY_API=1`` set before SciPy is imported: a fresh process.
-Without the setting the estimators behave exactly as before: the rest of the suite
-(scikit-learn's own MLP tests and checks, tests/test_sklearn_suite.py) holds that.
+check scikit-learn yields for such an estimator runs in tests/estimators/test_mlp.py with the
+other estimator checks, for each installed library; this module checks the behaviour a user
+sees. scikit-learn needs ``SCIPY_ARRAY_API=1`` set before SciPy is imported: a fresh process.
 """
 
 from __future__ import annotations

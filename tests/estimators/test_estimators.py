@@ -1,4 +1,6 @@
-"""Tests of TODO tests/estimators/test_estimators.py."""
+"""layerwise.estimators (the package): without scikit-learn, the ImportError names the
+extra to install.
+"""
 
 from __future__ import annotations
 

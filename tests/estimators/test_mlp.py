@@ -1,6 +1,8 @@
-"""scikit-learn estimators: sklearn's estimator checks at the defaults, and sklearn's own MLPs
-as the oracle (same settings, same initial weights, same training). scikit-learn's
-test_mlp.py runs on ours in test_sklearn_suite.py."""
+"""layerwise.estimators._mlp: MLPClassifier and MLPRegressor pass scikit-learn's estimator
+checks at their defaults, work in its grid searches under its parameter names, and run the
+migration script of docs/ecosystem.md. scikit-learn's own test_mlp.py runs on them in
+tests/project/test_sklearn_suite.py.
+"""
 
 from __future__ import annotations
 
@@ -83,14 +85,6 @@ def _array_api_results() -> dict[str, str]:
     return _ARRAY_API_CACHE
 
 
-# ---------------------------------------------------------------------------------------
-# scikit-learn's MLPs as the oracle: the same settings give the same network
-
-
-# ---------------------------------------------------------------------------------------
-# Dtype, refusals, the network
-
-
 def test_grid_search_with_sklearn_parameter_names():
     from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import Pipeline
@@ -104,14 +98,6 @@ def test_grid_search_with_sklearn_parameter_names():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     assert search.best_score_ > 0.9
-
-
-# ---------------------------------------------------------------------------------------
-# Saving: no pickle, identical predictions
-
-
-# ---------------------------------------------------------------------------------------
-# Imports
 
 
 # ---------------------------------------------------------------------------------------

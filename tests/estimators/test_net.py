@@ -1,4 +1,6 @@
-"""Tests of TODO tests/estimators/test_net.py."""
+"""layerwise.estimators._net: an estimator's network is a layerwise Sequential over its
+``coefs_``/``intercepts_``, open to surgery.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Tests of TODO tests/estimators/test_solvers.py."""
+"""layerwise.estimators._solvers: scikit-learn's MLPs as the oracle. SGD (with Nesterov
+momentum) follows scikit-learn step for step, L-BFGS follows it, Adam reaches its quality;
+a learning-rate schedule sets each epoch's rate; layerwise's other optimizers, activations
+and dropout train.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/export/test_export.py."""
+"""layerwise.export (the package): ``require`` turns a missing onnx or torch into an
+ImportError that names the extra to install.
+"""
 
 from __future__ import annotations
 

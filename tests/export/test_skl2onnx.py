@@ -1,4 +1,6 @@
-"""Tests of TODO tests/export/test_skl2onnx.py."""
+"""layerwise.export._skl2onnx: skl2onnx's own ``to_onnx`` converts a Pipeline holding our
+estimators; ONNX Runtime gives its predict_proba and predict.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Tests of TODO tests/export/test_torch.py."""
+"""layerwise.export.torch: a model to ``torch.nn.Sequential`` and back, against PyTorch's
+own outputs; a module built and trained in PyTorch imports; what cannot be converted (or does
+not fit in memory) is refused with a named reason.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_compare.py."""
+"""layerwise.playground.compare: the live learning-rate comparison replays ``fit``, can be
+stopped, and its verdicts on hand-made loss curves.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ pytest.importorskip("starlette")
 from layerwise.playground import compare  # noqa: E402
 
 
-# ---------------------------------------------------------------------------- compare, export
+# ----------------------------------------------------------------------------------- compare
 def test_compare_learning_rates_replays_fit(client):
     s = open_session(client)
     Xtr, _, ytr, _ = session_data(s)

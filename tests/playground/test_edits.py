@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_edits.py."""
+"""layerwise.playground.edits: the page's network edits are the library's on-the-fly
+operations (widen, deepen, prune, remove, set a weight), checked on a downloaded copy.
+"""
 
 from __future__ import annotations
 

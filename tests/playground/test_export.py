@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_export.py."""
+"""layerwise.playground.export: the downloaded model loads with lw.load, the snippet
+rebuilds the architecture, an uploaded CSV is read by the library's own parser.
+"""
 
 from __future__ import annotations
 

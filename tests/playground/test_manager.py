@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_manager.py."""
+"""layerwise.playground.manager: sessions are isolated, capped in number, rejoined, and
+freed when idle (by a fake clock), also by the background reaper.
+"""
 
 from __future__ import annotations
 

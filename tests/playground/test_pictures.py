@@ -1,4 +1,7 @@
-"""Tests of TODO tests/playground/test_pictures.py."""
+"""layerwise.playground.pictures: the grid, the heat maps decoded as the page decodes them
+against the model's own predictions, the points kept by decimate, numbers fit for JSON; and
+a regression drawn on the scale of its targets.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_playground.py."""
+"""layerwise.playground (the package): ``layerwise playground``'s options and its
+address on loopback, and an import that loads no web framework.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Tests of TODO tests/playground/test_settings.py."""
+"""layerwise.playground.settings: what the page may set. A shared state rebuilds the same
+network and run (the oracle: ``lw.mlp`` + ``fit`` replaying it); a bad or refused change
+changes nothing; a change of data or inputs goes on training (or stays paused), ends a
+comparison; the options list the library's names.
+"""
 
 from __future__ import annotations
 

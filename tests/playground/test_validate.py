@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_validate.py."""
+"""layerwise.playground.validate: every bad value becomes a message and the session lives
+on; the checkers themselves on decoded bodies, with their exact messages.
+"""
 
 from __future__ import annotations
 

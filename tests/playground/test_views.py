@@ -1,4 +1,6 @@
-"""Tests of TODO tests/playground/test_views.py."""
+"""layerwise.playground.views: a new session's snapshot matches the library's own model and
+data.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/plot/test_architecture.py."""
+"""layerwise.plot._architecture: wide layers elided with their count, weights encoded as
+the lines' colour and width.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/plot/test_boundary.py."""
+"""layerwise.plot._boundary: the decision boundary against the closed-form line of a linear
+model, through the scaler and softmax classes; axes and classes named from the data.
+"""
 
 from __future__ import annotations
 

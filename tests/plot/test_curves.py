@@ -1,4 +1,6 @@
-"""lw.plot: what each figure draws is checked against the data it was given."""
+"""layerwise.plot._curves: what each figure of curves draws is checked against the history it
+was given (values, log axes, events and their labels, panels).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Tests of TODO tests/plot/test_figures.py."""
+"""layerwise.plot._figures: the backend (Agg without a display, a chosen one respected),
+drawing into given axes, atomic files and released figures; importing layerwise loads no
+matplotlib.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""lw.save / lw.load: exact round trips, bit-for-bit resumed training, refused bad files."""
+"""layerwise.saving._api: lw.save / lw.load of models. Exact round trips, bit-for-bit
+resumed training, the header read without the weights, refused formats and versions,
+NaN weights refused both ways, a load that draws no weights, the examples of docs/files.md.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Crafted, huge and odd model files: each is refused with a ValueError/TypeError that names
-the file, before any expensive work (bounded with tracemalloc, which counts NumPy's
-allocations), and never by a raw MemoryError, RecursionError, OverflowError or a hang."""
+"""layerwise.saving._archive: crafted, huge, odd and random model files. Each is refused with a
+ValueError/TypeError that names the file, before any expensive work (bounded with
+tracemalloc, which counts NumPy's allocations), and never by a raw MemoryError,
+RecursionError, OverflowError or a hang; random corruptions (hypothesis) of a real file's
+member headers and bytes either load into a working model or are refused so.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Fuzzing lw.load: random corruptions of a real model file (its JSON description, its
-members' .npy headers, its bytes) either load into a working model or are refused with a
-ValueError/TypeError that names the file; each ends (a watchdog alarm) and stays within a
-memory bound (tracemalloc, which counts NumPy's allocations)."""
+"""layerwise.saving._loadcheck: a file's description checked before any array is read. Huge
+or infinite sizes, 30,000 layers, members that belong to no layer or have the wrong shape or
+dtype, a scaler of the wrong width; and random edits (hypothesis) of a real file's JSON
+description, each either loading into a working model or refused with an error naming the
+file, within a memory bound and a watchdog.
+"""
 
 from __future__ import annotations
 

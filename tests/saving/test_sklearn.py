@@ -1,5 +1,7 @@
-"""Saving fitted scikit-learn objects that hold layerwise estimators: pickle, skops, lw.save /
-lw.load (any Pipeline, searches, wrappers; trusted types), MLflow's sklearn flavour."""
+"""layerwise.saving._sklearn: fitted scikit-learn objects that hold layerwise estimators.
+pickle, skops, lw.save / lw.load (any Pipeline, searches, wrappers; trusted types), and
+MLflow's sklearn flavour.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/saving/test_sklearn_v1.py."""
+"""layerwise.saving._sklearn_v1: a file of the first format (tests/saving/data) still loads
+and predicts what it predicted when saved.
+"""
 
 from __future__ import annotations
 

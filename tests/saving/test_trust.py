@@ -1,4 +1,6 @@
-"""Tests of TODO tests/saving/test_trust.py."""
+"""layerwise.saving._trust: the types trusted by construction, and an untrusted importable
+type that loads only when named in ``trusted=`` (the step that holds it named).
+"""
 
 from __future__ import annotations
 

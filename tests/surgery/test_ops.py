@@ -1,9 +1,8 @@
-"""On-the-fly surgery: widen, deepen, resize, freeze, insert/remove and GrowOnPlateau.
+"""layerwise.surgery._ops: deepen, resize, insert, remove, freeze, and the layers' names.
 
 Oracles: the network's own outputs *before* the change (a function-preserving change must
-reproduce them to 1e-12 on fresh inputs, in float64), the Net2Net construction written out
-by hand, the optimizer state saved before the change, and the weights saved before
-training a frozen layer.
+reproduce them to 1e-12 on fresh inputs, in float64), the optimizer state saved before the
+change, and the weights saved before training a frozen layer.
 """
 
 from __future__ import annotations
@@ -274,7 +273,7 @@ def test_deepen_refusal_message_explains_and_suggests():
         model.deepen(0, activation="relu")
 
 
-# ---------------------------------------------------------------------------- docs and demo
+# ------------------------------------------------------------- the guide, docs/on-the-fly.md
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -1,4 +1,7 @@
-"""Tests of TODO tests/surgery/test_units.py."""
+"""layerwise.surgery._units: neuron-level edits. The optimizer's state follows each neuron
+(copies take their source's moments), per-unit layers between (BatchNorm, Dropout) follow
+along and others are refused, and a change is recorded for the next fit's History.
+"""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""widen(init="gradmax" | "random" | "zeros"): fresh neurons with zero incoming weights.
+"""layerwise.surgery._widen: widening while keeping the function, by copies (Net2WiderNet,
+written out by hand) or fresh neurons (init="gradmax" | "random" | "zeros").
 
-Oracles: the network's own outputs before the change (every init must reproduce them to
-1e-10 in float64, for every hidden activation); PyTorch autograd for the matrix
-M = A_prev^T dZ_next (a zero auxiliary map from layer i's input to the next pre-activation,
-the authors' construction) and torch.linalg.svd for its singular vectors; random outgoing
-weights of the same spectral norm for the optimality of the closed form; the optimizer
-state saved before the change.
+Oracles: the network's own outputs before the change (every init must reproduce them, for
+every hidden activation); PyTorch autograd for GradMax's matrix M = A_prev^T dZ_next (a zero
+auxiliary map from layer i's input to the next pre-activation, the authors' construction) and
+torch.linalg.svd for its singular vectors; random outgoing weights of the same spectral norm
+for the optimality of the closed form; the optimizer state saved before the change.
 """
 
 from __future__ import annotations
@@ -304,7 +304,7 @@ def test_a_refused_call_changes_nothing(case):
 TOL = dict(rtol=1e-12, atol=1e-12)
 
 
-# ---------------------------------------------------------------------------- preservation
+# -------------------------------------------------------------- copies (Net2WiderNet)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_widen_preserves_the_function(net_cases, data):

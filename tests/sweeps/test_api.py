@@ -1,8 +1,4 @@
-"""Sweeps: the same numbers on every backend, faults recorded, interrupted sweeps resumed.
-
-The oracle for a run is a training written out here by hand (``lw.mlp`` + ``fit`` on the
-same split); the backends are then checked against the in-process computation, bit for bit.
-"""
+"""layerwise.sweeps._api: ``sweep``'s own arguments, and every example of docs/sweeps.md."""
 
 from __future__ import annotations
 
@@ -12,13 +8,6 @@ import pytest
 
 import layerwise as lw
 from tests.sweeps.helpers import FIXED, GRID, assert_matches, numbers, reference
-
-# ---------------------------------------------------------------------------
-# One run against a training written out by hand
-
-
-# ---------------------------------------------------------------------------
-# Grid, ids, validation
 
 
 def test_bad_arguments_name_themselves(tmp_path):
@@ -35,10 +24,6 @@ def test_bad_arguments_name_themselves(tmp_path):
             lw.sweep({"lr": [0.1]}, "moons", verbose=False, **kwargs)
     with pytest.raises(TypeError, match="data must be"):
         lw.sweep({"lr": [0.1]}, 42, verbose=False)
-
-
-# ---------------------------------------------------------------------------
-# Local process pool
 
 
 class Stop(Exception):
@@ -79,18 +64,6 @@ def test_an_interrupted_sweep_resumes_without_repeating_a_finished_run(tmp_path)
 
 
 # ---------------------------------------------------------------------------
-# Summaries and pictures
-
-
-# ---------------------------------------------------------------------------
-# Command line
-
-
-# ---------------------------------------------------------------------------
-# Dask: one LocalCluster on loopback for the module
-
-
-# ---------------------------------------------------------------------------
 # The guide
 
 
@@ -109,7 +82,3 @@ def test_every_example_of_the_guide_runs(tmp_path, monkeypatch):
     assert namespace["more"].n_executed == 4 and len(namespace["more"].table) == 12
     assert (tmp_path / "sweep_curves.png").stat().st_size > 0
     assert all(row["status"] == "ok" for row in namespace["more"].table)
-
-
-# ---------------------------------------------------------------------------
-# Faults of issue 13: a shared folder, broken files on resume, a killed parent

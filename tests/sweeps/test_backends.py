@@ -1,4 +1,7 @@
-"""Tests of TODO tests/sweeps/test_backends.py."""
+"""layerwise.sweeps._backends: the local pool and a Dask cluster give the numbers of the
+in-process computation, bit for bit; workers that die are recorded as lost (or stop the
+sweep with the fix) and nothing finished is lost.
+"""
 
 from __future__ import annotations
 

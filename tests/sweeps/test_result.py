@@ -1,4 +1,6 @@
-"""Tests of TODO tests/sweeps/test_result.py."""
+"""layerwise.sweeps._result: the best configuration is the mean over seeds (failures last),
+the pictures, the table as pandas, and a bad line of results.csv named on loading.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Tests of TODO tests/sweeps/test_runs.py."""
+"""layerwise.sweeps._runs: one run is the plain training on a standardised split (the
+oracle: ``lw.mlp`` + ``fit`` written out here), the grid expands to canonical values, bad
+grids and labels are refused before any run, a divergence is recorded.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/sweeps/test_store.py."""
+"""layerwise.sweeps._store: a sweep's folder is protected and locked, and a damaged
+results.csv or sweep.json is named when resuming.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/training/test_callback.py."""
+"""layerwise.training._callback: the Callback base class (a user's callback stops
+training), and the checks of fit's callbacks and of the value they monitor.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Callbacks: EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, user stops;
-validation and per-epoch metrics; train_on_batch; the digits benchmark."""
+"""layerwise.training.callbacks: EarlyStopping, ModelCheckpoint, CSVLogger and
+ReduceLROnPlateau on real runs; the digits benchmark.
+"""
 
 from __future__ import annotations
 

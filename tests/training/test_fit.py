@@ -1,6 +1,8 @@
-"""fit: it learns (XOR, logistic regression against scikit-learn), loss falls faster with a
-larger learning rate, divergence is caught, runs are reproducible, dtypes are kept; its
-arguments are checked and an optimizer named by fit is resolved as documented."""
+"""layerwise.training._fit: fit learns (XOR, logistic regression against scikit-learn, least
+squares), a larger learning rate falls faster, runs are reproducible, dtypes are kept; fit
+equals the three public steps bit for bit, and a training step stays within one batch of
+memory (tracemalloc) without writing into what forward returned.
+"""
 
 from __future__ import annotations
 
@@ -164,13 +166,7 @@ def test_mse_regression_reaches_least_squares():
     np.testing.assert_allclose(model.layers[0].b[0], coef[3], atol=1e-8)
 
 
-# --- a network changed by a callback in the middle of an epoch -----------------------
-
-
-# --- arguments at the public boundary ---------------------------------------------------
-
-
-# --- an optimizer named by fit ------------------------------------------------------------
+# --------------------------------------- memory of a step, and steps that write into nothing
 
 
 N, BS, N_IN, HIDDEN = 1536, 512, 16, (256, 32)

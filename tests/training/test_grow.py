@@ -1,4 +1,6 @@
-"""Tests of TODO training/test_grow.py."""
+"""layerwise.training._grow: GrowOnPlateau widens, then adds a layer, keeping the function
+at each growth and learning on; its inits; its refusals, before anything changes.
+"""
 
 from __future__ import annotations
 
@@ -101,7 +103,6 @@ def test_grow_on_plateau_without_hidden_layer_is_refused():
                   callbacks=[lw.callbacks.GrowOnPlateau(monitor="loss")])  # fmt: skip
 
 
-# ---------------------------------------------------------------------------- GrowOnPlateau
 @pytest.mark.parametrize("init", ["gradmax", "random", "zeros"])
 def test_grow_on_plateau_widens_with_the_init_and_keeps_the_function(init):
     rng = np.random.default_rng(10)

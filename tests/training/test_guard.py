@@ -1,4 +1,6 @@
-"""Tests of TODO tests/training/test_guard.py."""
+"""layerwise.training._guard: a diverging fit stops with the last finite weights and
+optimizer state, also after surgery that renamed or widened layers mid-run.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/training/test_history.py."""
+"""layerwise.training._history: History records every epoch and round-trips through its
+CSV (repr: exact floats) and its dict.
+"""
 
 from __future__ import annotations
 

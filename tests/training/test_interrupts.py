@@ -1,4 +1,7 @@
-"""Tests of TODO tests/training/test_interrupts.py."""
+"""layerwise.training._interrupts: Ctrl-C in fit, in real processes. A signal stops fit at
+the end of its batch with a consistent model, a second one interrupts at once, SIGTERM is
+left alone unless asked for, and fit puts back the handlers it held.
+"""
 
 from __future__ import annotations
 

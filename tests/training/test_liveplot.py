@@ -1,4 +1,7 @@
-"""Tests of TODO tests/training/test_liveplot.py."""
+"""layerwise.training._liveplot: LivePlot redraws one picture in place (a fake notebook, a
+fake clock), at most about 5% of the time, marks the network's changes, writes the final
+SVG outside a notebook, and refuses bad settings by name.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/training/test_metrics.py."""
+"""layerwise.training.metrics: accuracy, binary accuracy, r2 and mae against
+scikit-learn's, directly and as fit reports them.
+"""
 
 from __future__ import annotations
 

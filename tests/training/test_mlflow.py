@@ -1,4 +1,6 @@
-"""Tests of TODO tests/training/test_mlflow.py."""
+"""layerwise.training._mlflow: MLflowLogger logs a run's parameters, every epoch's
+metrics and the model into a local MLflow store (read back with MLflow's client).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Tests of TODO tests/training/test_progress.py."""
+"""layerwise.training._progress: the progress bar draws in Jupyter and on a terminal, not in
+a pipe, and fits 80 columns, dropping metrics before the losses.
+"""
 
 from __future__ import annotations
 

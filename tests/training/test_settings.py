@@ -1,4 +1,7 @@
-"""Tests of TODO tests/training/test_settings.py."""
+"""layerwise.training._settings: the checked settings of one fit call, built before
+anything changes. Each bad argument is named, and a refused fit leaves the model and its
+training state as a twin that never saw it (tests/twins.py).
+"""
 
 from __future__ import annotations
 

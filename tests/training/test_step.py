@@ -1,4 +1,6 @@
-"""Tests of TODO training/test_step.py."""
+"""layerwise.training._step: step 3 with an optimizer. train_on_batch streams and keeps
+the optimizer, an optimizer object keeps its own lr, a new plain SGD replaces Nesterov.
+"""
 
 from __future__ import annotations
 
