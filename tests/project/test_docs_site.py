@@ -1,7 +1,7 @@
 """The documentation site: it builds in strict mode, with every public name in its reference.
 
 The build runs here without executing the notebooks (``LAYERWISE_DOCS_EXECUTE=false``:
-tests/test_notebooks.py executes them); ``make docs`` executes them.
+tests/project/test_notebooks.py executes them); ``make docs`` executes them.
 """
 
 from __future__ import annotations

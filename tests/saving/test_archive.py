@@ -114,7 +114,7 @@ def test_zip_features_zipfile_does_not_implement(adam_saved, tmp_path, field, va
 
 
 def test_a_member_marked_encrypted_is_refused_by_name(adam_saved, tmp_path):
-    # found by test_fuzz_load: zipfile raised RuntimeError("... password required")
+    # found by fuzzing (test_fuzz_load, then): zipfile raised RuntimeError("... password required")
     data = bytearray(adam_saved.read_bytes())
     central = data.find(b"PK\x01\x02")
     data[central + 8] |= 0x01  # general purpose flag bit 0: encrypted
