@@ -201,46 +201,6 @@ def test_plateau_on_a_rising_score_keeps_the_rate_and_cuts_it_when_the_score_sta
     assert opt.lr == 0.5
 
 
-def test_the_estimators_refuse_a_plateau_on_a_value_they_do_not_report():
-    X, y = np.random.default_rng(0).normal(size=(30, 2)), np.arange(30) % 2
-    for monitor, early in [("val_loss", True), ("val_score", False)]:
-        clf = lw.MLPClassifier(schedule=schedules.ReduceLROnPlateau(monitor), early_stopping=early)
-        with pytest.raises(ValueError, match=f"monitors '{monitor}'"):
-            clf.fit(X, y)
-
-
-def _not_passed(estimator):
-    import warnings
-
-    from sklearn.utils.estimator_checks import check_estimator
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        results = check_estimator(estimator, on_fail=None)
-    return {r["check_name"] for r in results if r["status"] not in ("passed", "skipped")}, results
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("kind", ["MLPClassifier", "MLPRegressor"])
-def test_check_estimator_with_a_plateau_on_val_score_and_early_stopping(kind):
-    """scikit-learn's checks pass as they pass for scikit-learn's own MLP with early
-    stopping: the same few fail for both (partial_fit refuses early_stopping, as
-    scikit-learn's does; a 10-sample data set leaves 1 validation sample ...)."""
-    import sklearn.neural_network as sknn
-
-    plateau = schedules.ReduceLROnPlateau("val_score", patience=2)
-    ours = getattr(lw, kind)(early_stopping=True, schedule=plateau, max_iter=30)
-    theirs = getattr(sknn, kind)(early_stopping=True, max_iter=30)
-    failed, results = _not_passed(ours)
-    expected, _ = _not_passed(theirs)
-    # Weighting a sample cannot equal repeating it under early stopping (the repeated rows
-    # are split between training and validation differently): scikit-learn's MLP fails
-    # this check on sparse data, and passes it on dense data by the chance of its data set
-    expected |= {"check_sample_weight_equivalence_on_dense_data"}
-    assert failed <= expected, failed - expected
-    assert sum(r["status"] == "passed" for r in results) >= 50
-
-
 @pytest.mark.parametrize("tol", [0.0, 1e-4])
 def test_improved_non_strict_is_scikit_learns_rule(tol):
     # sklearn counts no improvement when loss > best_loss - tol (validation: score <
