@@ -406,22 +406,36 @@ def test_command_line_checkpoint_and_resume(tmp_path, capsys):
     assert "already trained 6 epochs" in capsys.readouterr().err
 
 
+GROW_RUN = ["train", "circles", "--hidden", "3", "--activation", "relu", "--optimizer",
+            "adam", "--lr", "0.05", "--batch-size", "16", "--dropout", "0.1",
+            "--epochs", "30", "--grow", "patience=2,widen_by=2,max_units=9,min_delta=0.02",
+            "--early-stopping", "5", "--schedule", "plateau:patience=1,factor=0.5",
+            "--seed", "3", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def grow_full_run(tmp_path_factory):
+    """The uninterrupted run of GROW_RUN with a checkpoint every epoch (one for all k)."""
+    from layerwise import cli
+
+    folder = tmp_path_factory.mktemp("grow_run")
+    ck = str(folder / "ck{epoch}.npz")
+    assert cli.main([*GROW_RUN, "--checkpoint", ck, "--out", str(folder / "full")]) == 0
+    return folder
+
+
 @pytest.mark.parametrize("k", [3, 8])
-def test_command_line_resume_with_grow_early_stopping_plateau_and_dropout(tmp_path, k):
+def test_command_line_resume_with_grow_early_stopping_plateau_and_dropout(
+    grow_full_run, tmp_path, k
+):
     """`layerwise train --resume` from any epoch ends bit for bit where the uninterrupted
     run ends, with --grow, --early-stopping, --schedule plateau and --dropout in play."""
     from layerwise import cli
 
-    common = ["train", "circles", "--hidden", "3", "--activation", "relu", "--optimizer",
-              "adam", "--lr", "0.05", "--batch-size", "16", "--dropout", "0.1",
-              "--epochs", "30", "--grow", "patience=2,widen_by=2,max_units=9,min_delta=0.02",
-              "--early-stopping", "5", "--schedule", "plateau:patience=1,factor=0.5",
-              "--seed", "3", "--quiet"]  # fmt: skip
-    ck = str(tmp_path / "ck{epoch}.npz")
-    assert cli.main([*common, "--checkpoint", ck, "--out", str(tmp_path / "full")]) == 0
-    resume = ["--resume", str(tmp_path / f"ck{k}.npz"), "--out", str(tmp_path / "resumed")]
-    assert cli.main([*common, *resume]) == 0
-    full, resumed = lw.load(tmp_path / "full/model.npz"), lw.load(tmp_path / "resumed/model.npz")
+    resume = ["--resume", str(grow_full_run / f"ck{k}.npz"), "--out", str(tmp_path / "resumed")]
+    assert cli.main([*GROW_RUN, *resume]) == 0
+    full = lw.load(grow_full_run / "full/model.npz")
+    resumed = lw.load(tmp_path / "resumed/model.npz")
     assert full.events and any(isinstance(layer, lw.Dropout) for layer in full.layers)
     assert resumed.epochs_trained == full.epochs_trained
     assert resumed.events == full.events
