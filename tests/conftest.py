@@ -1,4 +1,11 @@
-"""Shared fixtures: random networks with data, for the gradient tests."""
+"""Shared fixtures: random networks with data, for the gradient tests.
+
+tests/ mirrors src/layerwise/ (tests/README.md gives the rule; tests/project/test_layout.py
+holds it): the tests of ``layerwise/<folder>/_<name>.py`` are in
+``tests/<folder>/test_<name>.py``, and the tests of the repository as a whole (docs, README,
+notebooks, examples, import rules, size budget, reproducibility across processes,
+scikit-learn's own suite) are in tests/project/.
+"""
 
 from __future__ import annotations
 

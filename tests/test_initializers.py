@@ -103,3 +103,8 @@ def test_unknown_init_lists_valid_names():
         lw.Dense(3, init="lecun")
     with pytest.raises(TypeError, match="init must be a name or a callable"):
         init.get(3)
+
+
+def test_unknown_init_given_to_mlp_lists_valid_names():
+    with pytest.raises(ValueError, match="unknown init 'lecun'; valid names: .*he_normal"):
+        lw.mlp(2, [3], 1, init="lecun")

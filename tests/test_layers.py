@@ -134,3 +134,14 @@ def test_user_layers_and_activations_with_the_plain_signatures_train_like_built_
         m.fit(X, y, loss="mse", lr=0.05, epochs=4, batch_size=8, verbose=False)
     for a, b in zip(old.layers, new.layers):
         np.testing.assert_array_equal(a.W, b.W)
+
+
+@pytest.mark.parametrize(
+    "units,exc",
+    [(0, ValueError), (-2, ValueError), (2.5, TypeError), (True, TypeError), ("3", TypeError)],
+)
+def test_units(units, exc):
+    with pytest.raises(exc, match=f"units must be a positive integer, got .*{units!r}"):
+        lw.Dense(units)
+    with pytest.raises(exc, match="units must be a positive integer"):
+        lw.mlp(2, [units], 1)

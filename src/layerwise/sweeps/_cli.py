@@ -26,7 +26,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.epilog = _EPILOG
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add = parser.add_argument
-    # the vocabulary and defaults of `layerwise train` (tests/test_cli.py compares them)
+    # the vocabulary and defaults of `layerwise train` (tests/cli/test_common.py compares them)
     add("data", nargs="?", help="a data set name (moons, iris, ...) or a CSV file")
     add("--data", dest="data_option", metavar="DATA", help="the same as DATA")
     add(
