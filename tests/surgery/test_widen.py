@@ -391,5 +391,5 @@ def test_widen_with_split_keeps_the_function_and_lets_the_copies_learn_apart():
     W = model.layers[0].W
     assert not np.allclose(W[:, a], W[:, b])  # different gradients: they learn apart
     equal = lw.mlp(2, [3], 1, activation="tanh", output_activation="sigmoid", seed=0)
-    with pytest.raises(ValueError, match=r"split must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"split must be a number in \[0, 1\)"):
         equal.widen(0, 5, split=1.0)

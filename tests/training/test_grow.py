@@ -87,11 +87,12 @@ def test_grow_on_plateau_needs_validation_loss_or_says_so():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(patience=0), dict(widen_by=-1), dict(max_units=0), dict(min_delta=-1.0),
-               dict(noise=float("inf")), dict(patience=2.5)]
+    "kwargs, error", [(dict(patience=0), ValueError), (dict(widen_by=-1), ValueError),
+                      (dict(max_units=0), ValueError), (dict(min_delta=-1.0), ValueError),
+                      (dict(noise=float("inf")), ValueError), (dict(patience=2.5), TypeError)]
 )  # fmt: skip
-def test_grow_on_plateau_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match=next(iter(kwargs))):
+def test_grow_on_plateau_bad_arguments(kwargs, error):
+    with pytest.raises(error, match=next(iter(kwargs))):
         lw.callbacks.GrowOnPlateau(**kwargs)
 
 
