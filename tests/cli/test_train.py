@@ -1,7 +1,7 @@
-"""layerwise.cli._train: ``layerwise train`` and ``compare``, run in subprocesses on small
-data. The oracle of a run folder is the same pipeline redone with the library (load, split,
-scale, fit); its files are read back (lw.load, the CSV, the pictures). Also growth from the
-command line and ``--resume`` of a checkpointed run.
+"""layerwise.cli._train: ``layerwise train``, run in subprocesses on small data. The oracle
+of a run folder is the same pipeline redone with the library (load, split, scale, fit); its
+files are read back (lw.load, the CSV, the pictures). Also growth from the command line and
+``--resume`` of a checkpointed run. ``compare`` is tested in test_compare.py.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ import pytest
 
 import layerwise as lw
 from layerwise import cli
-from tests.cli.helpers import one_line_error, png, read_csv, run
+from tests.cli.helpers import png, read_csv, run
 
 pytest.importorskip("matplotlib")
 
@@ -159,115 +157,6 @@ def test_train_csv_then_predict_and_info(tmp_path):
         "no",
         "yes",
     ]
-
-
-# ------------------------------------------------------------------------------ compare
-def test_compare_learning_rates_from_the_same_weights(tmp_path):
-    out = tmp_path / "cmp"
-    result = run(
-        "compare",
-        "moons",
-        "--n-samples",
-        "60",
-        "--hidden",
-        "4",
-        "--lr",
-        "0.2",
-        "0.05",
-        "--epochs",
-        "15",
-        "--out",
-        str(out),
-    )
-    assert result.returncode == 0, result.stderr
-    h0, h1 = read_csv(out / "history_0.csv"), read_csv(out / "history_1.csv")
-    assert len(h0) == len(h1) == 15
-    assert h0[0]["loss"] == h1[0]["loss"]  # same initial weights, same first error
-    assert float(h0[-1]["loss"]) < float(h1[-1]["loss"])
-    png(out / "lr_comparison.png", (420, 1100))
-    table = (out / "summary.md").read_text()
-    assert "| lr=0.2 " in table and "| lr=0.05 " in table
-    # the table holds the last rows of the histories
-    assert f"{float(h1[-1]['val_loss']):.4f}" in table.split("| lr=0.05 ")[1]
-    assert "| run " in result.stdout and "val acc" in result.stdout
-
-
-def test_compare_layouts(tmp_path):
-    out = tmp_path / "cmp"
-    result = run(
-        "compare",
-        "blobs",
-        "--n-samples",
-        "60",
-        "--hidden",
-        "3",
-        "8,4",
-        "--lr",
-        "0.3",
-        "--epochs",
-        "10",
-        "--out",
-        str(out),
-    )
-    assert result.returncode == 0, result.stderr
-    png(out / "comparison.png", (420, 1100))
-    assert "| hidden 3 " in result.stdout and "| hidden 8,4 " in result.stdout
-    result = run("compare", "moons", "--lr", "0.1", "--out", str(out))
-    one_line_error(result, "several --lr values")
-
-
-def test_progress_bar_on_a_terminal_only(tmp_path):
-    fcntl = pytest.importorskip("fcntl")
-    import struct
-    import termios
-
-    for quiet in (False, True):
-        master, slave = os.openpty()
-        # a terminal has a size (tqdm draws nothing on a 0-column one): 80 columns, where
-        # tqdm's own postfix used to cut val_loss and leave no room for the bar
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        args = [
-            sys.executable,
-            "-m",
-            "layerwise",
-            "train",
-            "moons",
-            "--n-samples",
-            "40",
-            "--epochs",
-            "30",
-            "--hidden",
-            "3",
-            "--out",
-            str(tmp_path / f"r{quiet}"),
-        ]
-        proc = subprocess.run(
-            args + (["--quiet"] if quiet else []), stdout=subprocess.PIPE, stderr=slave, timeout=120
-        )
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(master)
-        err = b"".join(chunks).decode(errors="replace")
-        assert proc.returncode == 0
-        if quiet:
-            assert err == ""
-        else:
-            frames = [f for f in err.replace("\r", "\n").split("\n") if f.strip()]
-            assert all(len(f) < 80 for f in frames), frames  # the last column left free
-            assert frames[-1].startswith("30/30 |" + "█" * 10)  # the bar, full
-            # the bar ends showing the last epoch's losses, as recorded in the history
-            history = lw.load(tmp_path / "rFalse" / "model.npz").history
-            assert (
-                f"loss={history.loss[-1]:.4g} val_loss={history.val_loss[-1]:.4g}" in (frames[-1])
-            )
 
 
 def test_divergence_exits_1_with_one_line(tmp_path, capsys):

@@ -1,6 +1,7 @@
 """layerwise.datasets' own functions (``load``: its arguments and sizes) and the package's
 import rule. The generators, real sets, CSV, splits and scaling are tested beside their
-modules: test_synthetic, test_real, test_csvfile, test_preprocessing, test_registry."""
+modules: test_synthetic, test_real, test_csvfile, test_csvread, test_preprocessing,
+test_registry."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """layerwise.sweeps._runs: one run is the plain training on a standardised split (the
 oracle: ``lw.mlp`` + ``fit`` written out here), the grid expands to canonical values, bad
-grids and labels are refused before any run, a divergence is recorded.
+grids are refused before any run, a divergence is recorded. The data of a sweep (labels
+refused before any run) is tested in test_data.py.
 """
 
 from __future__ import annotations
@@ -115,24 +116,3 @@ def test_sweep_grid_accepts_numpy_arrays_of_values():
     configs = expand_grid({"lr": np.array([0.1, 0.01])}, {"epochs": 2})
     assert [c["lr"] for c in configs] == [0.1, 0.01]
     assert all(type(c["lr"]) is float for c in configs)
-
-
-@pytest.mark.parametrize("labels", [[1, 2], [-1, 1], [0, 0], [3, 3]])
-def test_sweep_refuses_integer_labels_no_run_can_use(labels):
-    # Labels {1, 2} or {-1, 1} made every run fail with the same bce error, one row per
-    # run; a single class "trained" to a meaningless accuracy. Refused before any run.
-    from layerwise.sweeps._runs import prepare_data
-
-    X = np.arange(40.0).reshape(20, 2)
-    y = np.array(labels * 10)
-    with pytest.raises(ValueError, match=r"labels.*0, 1"):
-        prepare_data((X, y))
-
-
-def test_sweep_still_takes_labels_from_zero():
-    from layerwise.sweeps._runs import prepare_data
-
-    X = np.arange(60.0).reshape(30, 2)
-    assert prepare_data((X, np.arange(30) % 2)).task == "binary"
-    assert prepare_data((X, np.arange(30) % 3)).task == "multiclass"
-    assert prepare_data((X, np.arange(30) % 2 == 1)).task == "binary"
