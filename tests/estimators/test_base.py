@@ -1,22 +1,12 @@
 """layerwise.estimators._base: what MLPClassifier and MLPRegressor share. scikit-learn's
 own MLPs are the oracle of the initial weights; sample weights equal repeated rows; dtypes,
-refused and diverging fits that give the estimator back as it was; and the estimators under
-scikit-learn's array API dispatch.
-
-With ``sklearn.set_config(array_api_dispatch=True)`` they take PyTorch (and array_api_strict,
-CuPy where installed) arrays and return that library's arrays on the same device. Every
-check scikit-learn yields for such an estimator runs in tests/estimators/test_mlp.py with the
-other estimator checks, for each installed library; this module checks the behaviour a user
-sees. scikit-learn needs ``SCIPY_ARRAY_API=1`` set before SciPy is imported: a fresh process.
+refused and diverging fits that give the estimator back as it was. Their parameters'
+constraints and the check of ``sample_weight`` are in test_checks.py, array API dispatch in
+test_dispatch.py.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
@@ -29,50 +19,6 @@ pytest.importorskip("sklearn")
 from sklearn import neural_network  # noqa: E402
 from sklearn.datasets import load_iris, make_regression  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-
-DISPATCH = textwrap.dedent(
-    """
-    import json, warnings
-    import numpy as np, sklearn, torch
-    import layerwise as lw
-    warnings.simplefilter("ignore")  # ConvergenceWarning at 40 iterations
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((60, 4))
-    y = (X[:, 0] > 0).astype(int)
-    ref = lw.MLPClassifier(hidden_layer_sizes=(6,), max_iter=40, random_state=0).fit(X, y)
-    with sklearn.config_context(array_api_dispatch=True):
-        est = lw.MLPClassifier(hidden_layer_sizes=(6,), max_iter=40, random_state=0)
-        est.fit(torch.asarray(X), torch.asarray(y))
-        proba = est.predict_proba(torch.asarray(X))
-        labels = est.predict(torch.asarray(X))
-        try:
-            est.predict(X)
-            refused = ""
-        except ValueError as e:
-            refused = str(e)
-    print(json.dumps({
-        "types": [type(proba).__name__, type(labels).__name__],
-        "proba_equal": bool((proba.numpy() == ref.predict_proba(X)).all()),
-        "labels_equal": bool((labels.numpy() == ref.predict(X)).all()),
-        "refused": refused,
-        "plain": type(est.predict(X)).__name__,  # the setting off: NumPy in, NumPy out
-    }))
-    """
-)
-
-
-def test_dispatch_returns_the_library_of_x_and_equals_the_numpy_fit():
-    pytest.importorskip("torch")
-    pytest.importorskip("array_api_strict")
-    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
-    out = subprocess.run([sys.executable, "-c", DISPATCH], env=env, capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
-    assert out.returncode == 0, out.stderr[-3000:]
-    got = json.loads(out.stdout.splitlines()[-1])
-    assert got["types"] == ["Tensor", "Tensor"]
-    assert got["proba_equal"] and got["labels_equal"]  # NumPy inside: the same bits
-    assert "MLPClassifier.predict() must use the same namespace" in got["refused"]
-    assert got["plain"] == "ndarray"
 
 
 def _both(kind: str, **params):
@@ -183,17 +129,3 @@ def test_a_failed_warm_start_restores_the_arrays_it_trained_in_place():
     assert reg.coefs_[0] is W
     np.testing.assert_array_equal(W, saved)
     np.testing.assert_array_equal(reg.predict(X), before)
-
-
-def test_bad_parameters_name_the_parameter_and_value():
-    X, y = np.zeros((4, 2)), np.arange(4.0)
-    for params, match in [
-        (dict(alpha=-1.0), r"'alpha' parameter .* Got -1.0"),
-        (dict(solver="newton"), r"'solver' parameter .*'lbfgs'.* Got 'newton'"),
-        (dict(learning_rate=0.01), r"'learning_rate' parameter .*'constant'"),
-        (dict(max_iter=0), r"'max_iter' parameter .* Got 0"),
-    ]:
-        with pytest.raises(ValueError, match=match):
-            lw.MLPRegressor(**params).fit(X, y)
-    with pytest.raises(TypeError, match="'max_iter' parameter"):
-        lw.MLPRegressor(max_iter="many").fit(X, y)

@@ -19,3 +19,13 @@ def png(path, shape):
     assert image.shape[:2] == shape
     assert float(image[..., :3].std()) > 0.01  # not blank
     return image
+
+
+def agg_renderer(fig):
+    """Draw ``fig`` on an Agg canvas (what lays out its text) and return the renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig.canvas.get_renderer()

@@ -1,5 +1,6 @@
 """layerwise.plot._curves: what each figure of curves draws is checked against the history it
-was given (values, log axes, events and their labels, panels).
+was given (values, log axes, panels). The marks of a network's changes of shape on these
+figures are in test_events.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from tests.plot.helpers import fitted_history, png
+from tests.plot.helpers import agg_renderer, fitted_history, png
 
 
 def test_loss_curves_draw_the_history_values():
@@ -48,24 +49,6 @@ def test_loss_curves_log_axis_single_history_and_metric():
         lw.plot.loss_curves([h])
 
 
-def test_loss_curves_mark_events():
-    h = fitted_history(epochs=8)
-    h.events = [
-        {"epoch": 3, "change": "widen layer 0 (dense_0) 4 -> 6 units"},
-        {"epoch": 6, "change": "deepen after layer 0"},
-    ]
-    ax = lw.plot.loss_curves(h).axes[0]
-    vlines = [
-        line
-        for line in ax.get_lines()
-        if line.get_linestyle() == "--" and list(line.get_xdata()) in ([3, 3], [6, 6])
-    ]
-    assert sorted(line.get_xdata()[0] for line in vlines) == [3, 6]
-    texts = [t.get_text().strip() for t in ax.texts]
-    assert "deepen after layer 0" in texts
-    assert "widen layer 0 (dense_0) 4 -> 6 un…" in texts  # 34 characters at most
-
-
 def test_learning_rate_comparison_two_panels(tmp_path):
     runs = {0.01: fitted_history(0.01), 0.005: fitted_history(0.005)}
     path = tmp_path / "lr.png"
@@ -94,53 +77,6 @@ def test_accuracy_curves(tmp_path):
         lw.plot.accuracy_curves(reg)
 
 
-def _renderer(fig):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    if not isinstance(fig.canvas, FigureCanvasAgg):
-        FigureCanvasAgg(fig)
-    fig.canvas.draw()
-    return fig.canvas.get_renderer()
-
-
-def _event_labels_overlap(ax) -> list[tuple[str, str]]:
-    renderer = _renderer(ax.figure)
-    boxes = [
-        (t.get_text().strip(), t.get_window_extent(renderer)) for t in ax.texts if t.get_visible()
-    ]
-    return [
-        (a, b)
-        for i, (a, box_a) in enumerate(boxes)
-        for b, box_b in boxes[i + 1 :]
-        if box_a.overlaps(box_b)
-    ]
-
-
-@pytest.mark.parametrize(
-    "epochs", [(100, 101), (100, 102, 104), (100, 103, 106, 109), (1, 150, 300)]
-)
-def test_growth_labels_close_together_do_not_overlap(epochs, tmp_path):
-    h = fitted_history(epochs=300)
-    h.events = [{"epoch": e, "change": f"widen layer 0 to {8 + e} units"} for e in epochs]
-    fig = lw.plot.loss_panels(h, path=tmp_path / "loss.png")
-    renderer = _renderer(fig)
-    for ax in fig.axes:
-        assert len(ax.texts) == len(epochs)
-        assert _event_labels_overlap(ax) == []
-        inside = ax.get_window_extent(renderer)
-        for t in ax.texts:  # and each stays inside its panel
-            box = t.get_window_extent(renderer)
-            assert inside.x0 - 1 <= box.x0 and box.x1 <= inside.x1 + 1, t.get_text()
-            assert inside.y0 - 1 <= box.y0 and box.y1 <= inside.y1 + 1, t.get_text()
-
-
-def test_the_overlap_check_sees_overlapping_labels():
-    fig, ax = plt.subplots()
-    ax.text(0.5, 0.5, "one label", rotation=90)
-    ax.text(0.5, 0.5, "another", rotation=90)
-    assert _event_labels_overlap(ax)
-
-
 def _tick_labels(ax, which):
     ticks = ax.yaxis.get_minorticklocs() if which == "minor" else ax.yaxis.get_majorticklocs()
     texts = ax.yaxis.get_minorticklabels() if which == "minor" else ax.yaxis.get_ticklabels()
@@ -153,7 +89,7 @@ def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
     h = fitted_history(epochs=50, val=False)
     h.loss = list(np.geomspace(high, low, 50))
     fig = lw.plot.loss_panels(h)
-    _renderer(fig)
+    agg_renderer(fig)
     linear, log = fig.axes
     assert log.get_yscale() == "log"
     major_size = linear.yaxis.get_ticklabels()[0].get_fontsize()
@@ -165,72 +101,6 @@ def test_log_panel_labels_every_decade_at_a_readable_size(low, high):
     assert all(d in labelled for d in decades), (sorted(labelled), list(decades))
 
 
-def _event_texts(ax) -> list:
-    return [t for t in ax.texts if t.get_rotation() == 90]
-
-
-def _labels_cross_other_lines(ax) -> list[str]:
-    """Visible growth labels whose box is crossed by another change's dashed line."""
-    renderer = _renderer(ax.figure)
-    xs = [
-        ax.transData.transform((line.get_xdata()[0], 1.0))[0]
-        for line in ax.get_lines()
-        if line.get_linestyle() == "--" and line.get_color() == "0.45"
-    ]
-    crossed = []
-    for t in _event_texts(ax):
-        if t.get_visible():
-            box, own = (
-                t.get_window_extent(renderer),
-                ax.transData.transform((t.get_position()[0], 1))[0],
-            )
-            if any(box.x0 < x < box.x1 for x in xs if abs(x - own) > 1):
-                crossed.append(t.get_text())
-    return crossed
-
-
-@pytest.mark.parametrize("logy", [False, True])
-def test_growth_labels_of_tutorial_3_are_whole_and_clear_of_each_other(logy, tmp_path):
-    # GrowOnPlateau's four widenings at epochs 223, 256, 271, 286 of 500 (tutorial 3): the
-    # labels used to run over the neighbouring lines, cut at 28 characters
-    h = fitted_history(epochs=500, val=False)
-    h.events = [
-        {"epoch": e, "change": f"widen layer 0: {a} -> {a + 6} units"}
-        for e, a in ((223, 3), (256, 9), (271, 15), (286, 21))
-    ]
-    h.events.append({"epoch": 286, "change": "deepen layer 0: + relu layer"})
-    path = tmp_path / "grow.png"
-    ax = lw.plot.loss_curves(h, logy=logy, path=path).axes[0]
-    texts = _event_texts(ax)
-    assert [t.get_text() for t in texts][-1] == (
-        "widen layer 0: 21 -> 27 units\ndeepen layer 0: + relu layer"
-    )  # two changes at one epoch: one line each, nothing cut
-    assert _event_labels_overlap(ax) == []
-    assert _labels_cross_other_lines(ax) == []
-    assert all(t.get_visible() for t in texts)
-    png(path, (450, 700))
-
-
-def test_growth_labels_with_no_room_are_hidden_and_counted():
-    h = fitted_history(epochs=300)
-    h.events = [{"epoch": 100 + e, "change": f"widen layer 0 to {8 + e} units"} for e in range(40)]
-    fig, ax = plt.subplots(figsize=(4, 3))
-    lw.plot.loss_curves(h, ax=ax)
-    renderer = _renderer(fig)
-    texts = _event_texts(ax)
-    shown = [t for t in texts if t.get_visible()]
-    assert 0 < len(shown) < 40
-    assert _event_labels_overlap(ax) == []  # lines this close: a label may cross one
-    from matplotlib.text import Text
-
-    notes = [t.get_text() for t in fig.findobj(Text) if "not labelled" in t.get_text()]
-    assert notes == [f"{40 - len(shown)} more changes not labelled"]
-    frame = ax.get_window_extent(renderer)
-    for t in shown:
-        box = t.get_window_extent(renderer)
-        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
-
-
 @pytest.mark.parametrize(
     ("low", "high"), [(0.017, 0.8), (0.3, 0.6), (0.3, 0.305), (0.099, 0.101), (0.04, 3.0)]
 )
@@ -240,7 +110,7 @@ def test_log_axis_over_a_small_range_labels_at_least_two_ticks(low, high, tmp_pa
     h.loss = list(np.geomspace(high, low, 50))
     path = tmp_path / "log.png"
     ax = lw.plot.loss_curves(h, logy=True, path=path).axes[0]
-    _renderer(ax.figure)
+    agg_renderer(ax.figure)
     labels = _tick_labels(ax, "major") + _tick_labels(ax, "minor")
     assert len({t.get_text() for _, t in labels}) >= 2, [t.get_text() for _, t in labels]
     for loc, t in labels:  # each the value of its tick: 0.05, or 10^{-1} for a decade
