@@ -3,8 +3,7 @@ Their parameters are checked as scikit-learn checks its MLPs' (the same values r
 the same messages; scikit-learn's own constraints the oracle), with layerwise's names of
 activations and solvers and its three parameters added; ``sample_weight`` is refused where
 scikit-learn's ``_check_sample_weight`` refuses it and otherwise has its values, in X's dtype
-(except a single number, spread over the samples unchecked: an xfail, strict, until it is
-checked).
+(a single number too: it was once spread over the samples unchecked).
 """
 
 from __future__ import annotations
@@ -182,18 +181,24 @@ def test_sample_weight_is_refused_where_sklearn_refuses_it(weights, match):
         check_sample_weight(weights, X)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a number is spread over the samples unchecked: 0 reaches the fit (a "
-    "ZeroDivisionError there), -1 and nan are taken; scikit-learn's check refuses all three",
-)
-@pytest.mark.parametrize("weight", [0, -1.0, np.nan])
+@pytest.mark.parametrize("weight", [0, -1.0])
 def test_a_single_number_is_refused_where_sklearn_refuses_it(weight):
     X = np.zeros((3, 2))
     with pytest.raises(ValueError):  # the oracle
         _check_sample_weight(weight, X, ensure_non_negative=True)
     with pytest.raises(ValueError, match="sample_weight"):
         check_sample_weight(weight, X)
+
+
+def test_a_single_nan_weight_is_refused_where_sklearn_takes_it():
+    # scikit-learn spreads a NaN weight over the samples (its loss is then NaN, silently);
+    # here it is refused like a NaN in an array of weights
+    X = np.zeros((3, 2))
+    assert np.isnan(_check_sample_weight(np.nan, X, ensure_non_negative=True)).all()
+    with pytest.raises(ValueError, match="sample_weight must hold finite, non-negative"):
+        check_sample_weight(np.nan, X)
+    with pytest.raises(ValueError, match="sample_weight must hold finite, non-negative"):
+        lw.MLPClassifier(max_iter=1).fit(np.eye(3), [0, 1, 0], sample_weight=np.nan)
 
 
 def test_the_estimators_refuse_sample_weight_before_they_fit():

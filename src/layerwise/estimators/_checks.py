@@ -52,9 +52,10 @@ def check_sample_weight(sample_weight: Any, X: Any) -> np.ndarray | None:
     if sample_weight is None:
         return None
     n = X.shape[0]
-    if isinstance(sample_weight, Real):
-        return np.full(n, sample_weight, dtype=X.dtype)
-    sw = np.asarray(sample_weight, dtype=X.dtype)
+    if isinstance(sample_weight, Real):  # one weight for every sample: checked below
+        sw = np.full(n, sample_weight, dtype=X.dtype)
+    else:
+        sw = np.asarray(sample_weight, dtype=X.dtype)
     if sw.shape != (n,):
         raise ValueError(
             f"sample_weight must have shape ({n},), one weight per sample of X, got shape "
