@@ -10,6 +10,7 @@ import pytest
 import layerwise as lw
 from layerwise import activations
 from layerwise.losses import get, names
+from tests.helpers import binary, fit
 
 metrics = pytest.importorskip("sklearn.metrics")
 RNG = np.random.default_rng(0)
@@ -196,21 +197,6 @@ def test_cce_probability_rows_still_match_torch():
     for g, w, bb in zip(grads, W, b):
         np.testing.assert_allclose(g.dW, w.grad.numpy(), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(g.db, bb.grad.numpy(), rtol=1e-10, atol=1e-12)
-
-
-X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-
-
-Y4 = np.array([0, 1, 1, 0])
-
-
-def binary(**kwargs):
-    return lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0, **kwargs)
-
-
-def fit(model, X=X4, y=Y4, loss="bce", **kwargs):
-    kwargs.setdefault("epochs", 1)
-    return model.fit(X, y, loss=loss, verbose=False, **kwargs)
 
 
 def test_unknown_loss_lists_valid_names():

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import layerwise as lw
 from tests import twins
+from tests.helpers import X4, Y4, binary, fit
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(20, 3))
@@ -134,21 +135,6 @@ def test_stale_caches_or_grads_after_widen_are_refused_clearly(stale):
 def test_negative_seed_is_named(seed):
     with pytest.raises(ValueError, match=r"seed must be .*>= 0.*got -\d"):
         lw.mlp(3, [4], 1, seed=seed)
-
-
-X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-
-
-Y4 = np.array([0, 1, 1, 0])
-
-
-def binary(**kwargs):
-    return lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0, **kwargs)
-
-
-def fit(model, X=X4, y=Y4, loss="bce", **kwargs):
-    kwargs.setdefault("epochs", 1)
-    return model.fit(X, y, loss=loss, verbose=False, **kwargs)
 
 
 @pytest.mark.parametrize(

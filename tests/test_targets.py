@@ -8,24 +8,11 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-
-X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-
-
-Y4 = np.array([0, 1, 1, 0])
-
-
-def binary(**kwargs):
-    return lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0, **kwargs)
+from tests.helpers import X4, Y4, binary, fit
 
 
 def softmax3():
     return lw.mlp(2, [3], 3, output_activation="softmax", seed=0)
-
-
-def fit(model, X=X4, y=Y4, loss="bce", **kwargs):
-    kwargs.setdefault("epochs", 1)
-    return model.fit(X, y, loss=loss, verbose=False, **kwargs)
 
 
 @pytest.mark.parametrize(

@@ -11,24 +11,11 @@ import numpy as np
 import pytest
 
 import layerwise as lw
+from tests.helpers import X4, binary, fit
 
 # ================================================================ moved from test_bad_input
 # The tests of this block came from tests/test_bad_input.py when tests/ was laid out after
 # the package; tests written for this module itself follow the end of the block.
-
-X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-
-
-Y4 = np.array([0, 1, 1, 0])
-
-
-def binary(**kwargs):
-    return lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0, **kwargs)
-
-
-def fit(model, X=X4, y=Y4, loss="bce", **kwargs):
-    kwargs.setdefault("epochs", 1)
-    return model.fit(X, y, loss=loss, verbose=False, **kwargs)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -10,20 +10,7 @@ import pytest
 
 import layerwise as lw
 from tests import twins
-
-X4 = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-
-
-Y4 = np.array([0, 1, 1, 0])
-
-
-def binary(**kwargs):
-    return lw.mlp(2, [3], 1, output_activation="sigmoid", seed=0, **kwargs)
-
-
-def fit(model, X=X4, y=Y4, loss="bce", **kwargs):
-    kwargs.setdefault("epochs", 1)
-    return model.fit(X, y, loss=loss, verbose=False, **kwargs)
+from tests.helpers import binary, fit
 
 
 @pytest.mark.parametrize(
