@@ -128,8 +128,8 @@ import numpy as np
 import layerwise as lw
 from layerwise._internal import memory as _memory
 from layerwise.cli import main
-from layerwise.playground.session import Session
-from layerwise.playground.validate import PlaygroundError
+from layerwise.playground._session import Session
+from layerwise.playground._validate import PlaygroundError
 import contextlib, io
 
 vm = _memory._status_kib("/proc/self/status")["VmSize"]

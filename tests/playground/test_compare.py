@@ -1,4 +1,4 @@
-"""layerwise.playground.compare: the live learning-rate comparison replays ``fit``, can be
+"""layerwise.playground._compare: the live learning-rate comparison replays ``fit``, can be
 stopped, and its verdicts on hand-made loss curves.
 """
 
@@ -24,7 +24,7 @@ from tests.playground.helpers import (
 
 pytest.importorskip("starlette")
 
-from layerwise.playground import compare  # noqa: E402
+from layerwise.playground import _compare as compare  # noqa: E402
 
 
 # ----------------------------------------------------------------------------------- compare

@@ -1,4 +1,4 @@
-"""layerwise.playground.edits: the page's network edits are the library's on-the-fly
+"""layerwise.playground._edits: the page's network edits are the library's on-the-fly
 operations (widen, deepen, prune, remove, set a weight), checked on a downloaded copy.
 """
 

@@ -1,4 +1,4 @@
-"""layerwise.playground.export: the downloaded model loads with lw.load, the snippet
+"""layerwise.playground._export: the downloaded model loads with lw.load, the snippet
 rebuilds the architecture, an uploaded CSV is read by the library's own parser.
 """
 

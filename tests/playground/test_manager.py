@@ -1,4 +1,4 @@
-"""layerwise.playground.manager: sessions are isolated, capped in number, rejoined, and
+"""layerwise.playground._manager: sessions are isolated, capped in number, rejoined, and
 freed when idle (by a fake clock), also by the background reaper.
 """
 

@@ -29,7 +29,8 @@ pytest.importorskip("uvicorn", reason="pip install 'layerwise[playground]'")
 import uvicorn  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from layerwise.playground import compare, create_app  # noqa: E402
+from layerwise.playground import _compare as compare  # noqa: E402
+from layerwise.playground import create_app  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""layerwise.playground.pictures: the grid, the heat maps decoded as the page decodes them
+"""layerwise.playground._pictures: the grid, the heat maps decoded as the page decodes them
 against the model's own predictions, the points kept by decimate, numbers fit for JSON; and
 a regression drawn on the scale of its targets.
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import layerwise as lw
-from layerwise.playground import pictures
+from layerwise.playground import _pictures as pictures
 from tests.playground.helpers import (
     new_session,
     post_to,

@@ -17,8 +17,9 @@ pytest.importorskip("starlette")
 from starlette.testclient import TestClient  # noqa: E402
 
 import layerwise.playground as pg  # noqa: E402
-from layerwise.playground import create_app, server  # noqa: E402
-from layerwise.playground.security import cookie_name, is_loopback  # noqa: E402
+from layerwise.playground import _server as server
+from layerwise.playground import create_app  # noqa: E402
+from layerwise.playground._security import cookie_name, is_loopback  # noqa: E402
 
 TOKEN = "test-token-0123456789"
 BASE = "http://127.0.0.1:8765"

@@ -1,4 +1,4 @@
-"""layerwise.playground.settings: what the page may set. A shared state rebuilds the same
+"""layerwise.playground._settings: what the page may set. A shared state rebuilds the same
 network and run (the oracle: ``lw.mlp`` + ``fit`` replaying it); a bad or refused change
 changes nothing; a change of data or inputs goes on training (or stays paused), ends a
 comparison; the options list the library's names.
@@ -222,8 +222,8 @@ def test_a_refused_change_changes_nothing(client):
 
 def test_the_playground_turns_a_refused_size_into_a_message(monkeypatch):
     pytest.importorskip("starlette")
-    from layerwise.playground.session import Session
-    from layerwise.playground.validate import PlaygroundError
+    from layerwise.playground._session import Session
+    from layerwise.playground._validate import PlaygroundError
 
     s = Session("limited-0002")
     try:

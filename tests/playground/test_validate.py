@@ -1,4 +1,4 @@
-"""layerwise.playground.validate: every bad value becomes a message and the session lives
+"""layerwise.playground._validate: every bad value becomes a message and the session lives
 on; the checkers themselves on decoded bodies, with their exact messages.
 """
 
@@ -119,7 +119,7 @@ def test_bad_values_get_a_message_and_the_session_lives_on(client, path, body, m
     ],
 )
 def test_number(body, kwargs, want):
-    from layerwise.playground.validate import PlaygroundError, number
+    from layerwise.playground._validate import PlaygroundError, number
 
     if isinstance(want, str):
         with pytest.raises(PlaygroundError) as err:
@@ -131,7 +131,7 @@ def test_number(body, kwargs, want):
 
 
 def test_integer_choice_flag_names_and_integers():
-    from layerwise.playground import validate as v
+    from layerwise.playground import _validate as v
 
     assert v.integer({"n": 16.0}, "n", 1, 32) == 16  # a float with no fraction
     assert v.choice({"opt": " ADAM "}, "opt", ["sgd", "adam"]) == "adam"  # as listed

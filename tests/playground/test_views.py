@@ -1,4 +1,4 @@
-"""layerwise.playground.views: a new session's snapshot matches the library's own model and
+"""layerwise.playground._views: a new session's snapshot matches the library's own model and
 data.
 """
 

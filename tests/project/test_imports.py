@@ -200,7 +200,7 @@ def test_no_import_cycle_even_counting_type_checking_imports():
     graph = {m: _all_imports(p, type_checking=True) & set(MODULES) for m, p in MODULES.items()}
     assert _cycles(graph) == []
     assert any(m.startswith("layerwise.playground.") for m in graph)  # the walk covers it
-    assert "layerwise.playground.compare" in graph["layerwise.playground.session"]
+    assert "layerwise.playground._compare" in graph["layerwise.playground._session"]
 
 
 def test_the_walk_sees_type_checking_imports_when_asked(monkeypatch):
@@ -209,14 +209,14 @@ def test_the_walk_sees_type_checking_imports_when_asked(monkeypatch):
     code = (
         "from typing import TYPE_CHECKING\n"
         "if TYPE_CHECKING:\n"
-        "    from layerwise.playground.session import Session\n"
+        "    from layerwise.playground._session import Session\n"
     )
     original = Path.read_text
     monkeypatch.setattr(
         Path, "read_text", lambda self, *a, **k: code if self == path else original(self, *a, **k)
     )
     assert _all_imports(path) == set()
-    assert _all_imports(path, type_checking=True) == {"layerwise.playground.session"}
+    assert _all_imports(path, type_checking=True) == {"layerwise.playground._session"}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

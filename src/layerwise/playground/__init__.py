@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import socket
 
-    from layerwise.playground.security import Guard
+    from layerwise.playground._security import Guard
 
 __all__ = ["configure_parser", "run_cli", "create_app", "serve"]
 
@@ -26,8 +26,8 @@ _INSTALL = "the playground needs Starlette and uvicorn: pip install 'layerwise[p
 
 
 def create_app(**kwargs: Any) -> Guard:
-    """The Starlette app; see :func:`layerwise.playground.server.create_app`."""
-    from layerwise.playground.server import create_app as _create_app
+    """The Starlette app; see :func:`layerwise.playground._server.create_app`."""
+    from layerwise.playground._server import create_app as _create_app
 
     return _create_app(**kwargs)
 
@@ -78,7 +78,7 @@ def serve(
     host, port
         Where to listen; the default is reachable from this machine only.
     max_sessions, idle_timeout, seed, allow_hosts, token
-        As in :func:`layerwise.playground.server.create_app` (a new random token by default).
+        As in :func:`layerwise.playground._server.create_app` (a new random token by default).
     on_start : callable, optional
         Called with the address, token included (``"http://host:port/?token=..."``), once
         the server listens.
@@ -126,7 +126,7 @@ def run_cli(args: argparse.Namespace) -> int:
             print(f"layerwise playground: error: {e}", file=sys.stderr)
         return 2
 
-    from layerwise.playground.security import is_loopback
+    from layerwise.playground._security import is_loopback
 
     if not is_loopback(args.host):
         print(

@@ -3,7 +3,7 @@
 A session owns a background thread that trains a few epochs per tick while the session is
 playing. Every change from the page takes the session's lock, so it lands between two
 ticks, never inside an epoch. This module knows nothing about HTTP: the server turns its
-:class:`~layerwise.playground.validate.PlaygroundError` into a JSON error response.
+:class:`~layerwise.playground._validate.PlaygroundError` into a JSON error response.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ import numpy as np
 
 import layerwise as lw
 from layerwise import targets
-from layerwise.playground import compare, data, edits, export, pictures, views
-from layerwise.playground import validate as v
-from layerwise.playground.settings import (
+from layerwise.playground import _compare as compare
+from layerwise.playground import _edits as edits
+from layerwise.playground import _export as export
+from layerwise.playground import _pictures as pictures
+from layerwise.playground import _validate as v
+from layerwise.playground import _views as views
+from layerwise.playground import data
+from layerwise.playground._settings import (
     DATASETS,
     FEATURES,
     LIMITS,
@@ -28,7 +33,7 @@ from layerwise.playground.settings import (
     hidden_activations,
     optimizer_names,
 )
-from layerwise.playground.validate import PlaygroundError
+from layerwise.playground._validate import PlaygroundError
 
 __all__ = ["Session", "LIMITS", "DATASETS", "FEATURES", "hidden_activations", "optimizer_names"]
 __all__ += ["has_l2"]
@@ -340,7 +345,7 @@ class Session(Settings):
 
     # ------------------------------------------------------------------ compare
     def start_compare(self, body: Any) -> dict[str, Any]:
-        """Two learning rates side by side; see :func:`layerwise.playground.compare.start`."""
+        """Two learning rates side by side; see :func:`layerwise.playground._compare.start`."""
         return compare.start(self, body)
 
     # ------------------------------------------------------------------ export

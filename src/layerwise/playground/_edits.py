@@ -13,7 +13,7 @@ from typing import cast
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground.validate import PlaygroundError
+from layerwise.playground._validate import PlaygroundError
 
 __all__ = ["add_neuron", "remove_neuron", "add_layer", "remove_layer", "set_activation"]
 __all__ += ["set_weight"]

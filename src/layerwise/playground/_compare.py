@@ -7,7 +7,7 @@ run is judged as it goes: ``diverged`` (non-finite loss), ``unstable`` (the loss
 more than a fifth from one epoch to the next, even if it got better overall), ``oscillating``
 (the loss goes up and down without getting better), ``not improving``, or ``improving``.
 
-``session`` below is a :class:`~layerwise.playground.session.Session`; this module does not
+``session`` below is a :class:`~layerwise.playground._session.Session`; this module does not
 import it (the session imports this one).
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground import validate as v
+from layerwise.playground import _validate as v
 
 __all__ = ["start", "tick", "judge", "spikes"]
 

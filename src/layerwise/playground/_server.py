@@ -23,7 +23,7 @@ route                                        what it does
 ===========================================  ==================================================
 
 Every error is a JSON object ``{"error": message}`` with a 4xx status (5xx only for a bug),
-and the session stays usable. Every route sits behind :class:`~layerwise.playground.security.Guard`
+and the session stays usable. Every route sits behind :class:`~layerwise.playground._security.Guard`
 (Host, token, Origin and content-type checks).
 """
 
@@ -39,10 +39,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from layerwise.playground import security
-from layerwise.playground import session as _session
-from layerwise.playground.manager import SessionManager
-from layerwise.playground.validate import PlaygroundError
+from layerwise.playground import _security as security
+from layerwise.playground import _session
+from layerwise.playground._manager import SessionManager
+from layerwise.playground._validate import PlaygroundError
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from layerwise.playground.session import Session
-from layerwise.playground.validate import PlaygroundError, SessionGone, session_id
+from layerwise.playground._session import Session
+from layerwise.playground._validate import PlaygroundError, SessionGone, session_id
 
 __all__ = ["SessionManager"]
 

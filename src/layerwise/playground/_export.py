@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground.validate import PlaygroundError
+from layerwise.playground._validate import PlaygroundError
 
 __all__ = ["model_file", "snippet", "read_csv", "FILENAME"]
 

@@ -1,7 +1,7 @@
 """The snapshot: everything the page draws about one session, as JSON-able data.
 
 Called with the session's lock held (see ``Session.snapshot``), so it sees a state between
-two training ticks. ``session`` below is a :class:`~layerwise.playground.session.Session`;
+two training ticks. ``session`` below is a :class:`~layerwise.playground._session.Session`;
 this module does not import it (the session imports this one).
 """
 
@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 import layerwise as lw
-from layerwise.playground import compare, pictures, settings
+from layerwise.playground import _compare as compare
+from layerwise.playground import _pictures as pictures
+from layerwise.playground import _settings as settings
 
 __all__ = ["points", "snapshot"]
 

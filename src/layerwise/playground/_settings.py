@@ -1,6 +1,6 @@
 """What the page may set: data, inputs, training settings, a shared link's whole state.
 
-:class:`Settings` is the part of :class:`~layerwise.playground.session.Session` that checks
+:class:`Settings` is the part of :class:`~layerwise.playground._session.Session` that checks
 and applies them; every value is checked before anything changes, so a refused request
 changes nothing.
 """
@@ -13,16 +13,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import layerwise as lw
-from layerwise.playground import data, export
-from layerwise.playground import validate as v
-from layerwise.playground.validate import PlaygroundError
+from layerwise.playground import _export as export
+from layerwise.playground import _validate as v
+from layerwise.playground import data
+from layerwise.playground._validate import PlaygroundError
 
 if TYPE_CHECKING:
     import threading
 
     import numpy as np
 
-    from layerwise.playground import pictures
+    from layerwise.playground import _pictures as pictures
 
 __all__ = ["Settings", "DATASETS", "FEATURES", "LIMITS", "hidden_activations", "optimizer_names"]
 __all__ += ["has_l2"]
@@ -87,7 +88,7 @@ def has_l2() -> bool:
 
 
 class Settings:
-    """The setters of a session (mixed into :class:`~layerwise.playground.session.Session`,
+    """The setters of a session (mixed into :class:`~layerwise.playground._session.Session`,
     whose lock, data and model they use)."""
 
     if TYPE_CHECKING:  # what the session provides (declared only: Session defines them)
