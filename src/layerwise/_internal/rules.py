@@ -85,6 +85,8 @@ class Interval(Rule):
             out.append(self.high + 1 if self.closed in ("both", "right") else self.high)
         if self.kind is not numbers.Integral:
             out.append(math.nan)
+            if self.high is None:
+                out.append(math.inf)  # unbounded above, but finite
         return out
 
 
