@@ -25,7 +25,6 @@ from layerwise.saving import _trust
 pytest.importorskip("sklearn")
 sio = pytest.importorskip("skops.io")
 
-from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.calibration import CalibratedClassifierCV  # noqa: E402
 from sklearn.cluster import Birch  # noqa: E402
 from sklearn.compose import TransformedTargetRegressor, make_column_transformer  # noqa: E402
@@ -43,36 +42,13 @@ from sklearn.preprocessing import (  # noqa: E402
     StandardScaler,
 )
 
-X, Y = load_iris(return_X_y=True)
+from tests.saving.sklearn_objects import Doubler, X, Y  # noqa: E402
+from tests.saving.sklearn_objects import clf as _clf  # noqa: E402
+from tests.saving.sklearn_objects import fit as _fit  # noqa: E402
+from tests.saving.sklearn_objects import same_predictions as _same_predictions  # noqa: E402
+
 X_MISSING = X.copy()
 X_MISSING[::7, 1] = np.nan
-
-
-def _clf(**kw):
-    return lw.MLPClassifier((5,), max_iter=15, random_state=0, **kw)
-
-
-def _fit(obj, X_=X, y=Y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return obj.fit(X_, y)
-
-
-def _same_predictions(a, b, X_=X):
-    for method in ("predict_proba", "predict"):
-        if hasattr(a, method):
-            np.testing.assert_array_equal(getattr(b, method)(X_), getattr(a, method)(X_))
-
-
-class Doubler(TransformerMixin, BaseEstimator):
-    """Importable, so savable; not trusted by construction, so lw.load needs trusted=."""
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = np.shape(X)[1]
-        return self
-
-    def transform(self, X):
-        return 2 * np.asarray(X)
 
 
 # ------------------------------------------------------------------ pickle and skops

@@ -4,52 +4,21 @@ type that loads only when named in ``trusted=`` (the step that holds it named).
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import pytest
 
 import layerwise
 
 pytest.importorskip("sklearn")
 
-from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
-from sklearn.datasets import load_iris  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 import layerwise as lw  # noqa: E402
 import layerwise.saving  # noqa: E402
 from layerwise.saving import _trust  # noqa: E402
-
-X, Y = load_iris(return_X_y=True)
-
-
-def _clf(**kw):
-    return lw.MLPClassifier((5,), max_iter=15, random_state=0, **kw)
-
-
-def _fit(obj, X_=X, y=Y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return obj.fit(X_, y)
-
-
-def _same_predictions(a, b, X_=X):
-    for method in ("predict_proba", "predict"):
-        if hasattr(a, method):
-            np.testing.assert_array_equal(getattr(b, method)(X_), getattr(a, method)(X_))
-
-
-class Doubler(TransformerMixin, BaseEstimator):
-    """Importable, so savable; not trusted by construction, so lw.load needs trusted=."""
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = np.shape(X)[1]
-        return self
-
-    def transform(self, X):
-        return 2 * np.asarray(X)
+from tests.saving.sklearn_objects import Doubler  # noqa: E402
+from tests.saving.sklearn_objects import clf as _clf  # noqa: E402
+from tests.saving.sklearn_objects import fit as _fit  # noqa: E402
+from tests.saving.sklearn_objects import same_predictions as _same_predictions  # noqa: E402
 
 
 # ------------------------------------------------------------------ refused, and how
