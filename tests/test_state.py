@@ -14,6 +14,7 @@ import pytest
 import layerwise as lw
 from layerwise.training import callbacks as cbs
 from layerwise.training import schedules
+from tests import twins
 
 EPOCHS, K = 8, 3
 
@@ -47,27 +48,6 @@ def _fit_kwargs(**extra):
     return kw
 
 
-def _state(model):
-    out = {f"p:{k}": v for k, v in model.parameters().items()}
-    for layer in model.layers:
-        out.update({f"b:{layer.name}/{k}": v for k, v in layer.buffers().items()})
-    for key, slots in model.optimizer.state.items():
-        out.update({f"o:{key}/{n}": np.asarray(v) for n, v in slots.items()})
-    return out
-
-
-def _assert_identical(a, b):
-    sa, sb = _state(a), _state(b)
-    assert set(sa) == set(sb)
-    for k in sa:
-        assert sa[k].dtype == sb[k].dtype, k
-        assert np.array_equal(sa[k], sb[k]), k
-    assert a.optimizer.iterations == b.optimizer.iterations
-    assert a.optimizer.lr == b.optimizer.lr
-    assert a.epochs_trained == b.epochs_trained
-    assert a.rng.bit_generator.state == b.rng.bit_generator.state
-
-
 class _StopAt(cbs.Callback):
     def __init__(self, k):
         self.k = k
@@ -94,7 +74,7 @@ def test_stopped_run_resumed_from_checkpoint_is_identical(tmp_path, dtype, kind)
     resumed = lw.load(tmp_path / "ck.npz")
     assert resumed.epochs_trained == K
     h_rest = resumed.fit(X, y, epochs=EPOCHS, initial_epoch=K, clipnorm=5.0, **_fit_kwargs())
-    _assert_identical(resumed, full)
+    twins.assert_same(resumed, full)
     assert h_rest.epoch == list(range(K + 1, EPOCHS + 1))
     assert h_rest.loss == h_full.loss[K:]
     assert h_rest.lr == h_full.lr[K:]
@@ -112,7 +92,7 @@ def test_checkpoint_mid_run_and_plain_fit_continue(tmp_path):
              schedule=schedules.StepLR(2, 0.5), **_fit_kwargs())  # fmt: skip
     resumed = lw.load(tmp_path / f"ep{K}.npz")
     resumed.fit(X, y, optimizer="adam", lr=0.01, epochs=EPOCHS - K, **_fit_kwargs())
-    _assert_identical(resumed, full)
+    twins.assert_same(resumed, full)
 
 
 def test_a_fresh_optimizer_would_not_be_identical(tmp_path):
@@ -178,7 +158,7 @@ def test_resume_with_growth_early_stopping_and_plateaus_is_identical(growth_run,
     h = resumed.fit(X, y, epochs=40, initial_epoch=k, callbacks=_growth_callbacks(),
                     **_GROWTH_FIT)  # fmt: skip
     assert [layer.units for layer in resumed.layers] == [layer.units for layer in full.layers]
-    _assert_identical(resumed, full)
+    twins.assert_same(resumed, full)
     assert h.loss == h_full.loss[k:] and h.lr == h_full.lr[k:]
     assert resumed.events == full.events
 

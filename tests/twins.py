@@ -32,8 +32,13 @@ def trained():
 
 
 def assert_same(a, b):
+    """Two models bit for bit: parameters, buffers, optimizer (config, steps, state), epoch
+    count, events and random state."""
     for (ka, pa), (kb, pb) in zip(a.parameters().items(), b.parameters().items(), strict=True):
         assert ka == kb and pa.tobytes() == pb.tobytes(), ka
+    for la, lb in zip(a.layers, b.layers, strict=True):  # running statistics too
+        for k, v in la.buffers().items():
+            assert np.asarray(v).tobytes() == np.asarray(lb.buffers()[k]).tobytes(), k
     assert a.optimizer.get_config() == b.optimizer.get_config()
     assert a.optimizer.iterations == b.optimizer.iterations
     assert set(a.optimizer.state) == set(b.optimizer.state)

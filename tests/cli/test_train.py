@@ -16,6 +16,7 @@ import pytest
 
 import layerwise as lw
 from layerwise import cli
+from tests import twins
 from tests.cli.helpers import png, read_csv, run
 
 pytest.importorskip("matplotlib")
@@ -252,27 +253,6 @@ def test_cli_train_grow(tmp_path, capsys):
     assert "unknown setting 'colour'; valid: patience" in capsys.readouterr().err
 
 
-def _state(model):
-    out = {f"p:{k}": v for k, v in model.parameters().items()}
-    for layer in model.layers:
-        out.update({f"b:{layer.name}/{k}": v for k, v in layer.buffers().items()})
-    for key, slots in model.optimizer.state.items():
-        out.update({f"o:{key}/{n}": np.asarray(v) for n, v in slots.items()})
-    return out
-
-
-def _assert_identical(a, b):
-    sa, sb = _state(a), _state(b)
-    assert set(sa) == set(sb)
-    for k in sa:
-        assert sa[k].dtype == sb[k].dtype, k
-        assert np.array_equal(sa[k], sb[k]), k
-    assert a.optimizer.iterations == b.optimizer.iterations
-    assert a.optimizer.lr == b.optimizer.lr
-    assert a.epochs_trained == b.epochs_trained
-    assert a.rng.bit_generator.state == b.rng.bit_generator.state
-
-
 def test_command_line_checkpoint_and_resume(tmp_path, capsys):
     """`layerwise train --checkpoint` then `--resume` ends where the uninterrupted run does."""
     from layerwise import cli
@@ -328,4 +308,4 @@ def test_command_line_resume_with_grow_early_stopping_plateau_and_dropout(
     assert full.events and any(isinstance(layer, lw.Dropout) for layer in full.layers)
     assert resumed.epochs_trained == full.epochs_trained
     assert resumed.events == full.events
-    _assert_identical(resumed, full)
+    twins.assert_same(resumed, full)

@@ -97,28 +97,6 @@ def test_validation_targets_of_the_wrong_length_name_x_val_and_y_val():
         model.fit(X, Y_BIN, epochs=1, validation_data=(X, Y_BIN[:5]), verbose=False)
 
 
-def _data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(90, 4))
-    y = (X[:, 0] * X[:, 1] + X[:, 2] > 0).astype(int) + (X[:, 3] > 1)
-    return X, y
-
-
-def _model(dtype):
-    return lw.Sequential(
-        [lw.Dense(12, "identity"), lw.BatchNorm(activation="relu"), lw.Dropout(0.3),
-         lw.Dense(8, "tanh", l2=1e-3), lw.Dropout(0.1), lw.Dense(3, "softmax")],
-        input_dim=4, seed=11, dtype=dtype,
-    )  # fmt: skip
-
-
-def _fit_kwargs(**extra):
-    kw = dict(loss="cce", batch_size=16, shuffle=True, validation_split=0.2, verbose=False)
-    kw.update(extra)
-    return kw
-
-
 def test_initial_epoch_is_validated():
-    X, y = _data()
-    with pytest.raises(ValueError, match="initial_epoch must be an integer in"):
-        _model("float64").fit(X, y, epochs=3, initial_epoch=3, **_fit_kwargs())
+    with pytest.raises(ValueError, match=r"initial_epoch must be an integer in \[0, 3\), got 3"):
+        fit(binary(), epochs=3, initial_epoch=3)
