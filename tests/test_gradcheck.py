@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import layerwise as lw
 from layerwise.gradcheck import numerical_gradients
+from tests.helpers import HIDDEN_ACTIVATIONS, pair_case
 
 
 # derandomize: a fixed sample of the architecture space, the same on every run. Finite
@@ -114,25 +115,11 @@ def test_rejects_non_positive_step(h):
 
 
 # every hidden activation the library has (a new one without an oracle fails here)
-HIDDEN_ACTIVATIONS = sorted(set(lw.activations.names()) - {"softmax"})
-
-
 @pytest.mark.parametrize(
     "loss,out,units,targets",
     [("mse", "tanh", 2, "real"), ("bce", "sigmoid", 2, "binary"), ("cce", "softmax", 3, "labels")],
 )
 @pytest.mark.parametrize("act", HIDDEN_ACTIVATIONS)
 def test_every_hidden_activation_with_every_loss(net_case, act, loss, out, units, targets):
-    case = net_case(
-        n_in=3,
-        widths=[6, 5],
-        activations=[act, act],
-        units=units,
-        output_activation=out,
-        loss=loss,
-        targets=targets,
-        n_samples=7,
-        seed=11,
-    )
-    model, X, y = case.build()
+    model, X, y = pair_case(net_case, act, loss, out, units, targets)
     assert lw.gradient_check(model, X, y, loss) < 1e-7

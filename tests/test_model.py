@@ -14,26 +14,11 @@ from hypothesis import strategies as st
 
 import layerwise as lw
 from tests import twins
-from tests.helpers import X4, Y4, binary, fit
+from tests.helpers import HIDDEN_ACTIVATIONS, X4, Y4, binary, check_shapes, fit, pair_case
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(20, 3))
 Y_BIN = (X[:, 0] > 0).astype(float)
-
-
-@pytest.fixture
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 3))
-    y = (X[:, 0] * X[:, 1] > 0).astype(int)
-    return X, y
-
-
-def _check_shapes(model):
-    n_in = model.input_dim
-    for layer in model.layers:
-        assert layer.W.shape == (n_in, layer.units) and layer.b.shape == (layer.units,)
-        n_in = layer.units
 
 
 def test_forward_is_the_composition_of_layers():
@@ -62,7 +47,7 @@ def test_layers_are_built_lazily_from_the_data():
     assert "?" in model.summary()
     model.forward(np.zeros((2, 5)))
     assert model.built and model.input_dim == 5
-    _check_shapes(model)
+    check_shapes(model)
 
 
 def test_seed_may_be_a_generator():
@@ -84,7 +69,7 @@ def test_config_round_trip_rebuilds_the_architecture():
     again = lw.Sequential.from_config(model.get_config(), seed=0)
     assert again.get_config() == model.get_config()
     assert again.dtype == np.float64
-    _check_shapes(again)
+    check_shapes(again)
 
 
 def test_backward_rejects_stale_caches():
@@ -313,9 +298,6 @@ def test_float32_model_matches_torch_to_float32_precision():
 
 
 # every hidden activation the library has (a new one without an oracle fails here)
-HIDDEN_ACTIVATIONS = sorted(set(lw.activations.names()) - {"softmax"})
-
-
 LOSS_KINDS = [("mse", "identity", 2, "real"), ("mse", "relu", 3, "real"),
               ("mse", "tanh", 1, "real"), ("bce", "sigmoid", 2, "binary"),
               ("cce", "softmax", 4, "labels"), ("cce", "softmax", 3, "onehot")]  # fmt: skip
@@ -326,18 +308,7 @@ LOSS_KINDS = [("mse", "identity", 2, "real"), ("mse", "relu", 3, "real"),
 @pytest.mark.parametrize("act", HIDDEN_ACTIVATIONS)
 def test_every_hidden_activation_with_every_loss(net_case, act, loss, out, units, targets):
     # the random draws above cover these too; here each pair is certain to be checked
-    case = net_case(
-        n_in=3,
-        widths=[6, 5],
-        activations=[act, act],
-        units=units,
-        output_activation=out,
-        loss=loss,
-        targets=targets,
-        n_samples=7,
-        seed=11,
-    )
-    model, X, y = case.build()
+    model, X, y = pair_case(net_case, act, loss, out, units, targets)
     grads = model.backward(model.forward(X)[1], y, loss)
     value, _, expected = torch_gradients(model, X, y, loss)
     assert model.evaluate(X, y, loss) == pytest.approx(value, rel=1e-12)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import layerwise as lw
 from layerwise import surgery
 from tests import twins
+from tests.helpers import check_shapes
 from tests.surgery.helpers import STATEFUL, param_shaped, regression_data, trained_case
 
 HIDDEN_ACTIVATIONS = (
@@ -407,23 +408,16 @@ def data():
     return X, y
 
 
-def _check_shapes(model):
-    n_in = model.input_dim
-    for layer in model.layers:
-        assert layer.W.shape == (n_in, layer.units) and layer.b.shape == (layer.units,)
-        n_in = layer.units
-
-
 def test_add_insert_remove_before_training(data):
     X, y = data
     model = lw.Sequential(input_dim=3, seed=0)
     model.add(lw.Dense(4, "relu")).add(lw.Dense(1, "sigmoid"))
     model.insert(1, lw.Dense(6, "tanh"))
     assert [layer.units for layer in model.layers] == [4, 6, 1]
-    _check_shapes(model)
+    check_shapes(model)
     removed = model.remove(0)
     assert removed.units == 4 and [layer.units for layer in model.layers] == [6, 1]
-    _check_shapes(model)
+    check_shapes(model)
     history = model.fit(X, y, loss="bce", lr=0.5, epochs=30, verbose=False)
     assert history.loss[-1] < history.loss[0]
     assert len({layer.name for layer in model.layers}) == len(model.layers)
@@ -436,13 +430,13 @@ def test_change_the_network_after_training_and_keep_training(data):
     out_W = model.layers[1].W.copy()
 
     model.insert(1, lw.Dense(5, "relu"))  # the output layer now has 5 inputs instead of 8
-    _check_shapes(model)
+    check_shapes(model)
     np.testing.assert_array_equal(model.layers[2].W, out_W[:5])  # surviving rows kept
     model.add(lw.Dense(1, "sigmoid"))
     model.remove(2)  # the old output layer: the new one takes 5 inputs
     model.insert(0, lw.Dense(3, "elu"))
     assert [layer.units for layer in model.layers] == [3, 8, 5, 1]
-    _check_shapes(model)
+    check_shapes(model)
     assert np.isfinite(model.predict(X)).all()
 
     history = model.fit(X, y, loss="bce", lr=0.5, epochs=60, verbose=False)
