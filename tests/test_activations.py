@@ -10,6 +10,7 @@ import pytest
 import layerwise as lw
 from layerwise.activations import get, names
 from layerwise.activations import names as activation_names
+from tests.torch_oracle import F, needs_torch, torch
 
 sp = pytest.importorskip("scipy.special")
 
@@ -195,18 +196,6 @@ def test_activation_rules_never_write_into_their_arguments(name):
             assert got.tobytes() == want.tobytes()
         if name != "identity":  # identity's rules return their argument itself
             assert dZ is not dA and A is not Z
-
-
-try:  # PyTorch is the oracle of some tests here; the others run without it
-    import torch
-except ImportError:
-    torch = None
-needs_torch = pytest.mark.skipif(
-    torch is None, reason="needs PyTorch: pip install 'layerwise[torch]'"
-)
-
-
-F = None if torch is None else torch.nn.functional
 
 
 @needs_torch

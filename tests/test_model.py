@@ -3,7 +3,6 @@ summary, config, stale caches and grads after a change of shape, the seed."""
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 import layerwise as lw
 from tests import twins
 from tests.helpers import HIDDEN_ACTIVATIONS, X4, Y4, binary, check_shapes, fit, pair_case
+from tests.torch_oracle import TORCH_ACTS, F, needs_torch, torch
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(20, 3))
@@ -156,49 +156,6 @@ def test_backward_leaves_every_cache_as_forward_returned_it():
     for cache, saved in zip(caches, kept):
         for a, b in zip(cache, saved):
             np.testing.assert_array_equal(a, b)
-
-
-try:  # PyTorch is the oracle of some tests here; the others run without it
-    import torch
-except ImportError:
-    torch = None
-needs_torch = pytest.mark.skipif(
-    torch is None, reason="needs PyTorch: pip install 'layerwise[torch]'"
-)
-
-
-F = None if torch is None else torch.nn.functional
-
-
-def _gelu(z):
-    # F.gelu(approximate="none") computes Phi as 0.5 (1 + erf(z / sqrt 2)), which cancels for
-    # z << 0: its gradient is 6e-9 off (relative) at z = -6.36 and 1% off at z = -10
-    # (see test_torch_gelu_agrees_where_it_is_accurate). Phi = erfc(-z / sqrt 2) / 2 is
-    # torch's exact form of the same function.
-    return z * 0.5 * torch.special.erfc(-z / math.sqrt(2.0))
-
-
-def _softplus(z):
-    # F.softplus switches to the identity above z = 20 (threshold), which differs from
-    # log(1 + e^z) by ~e^-20; this is the exact function
-    return F.relu(z) + torch.log1p(torch.exp(-z.abs()))
-
-
-TORCH_ACTS = (
-    {}
-    if torch is None
-    else {
-        "identity": lambda z: z,
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": F.relu,
-        "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
-        "elu": lambda z: F.elu(z, alpha=1.0),
-        "softplus": _softplus,
-        "gelu": _gelu,
-        "softmax": lambda z: torch.softmax(z, dim=1),
-    }
-)
 
 
 def _torch_loss(loss: str, A, y: np.ndarray, Z):

@@ -21,31 +21,9 @@ import layerwise as lw
 from layerwise import surgery
 from tests import twins
 from tests.surgery.helpers import regression_data, trained_case
-
-try:  # PyTorch is the oracle of some tests here; the others run without it
-    import torch
-except ImportError:
-    torch = None
-needs_torch = pytest.mark.skipif(
-    torch is None, reason="needs PyTorch: pip install 'layerwise[torch]'"
-)
-F = None if torch is None else torch.nn.functional
+from tests.torch_oracle import TORCH_ACTS, F, needs_torch, torch
 
 FRESH = ("gradmax", "random", "zeros")
-TORCH_ACTS = (
-    {}
-    if torch is None
-    else {
-        "identity": lambda z: z,
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": F.relu,
-        "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
-        "elu": lambda z: F.elu(z, alpha=1.0),
-        "softplus": lambda z: F.relu(z) + torch.log1p(torch.exp(-z.abs())),
-        "gelu": lambda z: z * 0.5 * torch.special.erfc(-z / np.sqrt(2.0)),
-    }
-)
 
 
 def _snapshot(model):
